@@ -1,0 +1,58 @@
+# Wijkkaart: `make run` sets everything up and serves the demo map; `make test` sets up and tests.
+# Both are safe to run again: each step only does what is missing or out of date.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+KAART := $(VENV)/bin/kaart
+WITH_DB := scripts/with-db
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup system system-test db demo lint format bench stop-db clean
+
+run: system setup demo
+	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
+
+test: system-test setup
+	$(WITH_DB) scripts/run-tests
+
+setup: $(VENV)/.stamp static/vendor/.stamp
+
+system:
+	@scripts/system-packages run
+
+system-test:
+	@scripts/system-packages test
+
+$(VENV)/.stamp: pyproject.toml
+	@echo "setup: Python virtualenv in $(VENV)" >&2
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+static/vendor/.stamp: package.json package-lock.json scripts/vendor-assets
+	@scripts/vendor-assets
+
+db: system setup
+	$(WITH_DB) $(KAART) db upgrade
+
+demo: db
+	$(WITH_DB) $(KAART) demo load
+
+lint: setup
+	$(VENV)/bin/ruff check kaart geodata tests bench migrations
+	$(VENV)/bin/ruff format --check kaart geodata tests bench migrations
+
+format: setup
+	$(VENV)/bin/ruff format kaart geodata tests bench migrations
+	$(VENV)/bin/ruff check --fix kaart geodata tests bench migrations
+
+bench: system-test setup
+	$(WITH_DB) $(PY) -m bench.contributions
+
+stop-db:
+	scripts/pgcluster stop
+
+clean: stop-db
+	rm -rf $(VENV) node_modules static/vendor .pgdata

@@ -1,0 +1,100 @@
+"""Configuration from KAART_* environment variables, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from kaart.errors import ConfigError
+
+# Bounding box of the European Netherlands with a small margin (WGS84: lon, lat).
+NETHERLANDS_BBOX = (3.0, 50.6, 7.4, 53.8)
+# Weesp Centrum, the demo neighbourhood.
+DEMO_CENTER = (5.0425, 52.3067)
+
+PDOK_BRT_URL = (
+    "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+)
+
+
+def _floats(text: str, count: int, name: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be {count} comma-separated numbers, got {text!r}") from exc
+    if len(values) != count:
+        raise ConfigError(f"{name} must be {count} comma-separated numbers, got {text!r}")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the app reads, with its KAART_* variable name and default."""
+
+    database_url: str
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    area_bbox: tuple[float, ...] = NETHERLANDS_BBOX
+    map_center: tuple[float, ...] = DEMO_CENTER
+    map_zoom: int = 16
+    max_area_m2: float = 5_000_000.0
+    max_vertices: int = 10_000
+    max_body_bytes: int = 1_000_000
+    page_default: int = 100
+    page_max: int = 1_000
+    basemap_url: str = PDOK_BRT_URL
+    default_language: str = "nl"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        url = env.get("KAART_DATABASE_URL", "").strip()
+        if not url:
+            raise ConfigError(
+                "KAART_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/wijkkaart); "
+                "`make run` sets it to a private cluster for you"
+            )
+        values: dict[str, Any] = {"database_url": url}
+        if env.get("KAART_SECRET_KEY"):
+            values["secret_key"] = env["KAART_SECRET_KEY"]
+        elif env.get("KAART_ENV") == "production":
+            raise ConfigError("KAART_SECRET_KEY must be set when KAART_ENV=production")
+        if env.get("KAART_AREA_BBOX"):
+            bbox = _floats(env["KAART_AREA_BBOX"], 4, "KAART_AREA_BBOX")
+            if not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
+                raise ConfigError("KAART_AREA_BBOX must be minLon,minLat,maxLon,maxLat in WGS84")
+            values["area_bbox"] = bbox
+        if env.get("KAART_MAP_CENTER"):
+            values["map_center"] = _floats(env["KAART_MAP_CENTER"], 2, "KAART_MAP_CENTER")
+        for name, cast in (
+            ("map_zoom", int),
+            ("max_area_m2", float),
+            ("max_vertices", int),
+            ("max_body_bytes", int),
+            ("page_default", int),
+            ("page_max", int),
+        ):
+            raw = env.get(f"KAART_{name.upper()}")
+            if raw:
+                try:
+                    values[name] = cast(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"KAART_{name.upper()} must be a number, got {raw!r}") from exc
+                if values[name] <= 0:
+                    raise ConfigError(f"KAART_{name.upper()} must be positive")
+        if "KAART_BASEMAP_URL" in env:
+            values["basemap_url"] = env["KAART_BASEMAP_URL"].strip()
+        if env.get("KAART_DEFAULT_LANGUAGE"):
+            if env["KAART_DEFAULT_LANGUAGE"] not in ("nl", "en"):
+                raise ConfigError("KAART_DEFAULT_LANGUAGE must be nl or en")
+            values["default_language"] = env["KAART_DEFAULT_LANGUAGE"]
+        settings = cls(**values)
+        if settings.page_default > settings.page_max:
+            raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        current.update(changes)
+        return Settings(**current)

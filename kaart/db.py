@@ -1,0 +1,44 @@
+"""Engine per app, one session per request (on `g`), closed at teardown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session
+
+EXTENSION_KEY = "kaart.db"
+
+
+def init_app(app: Flask, bind: Connection | None = None) -> None:
+    """Bind the app to its database. Tests pass an open connection to roll back afterwards."""
+    engine: Engine | None = None
+    if bind is None:
+        engine = make_engine(app.config["KAART"].database_url)
+    app.extensions[EXTENSION_KEY] = {"engine": engine, "bind": bind}
+    app.teardown_appcontext(_close_session)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+
+
+def get_session() -> Session:
+    """The request's session; created on first use."""
+    if "db_session" not in g:
+        ext = current_app.extensions[EXTENSION_KEY]
+        if ext["bind"] is not None:
+            # Commits inside the app become savepoints of the test's outer transaction.
+            g.db_session = Session(bind=ext["bind"], join_transaction_mode="create_savepoint")
+        else:
+            g.db_session = Session(bind=ext["engine"])
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+

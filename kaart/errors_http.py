@@ -1,0 +1,65 @@
+"""One place that turns errors into responses: problem+json for the API, pages for people."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from kaart.errors import PROBLEM_JSON, ApiError, FieldError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def problem_response(error: ApiError) -> Response:
+    body = json.dumps(error.as_problem(instance=request.path), ensure_ascii=False)
+    response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
+    for key, value in error.headers.items():
+        response.headers[key] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError) -> Response:
+        if _wants_problem():
+            return problem_response(error)
+        return _page(error.status, error.title, error.detail)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(_error: RequestEntityTooLarge) -> Response:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        reason = f"The request body is larger than {limit:,} bytes."
+        error = ApiError(413, "Payload too large", reason, [FieldError("body", reason, "body_too_large")])
+        return problem_response(error) if _wants_problem() else _page(413, error.title, reason)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException) -> Response:
+        status = error.code or 500
+        title = error.name
+        detail = error.description or title
+        if _wants_problem():
+            response = problem_response(ApiError(status, title, detail))
+            if status == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response
+        return _page(status, title, detail)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        detail = "Something went wrong on our side; nothing was saved. Please try again later."
+        if _wants_problem():
+            return problem_response(ApiError(500, "Internal server error", detail))
+        return _page(500, "Internal server error", detail)
+
+
+def _page(status: int, title: str, detail: str) -> Response:
+    html = render_template("error.html", status=status, title=title, detail=detail)
+    return Response(html, status=status, mimetype="text/html")

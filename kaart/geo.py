@@ -1,0 +1,268 @@
+"""GeoJSON in, shapely out: the guard rails for every geometry a client sends.
+
+Nothing here repairs a shape. A geometry that is not exactly what the client meant to send is
+refused with the reason, naming the part of the request that is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from kaart.errors import ApiError, FieldError, invalid
+
+WGS84 = 4326
+RD_NEW = 28992
+
+# How deep the coordinate arrays of each allowed type nest (0 = a single position).
+GEOMETRY_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+# Names that mean "longitude, latitude on WGS84" in the (obsolete) GeoJSON 2008 `crs` member.
+WGS84_CRS_NAMES = {
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:OGC::CRS84",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "urn:ogc:def:crs:EPSG::4326",
+    "EPSG:4326",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a geometry may be: where it lies, how many vertices it has, how large it is."""
+
+    bbox: tuple[float, ...]
+    max_vertices: int
+    max_area_m2: float
+
+
+@lru_cache(maxsize=1)
+def _to_rd() -> Transformer:
+    return Transformer.from_crs(WGS84, RD_NEW, always_xy=True)
+
+
+def to_rd_new(geom: BaseGeometry) -> BaseGeometry:
+    """The geometry in RD New (EPSG:28992), where the Netherlands measures metres."""
+    return shapely.transform(geom, lambda xy: _stack(_to_rd().transform(xy[:, 0], xy[:, 1])))
+
+
+def _stack(xy: tuple[Any, Any]) -> Any:
+    return np.column_stack(xy)
+
+
+def area_m2(geom: BaseGeometry) -> float:
+    return float(to_rd_new(geom).area)
+
+
+def length_m(geom: BaseGeometry) -> float:
+    return float(to_rd_new(geom).length)
+
+
+def check_crs(obj: dict[str, Any], path: str) -> None:
+    """Refuse a `crs` member (GeoJSON 2008) that names anything but WGS84 longitude/latitude."""
+    if "crs" not in obj or obj["crs"] is None:
+        return
+    crs = obj["crs"]
+    name = None
+    if isinstance(crs, dict) and crs.get("type") == "name" and isinstance(crs.get("properties"), dict):
+        name = crs["properties"].get("name")
+    if not isinstance(name, str) or name not in WGS84_CRS_NAMES:
+        shown = name if isinstance(name, str) else "an unsupported crs object"
+        raise invalid(
+            f"{path}crs",
+            f"Coordinates must be WGS84 longitude/latitude (CRS84, RFC 7946); got {shown[:80]}. "
+            "Reproject to EPSG:4326 before sending.",
+            "crs_not_wgs84",
+        )
+
+
+def parse_geometry(obj: Any, limits: Limits, path: str = "geometry") -> BaseGeometry:
+    """Check a GeoJSON geometry object completely and return it as a 2D shapely geometry."""
+    if not isinstance(obj, dict):
+        raise invalid(path, "A geometry object is required.", "geometry_missing")
+    check_crs(obj, f"{path}.")
+    gtype = obj.get("type")
+    if gtype not in GEOMETRY_DEPTH:
+        allowed = ", ".join(GEOMETRY_DEPTH)
+        raise invalid(
+            f"{path}.type",
+            f"Geometry type {str(gtype)[:40]!r} is not allowed; use one of {allowed}.",
+            "geometry_type_not_allowed",
+        )
+    coords = obj.get("coordinates")
+    depth = GEOMETRY_DEPTH[gtype]
+    _check_nesting(coords, depth, f"{path}.coordinates")
+    positions = list(_positions(coords, depth, f"{path}.coordinates", limits.max_vertices))
+    for position, where in positions:
+        _check_position(position, where, limits.bbox)
+    _check_structure(gtype, coords, f"{path}.coordinates")
+    geom = shape({"type": gtype, "coordinates": _strip_z(coords, depth)})
+    reason = shapely.is_valid_reason(geom)
+    if reason != "Valid Geometry":
+        raise invalid(
+            path,
+            f"The {gtype} is not a valid shape: {reason}. Redraw it so that its edges do "
+            "not cross or touch themselves.",
+            "geometry_invalid",
+        )
+    if geom.area > 0:
+        area = area_m2(geom)
+        if area > limits.max_area_m2:
+            raise invalid(
+                path,
+                f"The area is {area / 1e6:.2f} km², more than the maximum of "
+                f"{limits.max_area_m2 / 1e6:.2f} km².",
+                "area_too_large",
+            )
+    return geom
+
+
+def _check_nesting(coords: Any, depth: int, path: str) -> None:
+    if not isinstance(coords, list):
+        raise invalid(path, "Coordinates must be an array.", "coordinates_not_array")
+    if depth > 0:
+        if not coords:
+            raise invalid(path, "Coordinates must not be empty.", "too_few_points")
+        for i, member in enumerate(coords):
+            _check_nesting(member, depth - 1, f"{path}[{i}]")
+
+
+def _positions(
+    coords: list[Any], depth: int, path: str, max_vertices: int
+) -> Iterator[tuple[list[Any], str]]:
+    stack: list[tuple[list[Any], int, str]] = [(coords, depth, path)]
+    count = 0
+    while stack:
+        node, level, where = stack.pop()
+        if level == 0:
+            count += 1
+            if count > max_vertices:
+                raise invalid(
+                    path.rsplit(".", 1)[0],
+                    f"The geometry has more than {max_vertices:,} vertices; simplify it.",
+                    "too_many_vertices",
+                )
+            yield node, where
+        else:
+            stack.extend((child, level - 1, f"{where}[{i}]") for i, child in enumerate(node))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_position(position: list[Any], where: str, bbox: tuple[float, ...]) -> None:
+    if len(position) not in (2, 3):
+        raise invalid(
+            where,
+            "A position must be [longitude, latitude] (an optional altitude is ignored).",
+            "position_length",
+        )
+    if not all(_is_number(v) for v in position):
+        raise invalid(where, "Coordinates must be numbers.", "coordinate_not_number")
+    if not all(math.isfinite(v) for v in position):
+        raise invalid(where, "Coordinates must be finite numbers (no NaN or Infinity).", "coordinate_not_finite")
+    lon, lat = position[0], position[1]
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
+        return
+    if min_lon <= lat <= max_lon and min_lat <= lon <= max_lat:
+        raise invalid(
+            where,
+            f"[{lon}, {lat}] looks like [latitude, longitude]; GeoJSON positions are "
+            "[longitude, latitude].",
+            "coordinates_swapped",
+        )
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise invalid(where, f"[{lon}, {lat}] is not a WGS84 longitude/latitude.", "coordinate_out_of_range")
+    raise invalid(
+        where,
+        f"[{lon}, {lat}] lies outside the area this map covers "
+        f"({min_lon}, {min_lat} to {max_lon}, {max_lat}).",
+        "outside_area",
+    )
+
+
+def _check_structure(gtype: str, coords: list[Any], path: str) -> None:
+    if gtype == "LineString":
+        _check_line(coords, path)
+    elif gtype == "MultiLineString":
+        for i, line in enumerate(coords):
+            _check_line(line, f"{path}[{i}]")
+    elif gtype == "Polygon":
+        _check_polygon(coords, path)
+    elif gtype == "MultiPolygon":
+        for i, polygon in enumerate(coords):
+            _check_polygon(polygon, f"{path}[{i}]")
+
+
+def _check_line(line: list[Any], path: str) -> None:
+    if len(line) < 2:
+        raise invalid(path, "A line needs at least 2 points.", "too_few_points")
+
+
+def _check_polygon(rings: list[Any], path: str) -> None:
+    for i, ring in enumerate(rings):
+        where = f"{path}[{i}]"
+        if len(ring) < 4:
+            raise invalid(
+                where,
+                "A polygon ring needs at least 4 positions (3 corners and the first one again).",
+                "too_few_points",
+            )
+        if list(ring[0][:2]) != list(ring[-1][:2]):
+            raise invalid(
+                where,
+                "A polygon ring must be closed: its last position must equal its first.",
+                "ring_not_closed",
+            )
+
+
+def _strip_z(coords: Any, depth: int) -> Any:
+    if depth == 0:
+        return coords[:2]
+    return [_strip_z(c, depth - 1) for c in coords]
+
+
+def parse_bbox(text: str | None, field_name: str = "bbox") -> tuple[float, float, float, float] | None:
+    """`minLon,minLat,maxLon,maxLat` as four finite WGS84 numbers, or None when absent."""
+    if text is None or text == "":
+        return None
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ApiError(
+            status=400,
+            title="Bad request",
+            detail="bbox must be minLon,minLat,maxLon,maxLat (four numbers).",
+            errors=[_bbox_error(field_name, "bbox must be minLon,minLat,maxLon,maxLat (four numbers).")],
+        )
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        reason = "bbox must have minLon < maxLon and minLat < maxLat, within WGS84 ranges."
+        raise ApiError(status=400, title="Bad request", detail=reason, errors=[_bbox_error(field_name, reason)])
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _bbox_error(field_name: str, reason: str) -> FieldError:
+    return FieldError(field_name, reason, "bbox_invalid")

@@ -1,0 +1,130 @@
+"""Turn a parsed GeoJSON Feature into checked contribution fields, or refuse it with the reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from kaart.errors import ApiError, invalid
+from kaart.geo import Limits, check_crs, parse_geometry
+from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, TITLE_MAX
+
+EDITABLE = ("category", "title", "description")
+# Returned by the API; a client may send them back unchanged in a PATCH, and they are ignored.
+READ_ONLY = (
+    "status",
+    "area_m2",
+    "length_m",
+    "buurt_code",
+    "buurt_name",
+    "wijk_code",
+    "gemeente_code",
+    "created_at",
+    "updated_at",
+    "url",
+)
+# C0 control characters other than tab, newline and carriage return, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ContributionInput:
+    """Checked fields; None means "not given" (only allowed when patching)."""
+
+    category: str | None = None
+    title: str | None = None
+    description: str | None = None
+    geom: BaseGeometry | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.category, self.title, self.description, self.geom))
+
+
+def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> ContributionInput:
+    """Check a Feature for a new contribution, or (``partial``) the parts of one being changed."""
+    if not isinstance(body, dict) or body.get("type") != "Feature":
+        raise invalid(
+            "type",
+            'The body must be a GeoJSON Feature: {"type": "Feature", "geometry": …, "properties": …}.',
+            "not_a_feature",
+        )
+    check_crs(body, "")
+    props = body.get("properties")
+    if props is None and partial:
+        props = {}
+    if not isinstance(props, dict):
+        raise invalid("properties", "properties must be an object.", "properties_not_object")
+    unknown = sorted(k for k in props if k not in EDITABLE and k not in READ_ONLY)
+    if unknown:
+        raise invalid(
+            f"properties.{unknown[0][:40]}",
+            f"Unknown property {unknown[0][:40]!r}; a contribution has {', '.join(EDITABLE)}.",
+            "unknown_property",
+        )
+    geom = None
+    if not partial or body.get("geometry") is not None:
+        geom = parse_geometry(body.get("geometry"), limits)
+    fields = ContributionInput(
+        category=_category(props, partial),
+        title=_text(props, "title", TITLE_MAX, required=not partial, single_line=True),
+        description=_text(props, "description", DESCRIPTION_MAX, required=False, single_line=False),
+        geom=geom,
+    )
+    if partial and fields.is_empty():
+        raise invalid("body", "Nothing to change: send geometry and/or properties.", "nothing_to_change")
+    if not partial and fields.description is None:
+        fields = ContributionInput(fields.category, fields.title, "", fields.geom)
+    return fields
+
+
+def _category(props: dict[str, Any], partial: bool) -> str | None:
+    value = props.get("category")
+    if value is None and partial:
+        return None
+    if value not in CATEGORIES:
+        shown = "missing" if value is None else repr(str(value)[:40])
+        raise invalid(
+            "properties.category",
+            f"Category is {shown}; choose one of {', '.join(CATEGORIES)}.",
+            "category_unknown" if value is not None else "category_missing",
+        )
+    return value
+
+
+def _text(
+    props: dict[str, Any], name: str, max_length: int, *, required: bool, single_line: bool
+) -> str | None:
+    field = f"properties.{name}"
+    value = props.get(name)
+    if value is None:
+        if required:
+            raise invalid(field, f"{name.capitalize()} is required.", f"{name}_missing")
+        return None
+    if not isinstance(value, str):
+        raise invalid(field, f"{name.capitalize()} must be text.", f"{name}_not_text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid(field, f"{name.capitalize()} is not valid Unicode text.", "text_not_unicode") from exc
+    if _CONTROL.search(value) or (single_line and ("\n" in value or "\r" in value)):
+        raise invalid(field, f"{name.capitalize()} contains control characters.", "text_control_chars")
+    if single_line:
+        value = value.strip()
+        if required and not value:
+            raise invalid(field, f"{name.capitalize()} is required.", f"{name}_missing")
+    if len(value) > max_length:
+        raise invalid(
+            field,
+            f"{name.capitalize()} is {len(value):,} characters; the maximum is {max_length:,}.",
+            f"{name}_too_long",
+        )
+    if name == "title" and not value:
+        raise invalid(field, "Title must not be empty.", "title_missing")
+    return value
+
+
+def bad_json(detail: str) -> ApiError:
+    return invalid("body", detail, "malformed_json", status=400)

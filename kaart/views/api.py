@@ -1,0 +1,174 @@
+"""JSON API for contributions: GeoJSON in and out under /api/v1."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from kaart.db import get_session
+from kaart.errors import ApiError, FieldError
+from kaart.geo import Limits, parse_bbox
+from kaart.models.contribution import CATEGORIES
+from kaart.services import contributions as service
+from kaart.services import layers
+from kaart.services.input import bad_json, parse_feature
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+GEOJSON = "application/geo+json"
+JSON_TYPES = ("application/json", "application/geo+json")
+
+
+def _limits() -> Limits:
+    s = current_app.config["KAART"]
+    return Limits(bbox=s.area_bbox, max_vertices=s.max_vertices, max_area_m2=s.max_area_m2)
+
+
+def read_json() -> Any:
+    """The request body as JSON, or a 4xx saying exactly what is wrong with it."""
+    mimetype = request.mimetype
+    if mimetype not in JSON_TYPES:
+        raise ApiError(
+            status=415,
+            title="Unsupported media type",
+            detail="Send the body as application/json or application/geo+json.",
+            errors=[FieldError("Content-Type", f"got {mimetype or 'nothing'}", "unsupported_media_type")],
+        )
+    raw = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH here -> 413
+    if not raw.strip():
+        raise bad_json("The request body is empty; send a GeoJSON Feature.")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise bad_json(f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    except UnicodeDecodeError as exc:
+        raise bad_json("The request body is not UTF-8 text.") from exc
+    except (ValueError, RecursionError) as exc:
+        raise bad_json("The JSON is nested too deeply or has a number too large to read.") from exc
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise ApiError(status=404, title="Not found", detail="This contribution does not exist") from exc
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=status, mimetype=GEOJSON, headers=headers or {})
+
+
+@bp.post("/contributions")
+def create_contribution() -> Response:
+    data = parse_feature(read_json(), _limits())
+    created = service.create(get_session(), data)
+    location = url_for("api.get_contribution", contribution_id=created.id)
+    edit_url = url_for("public.edit", contribution_id=created.id) + f"#token={created.edit_token}"
+    # The token is part of the answer only now; we keep just its hash.
+    body = (
+        created.feature[:-1]
+        + f', "edit_token": {json.dumps(created.edit_token)}, "edit_url": {json.dumps(edit_url)}}}'
+    )
+    return _geojson(body, 201, {"Location": location, "Cache-Control": "no-store"})
+
+
+@bp.get("/contributions")
+def list_contributions() -> Response:
+    settings = current_app.config["KAART"]
+    args = request.args
+    query = service.Query(
+        bbox=parse_bbox(args.get("bbox")),
+        categories=_categories(args.getlist("category")),
+        near=_near(args.get("near")),
+        radius_m=_number(args.get("radius"), "radius", 1, service.NEAR_RADIUS_MAX_M, 50.0),
+        limit=int(_number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)),
+        cursor=service.decode_cursor(args["cursor"]) if args.get("cursor") else None,
+    )
+    page = service.search(get_session(), query)
+    links = [{"rel": "self", "type": GEOJSON, "href": request.full_path.rstrip("?")}]
+    headers = {}
+    if page.next_cursor:
+        params = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
+        href = f"{request.path}?{urlencode([*params, ('cursor', page.next_cursor)])}"
+        links.append({"rel": "next", "type": GEOJSON, "href": href})
+        headers["Link"] = f'<{href}>; rel="next"'
+    body = (
+        '{"type": "FeatureCollection", "features": ['
+        + ",".join(page.features)
+        + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
+    )
+    return _geojson(body, headers=headers)
+
+
+def _categories(values: list[str]) -> tuple[str, ...]:
+    wanted = [c for v in values for c in v.split(",") if c]
+    for c in wanted:
+        if c not in CATEGORIES:
+            reason = f"Unknown category {c[:40]!r}; use {', '.join(CATEGORIES)}."
+            raise ApiError(400, "Bad request", reason, [FieldError("category", reason, "category_unknown")])
+    return tuple(dict.fromkeys(wanted))
+
+
+def _near(value: str | None) -> tuple[float, float] | None:
+    if not value:
+        return None
+    try:
+        lon, lat = (float(p) for p in value.split(","))
+    except ValueError as exc:
+        reason = "near must be lon,lat."
+        raise ApiError(400, "Bad request", reason, [FieldError("near", reason, "near_invalid")]) from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # also refuses NaN
+        reason = "near must be a WGS84 lon,lat."
+        raise ApiError(400, "Bad request", reason, [FieldError("near", reason, "near_invalid")])
+    return lon, lat
+
+
+def _number(
+    value: str | None, name: str, low: float, high: float, default: float, integer: bool = False
+) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        number = None
+    if number is None or not (low <= number <= high):
+        reason = f"{name} must be a number from {low} to {high}."
+        raise ApiError(400, "Bad request", reason, [FieldError(name, reason, f"{name}_invalid")])
+    return number
+
+
+@bp.get("/contributions/<contribution_id>")
+def get_contribution(contribution_id: str) -> Response:
+    return _geojson(service.feature(get_session(), _uuid(contribution_id)))
+
+
+@bp.patch("/contributions/<contribution_id>")
+def patch_contribution(contribution_id: str) -> Response:
+    ident = _uuid(contribution_id)
+    data = parse_feature(read_json(), _limits(), partial=True)
+    return _geojson(service.update(get_session(), ident, _bearer(), data))
+
+
+@bp.delete("/contributions/<contribution_id>")
+def delete_contribution(contribution_id: str) -> Response:
+    service.withdraw(get_session(), _uuid(contribution_id), _bearer())
+    return Response(status=204)
+
+
+@bp.get("/buurten")
+def list_buurten() -> Response:
+    bbox = parse_bbox(request.args.get("bbox"))
+    return _geojson(layers.buurten_geojson(get_session(), bbox))

@@ -1,0 +1,168 @@
+"""Real PostGIS, real Chromium. Nothing here skips: a missing service fails the run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from werkzeug.serving import make_server
+
+from geodata.load import load_buurten
+from geodata.sources import amsterdam_buurten
+from kaart import create_app
+from kaart.cli import alembic_config
+from kaart.config import Settings
+
+CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+# -- The suite fails, never skips -------------------------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped; database and browser tests must run.",
+            red=True,
+        )
+
+
+# -- Database -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh database for this run, next to the one KAART_DATABASE_URL names."""
+    base = os.environ.get("KAART_DATABASE_URL")
+    if not base:
+        pytest.fail("KAART_DATABASE_URL is not set: run the tests with `make test`", pytrace=False)
+    url = make_url(base)
+    test_url = url.set(database=f"{url.database}_test")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{test_url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{test_url.database}"'))
+    admin.dispose()
+    rendered = test_url.render_as_string(hide_password=False)
+    command.upgrade(alembic_config(rendered), "head")
+    return rendered
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    # The demo buurten, so contributions get their buurt/wijk/gemeente codes as in production.
+    load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=lambda _m: None)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection in one transaction, rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    # No basemap: tests never leave this machine.
+    return Settings(database_url=database_url, secret_key="test-secret", basemap_url="")
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection):
+    return create_app({"settings": settings, "db_bind": connection})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def count_rows(connection: Connection):
+    """How many rows a table has, seen from inside the test's transaction."""
+
+    def count(table: str = "contribution") -> int:
+        assert table.isidentifier()
+        return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+    return count
+
+
+# -- A running server and a real browser ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app on a real port, on the test database (writes are committed, see clean_db)."""
+    app = create_app({"settings": settings})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    """For tests against the live server: remove the contributions they committed."""
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM contribution"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run the tests with `make test`", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str, clean_db):
+    """A fresh browser tab; fails the test on any JavaScript error on the page."""
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
