@@ -79,8 +79,14 @@ def load_buurten(
         ) as copy:
             for row in rows:
                 copy.write_row(
-                    (row["code"], row["name"], row["wijk_code"], row["gemeente_code"],
-                     source.NAME, row["ewkb"])
+                    (
+                        row["code"],
+                        row["name"],
+                        row["wijk_code"],
+                        row["gemeente_code"],
+                        source.NAME,
+                        row["ewkb"],
+                    )
                 )
         conn.execute(
             text(
@@ -94,9 +100,15 @@ def load_buurten(
                   loaded_at = excluded.loaded_at
                 """
             ),
-            {"name": source.NAME, "title": source.TITLE, "source": source.URL,
-             "licence": source.LICENCE, "attribution": source.ATTRIBUTION, "count": len(rows),
-             "sha": checksum},
+            {
+                "name": source.NAME,
+                "title": source.TITLE,
+                "source": source.URL,
+                "licence": source.LICENCE,
+                "attribution": source.ATTRIBUTION,
+                "count": len(rows),
+                "sha": checksum,
+            },
         )
         report.contributions_updated = refresh_contribution_codes(conn)
     report.loaded = len(rows)
@@ -127,7 +139,9 @@ def _read(path: Path, source: ModuleType) -> gpd.GeoDataFrame:
         raise LoadError(f"{path.name} cannot be read as geodata: {exc}") from exc
     missing = [c for c in source.REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise LoadError(f"{path.name} lacks the columns {', '.join(missing)} that {source.NAME} needs")
+        raise LoadError(
+            f"{path.name} lacks the columns {', '.join(missing)} that {source.NAME} needs"
+        )
     if frame.crs is None:
         raise LoadError(f"{path.name} does not say which coordinate reference system it uses")
     return frame.to_crs(4326)
@@ -135,14 +149,18 @@ def _read(path: Path, source: ModuleType) -> gpd.GeoDataFrame:
 
 def _normalise(frame: gpd.GeoDataFrame, source: ModuleType, report: LoadReport) -> list[dict]:
     rows = []
-    for props, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True):
+    for props, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    ):
         if geom is None or geom.is_empty:
             report.dropped["empty geometry"] = report.dropped.get("empty geometry", 0) + 1
             continue
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
             report.repaired += 1
-        polygons = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        polygons = [
+            p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")
+        ]
         polygons = [q for p in polygons for q in shapely.get_parts(p)]
         if not polygons:
             report.dropped["not an area"] = report.dropped.get("not an area", 0) + 1

@@ -18,7 +18,7 @@ from kaart import ROOT
 from kaart.config import Settings
 from kaart.db import make_engine
 from kaart.errors import ApiError, ConfigError
-from kaart.geo import Limits
+from kaart.geo import limits_for
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -71,8 +71,11 @@ def demo_load(force: bool) -> None:
     engine = make_engine(settings.database_url)
     try:
         report = load_buurten(
-            engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE,
-            progress=lambda m: click.echo(m, err=True), force=force,
+            engine,
+            amsterdam_buurten,
+            amsterdam_buurten.DEMO_FILE,
+            progress=lambda m: click.echo(m, err=True),
+            force=force,
         )
     except LoadError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -87,7 +90,7 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
     from kaart.services import contributions as service
     from kaart.services.input import parse_feature
 
-    limits = Limits(settings.area_bbox, settings.max_vertices, settings.max_area_m2)
+    limits = limits_for(settings)
     collection = json.loads(path.read_text(encoding="utf-8"))
     added = 0
     with Session(engine) as session:
@@ -116,6 +119,16 @@ def serve(host: str, port: int, workers: int) -> None:
     _settings()  # fail fast, before forking workers
     click.echo(f"Wijkkaart: http://{host}:{port}/", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    args = [str(gunicorn), "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--threads", "4", "--access-logfile", "-", "kaart:create_app()"]
+    args = [
+        str(gunicorn),
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "kaart:create_app()",
+    ]
     os.execv(args[0], args)  # noqa: S606 - replaces this process with the server

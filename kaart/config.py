@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from kaart.errors import ConfigError
@@ -13,6 +15,8 @@ from kaart.errors import ConfigError
 NETHERLANDS_BBOX = (3.0, 50.6, 7.4, 53.8)
 # Weesp Centrum, the demo neighbourhood.
 DEMO_CENTER = (5.0425, 52.3067)
+
+NETHERLANDS_OUTLINE = Path(__file__).resolve().parent.parent / "data" / "netherlands.geojson"
 
 PDOK_BRT_URL = (
     "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
@@ -36,6 +40,8 @@ class Settings:
     database_url: str
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     area_bbox: tuple[float, ...] = NETHERLANDS_BBOX
+    # Contributions must lie inside this outline too (GeoJSON, WGS84); None = the bbox alone.
+    area_file: Path | None = field(default=NETHERLANDS_OUTLINE)
     map_center: tuple[float, ...] = DEMO_CENTER
     map_zoom: int = 16
     max_area_m2: float = 5_000_000.0
@@ -47,7 +53,7 @@ class Settings:
     default_language: str = "nl"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         url = env.get("KAART_DATABASE_URL", "").strip()
         if not url:
@@ -55,34 +61,10 @@ class Settings:
                 "KAART_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/wijkkaart); "
                 "`make run` sets it to a private cluster for you"
             )
-        values: dict[str, Any] = {"database_url": url}
-        if env.get("KAART_SECRET_KEY"):
-            values["secret_key"] = env["KAART_SECRET_KEY"]
-        elif env.get("KAART_ENV") == "production":
-            raise ConfigError("KAART_SECRET_KEY must be set when KAART_ENV=production")
-        if env.get("KAART_AREA_BBOX"):
-            bbox = _floats(env["KAART_AREA_BBOX"], 4, "KAART_AREA_BBOX")
-            if not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
-                raise ConfigError("KAART_AREA_BBOX must be minLon,minLat,maxLon,maxLat in WGS84")
-            values["area_bbox"] = bbox
+        values: dict[str, Any] = {"database_url": url, **_secret(env), **_area(env)}
+        values.update(_numbers(env))
         if env.get("KAART_MAP_CENTER"):
             values["map_center"] = _floats(env["KAART_MAP_CENTER"], 2, "KAART_MAP_CENTER")
-        for name, cast in (
-            ("map_zoom", int),
-            ("max_area_m2", float),
-            ("max_vertices", int),
-            ("max_body_bytes", int),
-            ("page_default", int),
-            ("page_max", int),
-        ):
-            raw = env.get(f"KAART_{name.upper()}")
-            if raw:
-                try:
-                    values[name] = cast(raw)
-                except ValueError as exc:
-                    raise ConfigError(f"KAART_{name.upper()} must be a number, got {raw!r}") from exc
-                if values[name] <= 0:
-                    raise ConfigError(f"KAART_{name.upper()} must be positive")
         if "KAART_BASEMAP_URL" in env:
             values["basemap_url"] = env["KAART_BASEMAP_URL"].strip()
         if env.get("KAART_DEFAULT_LANGUAGE"):
@@ -98,3 +80,52 @@ class Settings:
         current = {f.name: getattr(self, f.name) for f in fields(self)}
         current.update(changes)
         return Settings(**current)
+
+
+def _secret(env: Mapping[str, str]) -> dict[str, Any]:
+    if env.get("KAART_SECRET_KEY"):
+        return {"secret_key": env["KAART_SECRET_KEY"]}
+    if env.get("KAART_ENV") == "production":
+        raise ConfigError("KAART_SECRET_KEY must be set when KAART_ENV=production")
+    return {}
+
+
+def _area(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("KAART_AREA_BBOX"):
+        bbox = _floats(env["KAART_AREA_BBOX"], 4, "KAART_AREA_BBOX")
+        if not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
+            raise ConfigError("KAART_AREA_BBOX must be minLon,minLat,maxLon,maxLat in WGS84")
+        values["area_bbox"] = bbox
+    if "KAART_AREA_FILE" in env:
+        raw = env["KAART_AREA_FILE"].strip()
+        if raw and not Path(raw).is_file():
+            raise ConfigError(f"KAART_AREA_FILE {raw!r} does not exist")
+        values["area_file"] = Path(raw) if raw else None
+    return values
+
+
+NUMBERS = {
+    "map_zoom": int,
+    "max_area_m2": float,
+    "max_vertices": int,
+    "max_body_bytes": int,
+    "page_default": int,
+    "page_max": int,
+}
+
+
+def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, cast in NUMBERS.items():
+        var = f"KAART_{name.upper()}"
+        raw = env.get(var)
+        if not raw:
+            continue
+        try:
+            values[name] = cast(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{var} must be a number, got {raw!r}") from exc
+        if not 0 < values[name] < float("inf"):
+            raise ConfigError(f"{var} must be a positive number")
+    return values

@@ -36,7 +36,9 @@ def init_app(app: Flask) -> None:
     def handle_too_large(_error: RequestEntityTooLarge) -> Response:
         limit = app.config["MAX_CONTENT_LENGTH"]
         reason = f"The request body is larger than {limit:,} bytes."
-        error = ApiError(413, "Payload too large", reason, [FieldError("body", reason, "body_too_large")])
+        error = ApiError(
+            413, "Payload too large", reason, [FieldError("body", reason, "body_too_large")]
+        )
         return problem_response(error) if _wants_problem() else _page(413, error.title, reason)
 
     @app.errorhandler(HTTPException)

@@ -6,11 +6,13 @@ refused with the reason, naming the part of the request that is wrong.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -19,6 +21,9 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from kaart.errors import ApiError, FieldError, invalid
+
+if TYPE_CHECKING:
+    from kaart.config import Settings
 
 WGS84 = 4326
 RD_NEW = 28992
@@ -51,6 +56,24 @@ class Limits:
     bbox: tuple[float, ...]
     max_vertices: int
     max_area_m2: float
+    area: BaseGeometry | None = None  # an outline inside the bbox, e.g. the Netherlands
+
+
+def limits_for(settings: Settings) -> Limits:
+    """The geometry limits a deployment's settings ask for."""
+    area = load_area(settings.area_file) if settings.area_file else None
+    return Limits(settings.area_bbox, settings.max_vertices, settings.max_area_m2, area)
+
+
+@lru_cache(maxsize=4)
+def load_area(path: Path) -> BaseGeometry:
+    """The union of the (multi)polygons in a GeoJSON file, prepared for fast point tests."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    features = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
+    geoms = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in features]
+    area = shapely.union_all(geoms)
+    shapely.prepare(area)
+    return area
 
 
 @lru_cache(maxsize=1)
@@ -81,7 +104,11 @@ def check_crs(obj: dict[str, Any], path: str) -> None:
         return
     crs = obj["crs"]
     name = None
-    if isinstance(crs, dict) and crs.get("type") == "name" and isinstance(crs.get("properties"), dict):
+    if (
+        isinstance(crs, dict)
+        and crs.get("type") == "name"
+        and isinstance(crs.get("properties"), dict)
+    ):
         name = crs["properties"].get("name")
     if not isinstance(name, str) or name not in WGS84_CRS_NAMES:
         shown = name if isinstance(name, str) else "an unsupported crs object"
@@ -112,6 +139,8 @@ def parse_geometry(obj: Any, limits: Limits, path: str = "geometry") -> BaseGeom
     positions = list(_positions(coords, depth, f"{path}.coordinates", limits.max_vertices))
     for position, where in positions:
         _check_position(position, where, limits.bbox)
+    if limits.area is not None:
+        _check_in_area(positions, limits)
     _check_structure(gtype, coords, f"{path}.coordinates")
     geom = shape({"type": gtype, "coordinates": _strip_z(coords, depth)})
     reason = shapely.is_valid_reason(geom)
@@ -178,7 +207,11 @@ def _check_position(position: list[Any], where: str, bbox: tuple[float, ...]) ->
     if not all(_is_number(v) for v in position):
         raise invalid(where, "Coordinates must be numbers.", "coordinate_not_number")
     if not all(math.isfinite(v) for v in position):
-        raise invalid(where, "Coordinates must be finite numbers (no NaN or Infinity).", "coordinate_not_finite")
+        raise invalid(
+            where,
+            "Coordinates must be finite numbers (no NaN or Infinity).",
+            "coordinate_not_finite",
+        )
     lon, lat = position[0], position[1]
     min_lon, min_lat, max_lon, max_lat = bbox
     if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
@@ -191,11 +224,35 @@ def _check_position(position: list[Any], where: str, bbox: tuple[float, ...]) ->
             "coordinates_swapped",
         )
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise invalid(where, f"[{lon}, {lat}] is not a WGS84 longitude/latitude.", "coordinate_out_of_range")
+        raise invalid(
+            where, f"[{lon}, {lat}] is not a WGS84 longitude/latitude.", "coordinate_out_of_range"
+        )
     raise invalid(
         where,
         f"[{lon}, {lat}] lies outside the area this map covers "
         f"({min_lon}, {min_lat} to {max_lon}, {max_lat}).",
+        "outside_area",
+    )
+
+
+def _check_in_area(positions: list[tuple[list[Any], str]], limits: Limits) -> None:
+    xs = np.array([p[0] for p, _ in positions], dtype=float)
+    ys = np.array([p[1] for p, _ in positions], dtype=float)
+    inside = shapely.contains_xy(limits.area, xs, ys)
+    if inside.all():
+        return
+    i = int(np.argmin(inside))
+    lon, lat = xs[i], ys[i]
+    if shapely.contains_xy(limits.area, lat, lon):
+        raise invalid(
+            positions[i][1],
+            f"[{lon}, {lat}] looks like [latitude, longitude]; GeoJSON positions are "
+            "[longitude, latitude].",
+            "coordinates_swapped",
+        )
+    raise invalid(
+        positions[i][1],
+        f"[{lon}, {lat}] lies outside the area this map covers (the Netherlands).",
         "outside_area",
     )
 
@@ -241,7 +298,9 @@ def _strip_z(coords: Any, depth: int) -> Any:
     return [_strip_z(c, depth - 1) for c in coords]
 
 
-def parse_bbox(text: str | None, field_name: str = "bbox") -> tuple[float, float, float, float] | None:
+def parse_bbox(
+    text: str | None, field_name: str = "bbox"
+) -> tuple[float, float, float, float] | None:
     """`minLon,minLat,maxLon,maxLat` as four finite WGS84 numbers, or None when absent."""
     if text is None or text == "":
         return None
@@ -255,12 +314,16 @@ def parse_bbox(text: str | None, field_name: str = "bbox") -> tuple[float, float
             status=400,
             title="Bad request",
             detail="bbox must be minLon,minLat,maxLon,maxLat (four numbers).",
-            errors=[_bbox_error(field_name, "bbox must be minLon,minLat,maxLon,maxLat (four numbers).")],
+            errors=[
+                _bbox_error(field_name, "bbox must be minLon,minLat,maxLon,maxLat (four numbers).")
+            ],
         )
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         reason = "bbox must have minLon < maxLon and minLat < maxLat, within WGS84 ranges."
-        raise ApiError(status=400, title="Bad request", detail=reason, errors=[_bbox_error(field_name, reason)])
+        raise ApiError(
+            status=400, title="Bad request", detail=reason, errors=[_bbox_error(field_name, reason)]
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 

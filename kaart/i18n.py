@@ -1,6 +1,7 @@
 """Dutch first, English one click away. One catalogue per language, shared by pages and scripts.
 
-The language is `?lang=nl|en` (remembered in a cookie), else that cookie, else KAART_DEFAULT_LANGUAGE.
+The language is `?lang=nl|en` (remembered in a cookie), else that cookie, else
+KAART_DEFAULT_LANGUAGE.
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ def translate(key: str, **values: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(_=translate, current_language=current_language, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(
+        _=translate, current_language=current_language, LANGUAGES=LANGUAGES
+    )
 
     @app.after_request
     def remember_language(response: Response) -> Response:
         asked = request.args.get("lang")
         if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
-            response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(
+                COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
         return response

@@ -146,7 +146,9 @@ def clean_db(engine: Engine) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run the tests with `make test`", pytrace=False)
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run the tests with `make test`", pytrace=False
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

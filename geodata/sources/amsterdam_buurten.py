@@ -13,7 +13,9 @@ TITLE = "Buurten (Gemeente Amsterdam)"
 URL = "https://api.data.amsterdam.nl/v1/gebieden/buurten/?_format=geojson"
 LICENCE = "Open data Gemeente Amsterdam (hergebruik met bronvermelding)"
 ATTRIBUTION = "Buurten: Gemeente Amsterdam"
-DEMO_FILE = Path(__file__).resolve().parents[2] / "data" / "demo" / "gebieden_buurten_amsterdam.geojson"
+DEMO_FILE = (
+    Path(__file__).resolve().parents[2] / "data" / "demo" / "gebieden_buurten_amsterdam.geojson"
+)
 REQUIRED_COLUMNS = ("cbsCode", "naam")
 
 

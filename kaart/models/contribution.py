@@ -49,7 +49,9 @@ class Contribution(Base):
         CheckConstraint(f"category IN ({_in(CATEGORIES)})", name="category"),
         CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
         CheckConstraint(f"char_length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
-        CheckConstraint(f"char_length(description) <= {DESCRIPTION_MAX}", name="description_length"),
+        CheckConstraint(
+            f"char_length(description) <= {DESCRIPTION_MAX}", name="description_length"
+        ),
         CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
         CheckConstraint(f"GeometryType(geom) IN ({_in(GEOMETRY_TYPES)})", name="geom_type"),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),

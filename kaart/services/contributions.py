@@ -155,7 +155,9 @@ def feature(session: Session, contribution_id: uuid.UUID) -> str:
     if row is None:
         raise not_found("This contribution")
     if row[0] is not None:
-        raise ApiError(status=410, title="Gone", detail="This contribution was withdrawn by its author.")
+        raise ApiError(
+            status=410, title="Gone", detail="This contribution was withdrawn by its author."
+        )
     return row[1]
 
 
@@ -173,9 +175,12 @@ def search(session: Session, query: Query) -> Page:
         params["categories"] = list(query.categories)
     if query.near:
         where.append(
-            "ST_DWithin(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)"
+            "ST_DWithin(c.geom::geography, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)"
         )
-        order = "ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)"
+        order = (
+            "ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)"
+        )
         params.update(lon=query.near[0], lat=query.near[1], r=query.radius_m)
     elif query.cursor:
         where.append("(c.created_at, c.id) < (:cursor_ts, :cursor_id)")
@@ -213,8 +218,12 @@ def decode_cursor(value: str) -> tuple[datetime, uuid.UUID]:
             errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")],
         ) from exc
     if parsed[0].tzinfo is None:
-        raise ApiError(status=400, title="Bad request", detail="cursor is malformed.",
-                       errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")])
+        raise ApiError(
+            status=400,
+            title="Bad request",
+            detail="cursor is malformed.",
+            errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")],
+        )
     return parsed
 
 
@@ -234,12 +243,20 @@ def _authorise(session: Session, contribution_id: uuid.UUID, token: str | None) 
             headers={"WWW-Authenticate": 'Bearer realm="wijkkaart"'},
         )
     if not hmac.compare_digest(bytes(row[0]), hash_token(token)):
-        raise ApiError(status=403, title="Forbidden", detail="This edit token does not belong to this contribution.")
+        raise ApiError(
+            status=403,
+            title="Forbidden",
+            detail="This edit token does not belong to this contribution.",
+        )
     if row[1] is not None:
-        raise ApiError(status=410, title="Gone", detail="This contribution was withdrawn by its author.")
+        raise ApiError(
+            status=410, title="Gone", detail="This contribution was withdrawn by its author."
+        )
 
 
-def update(session: Session, contribution_id: uuid.UUID, token: str | None, data: ContributionInput) -> str:
+def update(
+    session: Session, contribution_id: uuid.UUID, token: str | None, data: ContributionInput
+) -> str:
     """Change what the author sent; a new geometry gets its buurt looked up again."""
     try:
         _authorise(session, contribution_id, token)
@@ -255,12 +272,17 @@ def update(session: Session, contribution_id: uuid.UUID, token: str | None, data
             params[name] = value
     source = "(SELECT NULL::geometry AS geom) g"
     if data.geom is not None:
-        sets += ["geom = g.geom", "buurt_code = codes.code", "wijk_code = codes.wijk_code",
-                 "gemeente_code = codes.gemeente_code"]
+        sets += [
+            "geom = g.geom",
+            "buurt_code = codes.code",
+            "wijk_code = codes.wijk_code",
+            "gemeente_code = codes.gemeente_code",
+        ]
         source = f"(SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g {AREA_CODES_SQL}"
         params["wkb"] = _wkb(data.geom)
     stmt = text(
-        f"UPDATE contribution AS c SET {', '.join(sets)} FROM {source} WHERE c.id = :id RETURNING c.id"
+        f"UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
+        "WHERE c.id = :id RETURNING c.id"
     )
     _write(session, stmt, params)
     return feature(session, contribution_id)
@@ -275,7 +297,8 @@ def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) ->
         raise
     session.execute(
         text(
-            "UPDATE contribution SET status = 'ingetrokken', withdrawn_at = now(), updated_at = now() "
+            "UPDATE contribution SET status = 'ingetrokken', withdrawn_at = now(), "
+            "updated_at = now() "
             "WHERE id = :id"
         ),
         {"id": contribution_id},

@@ -48,7 +48,8 @@ def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> Contri
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise invalid(
             "type",
-            'The body must be a GeoJSON Feature: {"type": "Feature", "geometry": …, "properties": …}.',
+            "The body must be a GeoJSON Feature: "
+            '{"type": "Feature", "geometry": …, "properties": …}.',
             "not_a_feature",
         )
     check_crs(body, "")
@@ -74,7 +75,9 @@ def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> Contri
         geom=geom,
     )
     if partial and fields.is_empty():
-        raise invalid("body", "Nothing to change: send geometry and/or properties.", "nothing_to_change")
+        raise invalid(
+            "body", "Nothing to change: send geometry and/or properties.", "nothing_to_change"
+        )
     if not partial and fields.description is None:
         fields = ContributionInput(fields.category, fields.title, "", fields.geom)
     return fields
@@ -108,9 +111,13 @@ def _text(
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise invalid(field, f"{name.capitalize()} is not valid Unicode text.", "text_not_unicode") from exc
+        raise invalid(
+            field, f"{name.capitalize()} is not valid Unicode text.", "text_not_unicode"
+        ) from exc
     if _CONTROL.search(value) or (single_line and ("\n" in value or "\r" in value)):
-        raise invalid(field, f"{name.capitalize()} contains control characters.", "text_control_chars")
+        raise invalid(
+            field, f"{name.capitalize()} contains control characters.", "text_control_chars"
+        )
     if single_line:
         value = value.strip()
         if required and not value:

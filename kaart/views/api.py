@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from kaart.db import get_session
 from kaart.errors import ApiError, FieldError
-from kaart.geo import Limits, parse_bbox
+from kaart.geo import Limits, limits_for, parse_bbox
 from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
 from kaart.services import layers
@@ -24,8 +24,7 @@ JSON_TYPES = ("application/json", "application/geo+json")
 
 
 def _limits() -> Limits:
-    s = current_app.config["KAART"]
-    return Limits(bbox=s.area_bbox, max_vertices=s.max_vertices, max_area_m2=s.max_area_m2)
+    return limits_for(current_app.config["KAART"])
 
 
 def read_json() -> Any:
@@ -36,15 +35,19 @@ def read_json() -> Any:
             status=415,
             title="Unsupported media type",
             detail="Send the body as application/json or application/geo+json.",
-            errors=[FieldError("Content-Type", f"got {mimetype or 'nothing'}", "unsupported_media_type")],
+            errors=[
+                FieldError("Content-Type", f"got {mimetype or 'nothing'}", "unsupported_media_type")
+            ],
         )
     raw = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH here -> 413
     if not raw.strip():
         raise bad_json("The request body is empty; send a GeoJSON Feature.")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))  # RFC 8259: JSON between systems is UTF-8
     except json.JSONDecodeError as exc:
-        raise bad_json(f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+        raise bad_json(
+            f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise bad_json("The request body is not UTF-8 text.") from exc
     except (ValueError, RecursionError) as exc:
@@ -55,7 +58,9 @@ def _uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise ApiError(status=404, title="Not found", detail="This contribution does not exist") from exc
+        raise ApiError(
+            status=404, title="Not found", detail="This contribution does not exist"
+        ) from exc
 
 
 def _bearer() -> str | None:
@@ -93,7 +98,9 @@ def list_contributions() -> Response:
         categories=_categories(args.getlist("category")),
         near=_near(args.get("near")),
         radius_m=_number(args.get("radius"), "radius", 1, service.NEAR_RADIUS_MAX_M, 50.0),
-        limit=int(_number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)),
+        limit=int(
+            _number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)
+        ),
         cursor=service.decode_cursor(args["cursor"]) if args.get("cursor") else None,
     )
     page = service.search(get_session(), query)
@@ -117,7 +124,9 @@ def _categories(values: list[str]) -> tuple[str, ...]:
     for c in wanted:
         if c not in CATEGORIES:
             reason = f"Unknown category {c[:40]!r}; use {', '.join(CATEGORIES)}."
-            raise ApiError(400, "Bad request", reason, [FieldError("category", reason, "category_unknown")])
+            raise ApiError(
+                400, "Bad request", reason, [FieldError("category", reason, "category_unknown")]
+            )
     return tuple(dict.fromkeys(wanted))
 
 
@@ -128,7 +137,9 @@ def _near(value: str | None) -> tuple[float, float] | None:
         lon, lat = (float(p) for p in value.split(","))
     except ValueError as exc:
         reason = "near must be lon,lat."
-        raise ApiError(400, "Bad request", reason, [FieldError("near", reason, "near_invalid")]) from exc
+        raise ApiError(
+            400, "Bad request", reason, [FieldError("near", reason, "near_invalid")]
+        ) from exc
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # also refuses NaN
         reason = "near must be a WGS84 lon,lat."
         raise ApiError(400, "Bad request", reason, [FieldError("near", reason, "near_invalid")])

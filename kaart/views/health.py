@@ -24,8 +24,9 @@ def healthz() -> tuple[Response, int]:
         report["postgis"] = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
     except SQLAlchemyError as exc:
         session.rollback()
-        return jsonify(status="unavailable", database=report["database"], postgis="missing",
-                       error=_name(exc)), 503
+        return jsonify(
+            status="unavailable", database=report["database"], postgis="missing", error=_name(exc)
+        ), 503
     return jsonify(report), 200
 
 

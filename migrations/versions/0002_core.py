@@ -20,9 +20,7 @@ STATUSES = (
     "'ontvangen', 'in_behandeling', 'beantwoord', 'overgenomen', 'niet_overgenomen', "
     "'gerealiseerd', 'ingetrokken'"
 )
-GEOMETRY_TYPES = (
-    "'POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON'"
-)
+GEOMETRY_TYPES = "'POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON'"
 
 
 def upgrade() -> None:
@@ -101,14 +99,25 @@ def upgrade() -> None:
         sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint(f"category IN ({CATEGORIES})", name="ck_contribution_category"),
         sa.CheckConstraint(f"status IN ({STATUSES})", name="ck_contribution_status"),
-        sa.CheckConstraint("char_length(title) BETWEEN 1 AND 120", name="ck_contribution_title_length"),
-        sa.CheckConstraint("char_length(description) <= 5000", name="ck_contribution_description_length"),
-        sa.CheckConstraint("ST_SRID(geom) = 4326", name="ck_contribution_geom_srid"),
-        sa.CheckConstraint(f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="ck_contribution_geom_type"),
-        sa.CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="ck_contribution_geom_valid"),
-        sa.CheckConstraint("octet_length(edit_token_hash) = 32", name="ck_contribution_edit_token_hash"),
         sa.CheckConstraint(
-            "(status = 'ingetrokken') = (withdrawn_at IS NOT NULL)", name="ck_contribution_withdrawn_status"
+            "char_length(title) BETWEEN 1 AND 120", name="ck_contribution_title_length"
+        ),
+        sa.CheckConstraint(
+            "char_length(description) <= 5000", name="ck_contribution_description_length"
+        ),
+        sa.CheckConstraint("ST_SRID(geom) = 4326", name="ck_contribution_geom_srid"),
+        sa.CheckConstraint(
+            f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="ck_contribution_geom_type"
+        ),
+        sa.CheckConstraint(
+            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="ck_contribution_geom_valid"
+        ),
+        sa.CheckConstraint(
+            "octet_length(edit_token_hash) = 32", name="ck_contribution_edit_token_hash"
+        ),
+        sa.CheckConstraint(
+            "(status = 'ingetrokken') = (withdrawn_at IS NOT NULL)",
+            name="ck_contribution_withdrawn_status",
         ),
     )
     op.create_index("ix_contribution_geom", "contribution", ["geom"], postgresql_using="gist")
