@@ -1,0 +1,25 @@
+# Wijkkaart app image: gunicorn serving kaart:create_app(), assets from npm at build time.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY scripts/vendor-assets scripts/vendor-assets
+RUN scripts/vendor-assets
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY kaart kaart
+COPY geodata geodata
+# Editable, so the app finds templates/, static/, migrations/ and data/ beside the package.
+RUN pip install --no-cache-dir -e .
+COPY migrations migrations
+COPY templates templates
+COPY static static
+COPY data data
+COPY --from=assets /src/static/vendor static/vendor
+RUN useradd --system --uid 10001 kaart
+USER kaart
+EXPOSE 8000
+# Migrate, load the demo area (idempotent), then serve.
+CMD ["sh", "-c", "kaart db upgrade && kaart demo load && exec kaart serve --host 0.0.0.0 --port 8000 --workers 3"]

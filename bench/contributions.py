@@ -1,0 +1,283 @@
+"""Bench: 10,000 contributions in Weesp Centrum.
+
+Measures, side by side in one run on this machine:
+  L1  GET /api/v1/contributions for a neighbourhood-sized bbox (first page, limit 100 and 1000),
+      through the app under gunicorn, against the same SQL run directly with psycopg (ratio);
+  L2  all pages of that bbox (limit 1000, following `next`), app vs raw SQL;
+  M1  headless Chromium: time from navigation until the map shows the first contributions,
+      and until all 10,000 are on the map.
+
+    make bench            (sets up, then runs this)
+    python -m bench.contributions [--n 10000] [--repeat 30]
+
+It uses its own database (<name>_bench) next to KAART_DATABASE_URL and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from sqlalchemy import create_engine, make_url, text
+
+from geodata.load import load_buurten
+from geodata.sources import amsterdam_buurten
+from kaart.cli import alembic_config
+from kaart.services.contributions import FEATURE_SQL
+
+ROOT = Path(__file__).resolve().parent.parent
+# Weesp Centrum's extent (BU0363SD03), the "neighbourhood-sized" bbox.
+WEESP = (5.0356, 52.3033, 5.0491, 52.3099)
+CATEGORIES = ("groen", "speelplek", "energie", "knelpunt", "idee")
+
+
+def bench_database(base_url: str) -> str:
+    url = make_url(base_url)
+    bench_url = url.set(database=f"{url.database}_bench")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{bench_url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{bench_url.database}"'))
+    admin.dispose()
+    rendered = bench_url.render_as_string(hide_password=False)
+    command.upgrade(alembic_config(rendered), "head")
+    engine = create_engine(rendered)
+    load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=lambda _m: None)
+    engine.dispose()
+    return rendered
+
+
+def seed(url: str, n: int) -> None:
+    """n deterministic contributions in Weesp Centrum: 80 % points, 10 % lines, 10 % areas."""
+    rng = random.Random(2026)
+    x1, y1, x2, y2 = WEESP
+    rows = []
+    for i in range(n):
+        lon, lat = rng.uniform(x1, x2), rng.uniform(y1, y2)
+        kind = rng.random()
+        if kind < 0.8:
+            wkt = f"POINT({lon} {lat})"
+        elif kind < 0.9:
+            wkt = f"LINESTRING({lon} {lat},{lon + 0.0004} {lat + 0.0002})"
+        else:
+            d = 0.0002
+            ring = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d), (lon, lat)]
+            wkt = "POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
+        rows.append(
+            (CATEGORIES[i % 5], f"Bijdrage {i}", "Seeded for the bench", f"SRID=4326;{wkt}")
+        )
+    with psycopg.connect(_libpq(url)) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE seed (category text, title text, description text, g text)")
+        with cur.copy("COPY seed FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            """
+            INSERT INTO contribution (category, title, description, geom, edit_token_hash,
+                                      buurt_code, wijk_code, gemeente_code, created_at)
+            SELECT s.category, s.title, s.description, ST_GeomFromEWKT(s.g),
+                   sha256(s.title::bytea), 'BU0363SD03', 'WK0363SD', 'GM0363',
+                   now() - (row_number() OVER ()) * interval '1 minute'
+            FROM seed s
+            """
+        )
+        cur.execute("ANALYZE contribution")
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "KAART_DATABASE_URL": url, "KAART_BASEMAP_URL": ""}
+    kaart = str(Path(sys.executable).with_name("kaart"))
+    proc = subprocess.Popen(
+        [kaart, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the app did not start")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def app_get(port: int, path: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 200, (response.status, body[:200])
+    return body
+
+
+def app_all_pages(port: int, path: str) -> int:
+    import json
+
+    count = 0
+    while path:
+        doc = json.loads(app_get(port, path))
+        count += doc["numberReturned"]
+        path = next((ln["href"] for ln in doc["links"] if ln["rel"] == "next"), None)
+    return count
+
+
+RAW_SQL = (
+    f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM contribution c "
+    "LEFT JOIN buurt b ON b.code = c.buurt_code WHERE c.withdrawn_at IS NULL "
+    "AND c.geom && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326) "
+    "AND ST_Intersects(c.geom, ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)) "
+    "{cursor} ORDER BY c.created_at DESC, c.id DESC LIMIT %(limit)s"
+)
+
+
+def raw_page(conn: psycopg.Connection, limit: int, cursor=None) -> list:
+    params = dict(zip(("x1", "y1", "x2", "y2"), WEESP, strict=True), limit=limit + 1)
+    where = ""
+    if cursor:
+        where = "AND (c.created_at, c.id) < (%(ts)s, %(id)s)"
+        params.update(ts=cursor[0], id=cursor[1])
+    rows = conn.execute(RAW_SQL.replace("{cursor}", where), params).fetchall()
+    # What the app adds: joining the features into one collection.
+    _ = '{"type":"FeatureCollection","features":[' + ",".join(r[2] for r in rows[:limit]) + "]}"
+    return rows
+
+
+def raw_all_pages(conn: psycopg.Connection, limit: int) -> int:
+    count, cursor = 0, None
+    while True:
+        rows = raw_page(conn, limit, cursor)
+        count += min(len(rows), limit)
+        if len(rows) <= limit:
+            return count
+        cursor = (rows[limit - 1][0], rows[limit - 1][1])
+
+
+def browser_times(port: int, n: int, repeat: int) -> tuple[list[float], list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    first, complete = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(repeat + 1):
+            context = browser.new_context(viewport={"width": 1280, "height": 860})
+            page = context.new_page()
+            t0 = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_function(
+                "Number(document.body.dataset.contributionsLoaded || 0) > 0", timeout=60_000
+            )
+            t1 = time.perf_counter()
+            page.wait_for_function(
+                f"Number(document.body.dataset.contributionsLoaded || 0) >= {n}", timeout=120_000
+            )
+            t2 = time.perf_counter()
+            page.wait_for_selector(".marker-cluster", timeout=10_000)
+            first.append((t1 - t0) * 1000)
+            complete.append((t2 - t0) * 1000)
+            context.close()
+        browser.close()
+    return first[1:], complete[1:]  # the first run warms caches
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--browser-repeat", type=int, default=5)
+    args = parser.parse_args()
+    base = os.environ.get("KAART_DATABASE_URL") or sys.exit("KAART_DATABASE_URL is not set")
+
+    print(
+        f"bench: preparing a database with {args.n:,} contributions in Weesp Centrum",
+        file=sys.stderr,
+    )
+    url = bench_database(base)
+    seed(url, args.n)
+    port = free_port()
+    proc = start_app(url, port)
+    bbox = ",".join(str(v) for v in WEESP)
+    rows = []
+    try:
+        with psycopg.connect(_libpq(url)) as conn:
+            for limit in (100, 1000):
+                path = f"/api/v1/contributions?bbox={bbox}&limit={limit}"
+                app = timed(lambda p=path: app_get(port, p), args.repeat)
+                raw = timed(lambda lim=limit: raw_page(conn, lim), args.repeat)
+                rows.append((f"L1 first page, limit {limit}", app, raw))
+            path = f"/api/v1/contributions?bbox={bbox}&limit=1000"
+            assert app_all_pages(port, path) == raw_all_pages(conn, 1000) == args.n
+            app = timed(lambda: app_all_pages(port, path), max(5, args.repeat // 3))
+            raw = timed(lambda: raw_all_pages(conn, 1000), max(5, args.repeat // 3))
+            rows.append((f"L2 all {args.n:,} in bbox, limit 1000", app, raw))
+        print(f"bench: Chromium, {args.browser_repeat} page loads", file=sys.stderr)
+        first, complete = browser_times(port, args.n, args.browser_repeat)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    print()
+    print(f"Wijkkaart bench — {args.n:,} contributions in Weesp Centrum, bbox {bbox}")
+    print(f"{'measurement':42} {'app p50':>9} {'app p95':>9} {'raw p50':>9} {'ratio p50':>9}")
+    for name, app, raw in rows:
+        print(
+            f"{name:42} {pct(app, 0.5):8.1f}ms {pct(app, 0.95):8.1f}ms {pct(raw, 0.5):8.1f}ms "
+            f"{pct(app, 0.5) / pct(raw, 0.5):8.2f}x"
+        )
+    print(
+        f"{'M1 Chromium: first contributions shown':42} "
+        f"{pct(first, 0.5):8.0f}ms {pct(first, 0.95):8.0f}ms"
+    )
+    print(
+        f"{'M1 Chromium: all contributions on the map':42} {pct(complete, 0.5):8.0f}ms "
+        f"{pct(complete, 0.95):8.0f}ms"
+    )
+    print(
+        "(app = HTTP through gunicorn, 2 workers; raw = the same SQL with psycopg, one connection)"
+    )
+
+
+if __name__ == "__main__":
+    main()
