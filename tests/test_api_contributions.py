@@ -306,3 +306,21 @@ def test_buurten_endpoint_returns_named_boundaries(client):
     names = {f["properties"]["code"]: f["properties"]["name"] for f in r.get_json()["features"]}
     assert names["BU0363SD03"] == "Weesp Centrum"
     assert client.get("/api/v1/buurten?bbox=oops").status_code == 400
+
+
+def test_a_constraint_the_checks_missed_is_a_422_and_writes_nothing(app, count_rows):
+    """Should a writer get past the input checks, the database refuses and the API says why."""
+    from shapely.geometry import Polygon as ShapelyPolygon
+
+    from kaart.db import get_session
+    from kaart.errors import ApiError
+    from kaart.services import contributions as service
+    from kaart.services.input import ContributionInput
+
+    bowtie = ShapelyPolygon([(5.042, 52.306), (5.043, 52.3066), (5.043, 52.306), (5.042, 52.3066)])
+    data = ContributionInput(category="idee", title="x", description="", geom=bowtie)
+    with app.app_context(), pytest.raises(ApiError) as refused:
+        service.create(get_session(), data)
+    assert refused.value.status == 422
+    assert refused.value.errors[0].field == "geometry"
+    assert count_rows() == 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from geodata.load import LoadError, load_buurten, sha256_of
 from geodata.sources import amsterdam_buurten
@@ -106,15 +106,15 @@ def test_database_refuses_what_the_api_would(connection, wkt, constraint):
     """The constraints back up the API's checks for any other writer."""
     from sqlalchemy.exc import IntegrityError
 
-    with pytest.raises(IntegrityError, match=f"ck_contribution_geom_{constraint}"):
-        with connection.begin_nested():
-            connection.execute(
-                text(
-                    "INSERT INTO contribution (category, title, geom, edit_token_hash) "
-                    "VALUES ('idee', 'x', ST_GeomFromEWKT(:wkt), decode(repeat('00', 32), 'hex'))"
-                ),
-                {"wkt": wkt},
-            )
+    refused = pytest.raises(IntegrityError, match=f"ck_contribution_geom_{constraint}")
+    with refused, connection.begin_nested():
+        connection.execute(
+            text(
+                "INSERT INTO contribution (category, title, geom, edit_token_hash) "
+                "VALUES ('idee', 'x', ST_GeomFromEWKT(:wkt), decode(repeat('00', 32), 'hex'))"
+            ),
+            {"wkt": wkt},
+        )
 
 
 def test_demo_loader_is_idempotent(engine, settings):
@@ -143,7 +143,10 @@ def test_demo_contributions_load_once(engine, settings, clean_db):
     assert load_demo_contributions(engine, settings, path) == 0
     with engine.begin() as conn:
         rows = conn.execute(
-            text("SELECT count(*), count(*) FILTER (WHERE buurt_code = 'BU0363SD03') FROM contribution")
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE buurt_code = 'BU0363SD03') "
+                "FROM contribution"
+            )
         ).one()
     assert rows == (expected, expected)
 
@@ -152,9 +155,21 @@ def test_demo_contributions_load_once(engine, settings, clean_db):
     ("content", "message"),
     [
         ("this is not geodata", "cannot be read"),
-        (json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"naam": "x"},
-             "geometry": {"type": "Point", "coordinates": [5, 52]}}]}), "cbsCode"),
+        (
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"naam": "x"},
+                            "geometry": {"type": "Point", "coordinates": [5, 52]},
+                        }
+                    ],
+                }
+            ),
+            "cbsCode",
+        ),
     ],
 )
 def test_a_bad_file_leaves_the_loaded_layer_intact(engine, tmp_path, content, message):
@@ -178,19 +193,26 @@ def test_loading_buurten_refreshes_contribution_codes(engine, clean_db, settings
         )
     load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=print, force=True)
     with engine.begin() as conn:
-        assert conn.execute(text("SELECT buurt_code FROM contribution")).scalar_one() == "BU0363SD03"
+        assert (
+            conn.execute(text("SELECT buurt_code FROM contribution")).scalar_one() == "BU0363SD03"
+        )
 
 
 def test_kaart_command_upgrades_and_loads(database_url):
     """The installed `kaart` command, as `make run` calls it."""
     env = {**os.environ, "KAART_DATABASE_URL": database_url}
     kaart = str(Path(sys.executable).with_name("kaart"))
-    up = subprocess.run([kaart, "db", "upgrade"], env=env, capture_output=True, text=True, check=False)
+    up = subprocess.run(
+        [kaart, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+    )
     assert up.returncode == 0, up.stderr
     assert "schema at head" in up.stderr
     bad = subprocess.run(
-        [kaart, "db", "upgrade"], env={**env, "KAART_DATABASE_URL": ""},
-        capture_output=True, text=True, check=False,
+        [kaart, "db", "upgrade"],
+        env={**env, "KAART_DATABASE_URL": ""},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode != 0 and "KAART_DATABASE_URL is not set" in bad.stderr
 
@@ -199,10 +221,25 @@ def test_readme_documents_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for var in [
-        "KAART_DATABASE_URL", "KAART_SECRET_KEY", "KAART_ENV", "KAART_AREA_BBOX", "KAART_AREA_FILE",
-        "KAART_MAP_CENTER", "KAART_BASEMAP_URL", "KAART_DEFAULT_LANGUAGE",
-        *(f"KAART_{n.upper()}" for n in ("map_zoom", "max_area_m2", "max_vertices",
-                                          "max_body_bytes", "page_default", "page_max")),
+        "KAART_DATABASE_URL",
+        "KAART_SECRET_KEY",
+        "KAART_ENV",
+        "KAART_AREA_BBOX",
+        "KAART_AREA_FILE",
+        "KAART_MAP_CENTER",
+        "KAART_BASEMAP_URL",
+        "KAART_DEFAULT_LANGUAGE",
+        *(
+            f"KAART_{n.upper()}"
+            for n in (
+                "map_zoom",
+                "max_area_m2",
+                "max_vertices",
+                "max_body_bytes",
+                "page_default",
+                "page_max",
+            )
+        ),
     ]:
         assert var in readme, var
         assert var in env_example, var

@@ -49,7 +49,7 @@ def upgrade() -> None:
             Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=False),
             nullable=False,
         ),
-        sa.CheckConstraint("ST_IsValid(geom)", name="ck_buurt_geom_valid"),
+        sa.CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     )
     op.create_index("ix_buurt_geom", "buurt", ["geom"], postgresql_using="gist")
 
@@ -97,27 +97,27 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
-        sa.CheckConstraint(f"category IN ({CATEGORIES})", name="ck_contribution_category"),
-        sa.CheckConstraint(f"status IN ({STATUSES})", name="ck_contribution_status"),
+        sa.CheckConstraint(f"category IN ({CATEGORIES})", name="category"),
+        sa.CheckConstraint(f"status IN ({STATUSES})", name="status"),
         sa.CheckConstraint(
-            "char_length(title) BETWEEN 1 AND 120", name="ck_contribution_title_length"
+            "char_length(title) BETWEEN 1 AND 120", name="title_length"
         ),
         sa.CheckConstraint(
-            "char_length(description) <= 5000", name="ck_contribution_description_length"
+            "char_length(description) <= 5000", name="description_length"
         ),
-        sa.CheckConstraint("ST_SRID(geom) = 4326", name="ck_contribution_geom_srid"),
+        sa.CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
         sa.CheckConstraint(
-            f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="ck_contribution_geom_type"
-        ),
-        sa.CheckConstraint(
-            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="ck_contribution_geom_valid"
+            f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="geom_type"
         ),
         sa.CheckConstraint(
-            "octet_length(edit_token_hash) = 32", name="ck_contribution_edit_token_hash"
+            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"
+        ),
+        sa.CheckConstraint(
+            "octet_length(edit_token_hash) = 32", name="edit_token_hash"
         ),
         sa.CheckConstraint(
             "(status = 'ingetrokken') = (withdrawn_at IS NOT NULL)",
-            name="ck_contribution_withdrawn_status",
+            name="withdrawn_status",
         ),
     )
     op.create_index("ix_contribution_geom", "contribution", ["geom"], postgresql_using="gist")
