@@ -206,10 +206,13 @@ def encode_cursor(created_at: datetime, contribution_id: uuid.UUID) -> str:
 
 
 def decode_cursor(value: str) -> tuple[datetime, uuid.UUID]:
+    """The position a `next` link points at; anything else is a 400 naming `cursor`."""
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         stamp, ident = raw.split("|")
         parsed = datetime.fromisoformat(stamp), uuid.UUID(ident)
+        if parsed[0].tzinfo is None:
+            raise ValueError("cursor time without zone")
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiError(
             status=400,
@@ -217,13 +220,6 @@ def decode_cursor(value: str) -> tuple[datetime, uuid.UUID]:
             detail="cursor is not one this server gave out; follow the `next` link.",
             errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")],
         ) from exc
-    if parsed[0].tzinfo is None:
-        raise ApiError(
-            status=400,
-            title="Bad request",
-            detail="cursor is malformed.",
-            errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")],
-        )
     return parsed
 
 
