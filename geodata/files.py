@@ -1,0 +1,133 @@
+"""Read GeoPackage, GeoJSON, Shapefile and SQLite/SpatiaLite layers in batches with pyogrio.
+
+pyogrio (GDAL) does the format and CRS work; this module picks the layer, checks it before
+reading, and pages through it so a 500,000-feature GeoPackage is never in memory whole:
+``skip_features``/``max_features`` pages sequentially (GDAL seeks by index, fast in GPKG and
+Shapefile). With a bbox, paging a spatially filtered layer is not stable in GDAL (the R-tree
+order may repeat or miss features between calls), so the matching feature ids are fetched
+first and read in chunks by ``fids``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyproj
+from pyogrio import errors as ogr_errors
+
+from geodata.errors import ReadError
+from geodata.normalise import check_columns, parse_crs
+from geodata.source import Source
+
+SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".sqlite", ".db", ".zip")
+OGR_ERRORS = (
+    ogr_errors.DataSourceError,
+    ogr_errors.DataLayerError,
+    ogr_errors.FieldError,
+    ogr_errors.FeatureError,
+    ogr_errors.GeometryError,
+)
+
+
+@dataclass
+class Layer:
+    path: Path
+    name: str
+    crs: pyproj.CRS
+    total: int | None  # features in the layer, when the driver knows cheaply
+
+
+def open_layer(path: Path, source: Source, requested: str | None) -> Layer:
+    """Pick and check the layer: it exists, has geometry, a known CRS and the needed columns."""
+    name = choose_layer(path, _layer_names(path), requested, source.layer_candidates)
+    where = f"{path.name}, layer '{name}'"
+    info = _guard(path, lambda: pyogrio.read_info(path, layer=name))
+    if not info.get("geometry_type"):
+        raise ReadError(f"{where} has no geometry")
+    check_columns(source, info["fields"], where)
+    total = info.get("features")
+    return Layer(path, name, parse_crs(info["crs"], where), total if total >= 0 else None)
+
+
+def choose_layer(
+    path: Path, names: list[str], requested: str | None, defaults: tuple[str, ...]
+) -> str:
+    if not names:
+        raise ReadError(f"{path.name} contains no layers")
+    if requested is not None:
+        if requested not in names:
+            raise ReadError(
+                f"{path.name} has no layer '{requested}'; its layers are: {', '.join(names)}"
+            )
+        return requested
+    if len(names) == 1:
+        return names[0]
+    for default in defaults:
+        if default in names:
+            return default
+    expected = f" and none is called {' or '.join(defaults)}" if defaults else ""
+    raise ReadError(f"{path.name} has several layers{expected}; choose one of: {', '.join(names)}")
+
+
+def batches(
+    layer: Layer, batch_size: int, bbox: tuple[float, float, float, float] | None
+) -> Iterator[gpd.GeoDataFrame]:
+    """Raw frames in the layer's CRS; the index holds the feature ids (fids)."""
+    if bbox is None:
+        yield from _pages(layer, batch_size)
+        return
+    fids = _guard(
+        layer.path,
+        lambda: pyogrio.read_dataframe(
+            layer.path,
+            layer=layer.name,
+            bbox=bbox,
+            columns=[],
+            read_geometry=False,
+            fid_as_index=True,
+        ).index.to_numpy(),
+    )
+    fids = np.sort(fids)  # file order reads faster than R-tree order
+    for start in range(0, len(fids), batch_size):
+        chunk = fids[start : start + batch_size]
+        yield _read(layer, fids=chunk)
+
+
+def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
+    skip = 0
+    while True:
+        frame = _read(layer, skip_features=skip, max_features=batch_size)
+        if len(frame):
+            yield frame
+        skip += len(frame)
+        if len(frame) < batch_size or (layer.total is not None and skip >= layer.total):
+            return
+
+
+def _read(layer: Layer, **selection) -> gpd.GeoDataFrame:
+    return _guard(
+        layer.path,
+        lambda: pyogrio.read_dataframe(
+            layer.path, layer=layer.name, fid_as_index=True, **selection
+        ),
+    )
+
+
+def _layer_names(path: Path) -> list[str]:
+    return [str(name) for name, _ in _guard(path, lambda: pyogrio.list_layers(path))]
+
+
+def _guard(path: Path, action):
+    """Run a pyogrio call; GDAL's complaint becomes a ReadError naming the file, not its path."""
+    try:
+        return action()
+    except OGR_ERRORS as exc:
+        detail = str(exc).replace(str(path), path.name).split("; It might help")[0]
+        raise ReadError(
+            f"{path.name} cannot be read: it is damaged or not geodata ({detail})"
+        ) from exc
