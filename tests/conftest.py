@@ -133,6 +133,7 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    app.extensions["kaart.db"]["engine"].dispose()
 
 
 @pytest.fixture

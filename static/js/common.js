@@ -1,0 +1,322 @@
+// Shared by every page: configuration, translations, safe DOM building, the map base and
+// GeoJSON helpers. User text only ever reaches the page through textContent.
+
+/** The JSON a template put in <script type="application/json" id="…">, or null. */
+export function readJSON(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+export const config = readJSON("kaart-config") || { messages: {}, categories: [], layers: [] };
+export const lang = config.lang || document.documentElement.lang || "nl";
+
+/** The catalogue text for `key`, with {name} placeholders filled in. */
+export function t(key, values) {
+  const text = (config.messages && config.messages[key]) || key;
+  if (!values) return text;
+  return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+}
+
+/** A DOM element; attributes set with setAttribute, children as nodes or plain text. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** For the few Leaflet APIs that only take HTML strings (attribution, icons). */
+export function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function show(node, visible = true) {
+  node.hidden = !visible;
+}
+
+const numberFormat = new Intl.NumberFormat(lang === "nl" ? "nl-NL" : "en-GB", {
+  maximumFractionDigits: 0,
+});
+
+export function formatNumber(value) {
+  return numberFormat.format(value);
+}
+
+// -- Categories ------------------------------------------------------------------------------
+
+// Okabe–Ito based, darkened where white icons sit on them; told apart by icon as well as colour.
+export const CATEGORY_COLOURS = {
+  groen: "#00795a",
+  speelplek: "#a2457f",
+  energie: "#e69f00",
+  knelpunt: "#c24a00",
+  idee: "#0068a8",
+};
+
+export function categoryColour(category) {
+  return CATEGORY_COLOURS[category] || "#4b5563";
+}
+
+export function categoryBadge(category) {
+  return el("span", { class: `cat-badge cat-${category}`, "aria-hidden": "true" });
+}
+
+export function categoryLabel(category) {
+  return t(`category.${category}`);
+}
+
+export function statusLabel(status) {
+  return t(`status.${status}`);
+}
+
+// -- The map ---------------------------------------------------------------------------------
+
+/** A Leaflet map with the basemap (when configured) and attribution for every layer shown. */
+export function createMap(container, options = {}) {
+  // Geoman only touches layers that ask for it (pmIgnore: false): the drawing and its edits.
+  if (L.PM) L.PM.setOptIn(true);
+  const map = L.map(container, {
+    center: options.center || config.center,
+    zoom: options.zoom || config.zoom,
+    minZoom: 7,
+    maxZoom: 19,
+    zoomControl: false,
+    pmIgnore: !options.draw,
+    ...options.leaflet,
+  });
+  L.control.zoom({ zoomInTitle: t("map.zoom_in"), zoomOutTitle: t("map.zoom_out") }).addTo(map);
+  map.attributionControl.setPrefix(
+    '<a href="https://leafletjs.com" hreflang="en">Leaflet</a>',
+  );
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, {
+      maxZoom: 19,
+      attribution: escapeHtml(t("map.basemap_attribution")),
+    }).addTo(map);
+  } else {
+    container.classList.add("map--no-basemap");
+  }
+  for (const layer of config.layers || []) {
+    map.attributionControl.addAttribution(
+      `<span title="${escapeHtml(layer.licence)}">${escapeHtml(layer.attribution)}</span>`,
+    );
+  }
+  return map;
+}
+
+/** `minLon,minLat,maxLon,maxLat` of Leaflet bounds, for the API's bbox parameter. */
+export function bboxParam(bounds) {
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  return [
+    clamp(bounds.getWest(), -180, 180),
+    clamp(bounds.getSouth(), -90, 90),
+    clamp(bounds.getEast(), -180, 180),
+    clamp(bounds.getNorth(), -90, 90),
+  ]
+    .map((v) => v.toFixed(6))
+    .join(",");
+}
+
+/** Show one contribution: fit the map to it and draw the buurten around it for orientation. */
+export function focusOn(map, layer) {
+  const bounds = layer.getBounds();
+  if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), 17);
+  else map.fitBounds(bounds, { padding: [32, 32], maxZoom: 18 });
+  map.createPane("buurten").style.zIndex = "250";
+  request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(1))}`).then((result) => {
+    if (!result.ok || !result.data) return;
+    L.geoJSON(result.data, { pane: "buurten", interactive: false, style: buurtStyle() }).addTo(map);
+  });
+}
+
+/** Buurt outlines: without a basemap their light fill is the "land" the map is drawn on. */
+export function buurtStyle({ current = false } = {}) {
+  const base = {
+    color: "#3b4a5e",
+    weight: 1.5,
+    opacity: 0.75,
+    dashArray: "6 5",
+    fillColor: "#ffffff",
+    fillOpacity: config.basemapUrl ? 0.05 : 0.5,
+  };
+  if (!current) return base;
+  const fillOpacity = config.basemapUrl ? 0.12 : 0.92;
+  return { ...base, color: "#154273", weight: 2.5, opacity: 0.9, dashArray: null, fillOpacity };
+}
+
+/** Geoman edit options: move a point by dragging it, a line or area by its vertices. */
+export function editOptions(layer) {
+  return {
+    allowSelfIntersection: false,
+    snappable: false,
+    draggable: layer instanceof L.Marker,
+    preventMarkerRemoval: true,
+  };
+}
+
+/** Style for a contribution's line or area. */
+export function shapeStyle(category, extra = {}) {
+  const colour = categoryColour(category);
+  return { color: colour, weight: 3, opacity: 0.9, fillColor: colour, fillOpacity: 0.18, ...extra };
+}
+
+/** A marker icon for a category; points round, lines and areas square. */
+const iconCache = new Map();
+export function categoryIcon(category, kind = "point") {
+  const key = `${category}:${kind}`;
+  if (!iconCache.has(key)) {
+    const safe = escapeHtml(category);
+    iconCache.set(
+      key,
+      L.divIcon({
+        className: `kaart-marker kaart-marker--${kind} kaart-marker--${safe}`,
+        html: `<span class="cat-badge cat-${safe}"></span>`,
+        iconSize: [30, 30],
+        iconAnchor: [15, 15],
+        popupAnchor: [0, -14],
+        tooltipAnchor: [14, 0],
+      }),
+    );
+  }
+  return iconCache.get(key);
+}
+
+// -- GeoJSON ---------------------------------------------------------------------------------
+
+const toLatLng = ([lon, lat]) => [lat, lon];
+
+/** [lat, lon] of a point that lies on the geometry: the place for its marker. */
+export function representativeLatLng(geometry) {
+  const { type, coordinates } = geometry;
+  if (type === "Point") return toLatLng(coordinates);
+  if (type === "MultiPoint") return toLatLng(coordinates[0]);
+  if (type === "LineString") return lineMiddle(coordinates);
+  if (type === "MultiLineString") return lineMiddle(longest(coordinates, lineLength));
+  if (type === "Polygon") return pointInPolygon(coordinates);
+  if (type === "MultiPolygon") return pointInPolygon(longest(coordinates, (p) => ringArea(p[0])));
+  return null;
+}
+
+function longest(parts, measure) {
+  return parts.reduce((best, part) => (measure(part) > measure(best) ? part : best));
+}
+
+function lineLength(line) {
+  let total = 0;
+  for (let i = 1; i < line.length; i++) {
+    total += Math.hypot(line[i][0] - line[i - 1][0], line[i][1] - line[i - 1][1]);
+  }
+  return total;
+}
+
+/** The point halfway along a line (in degrees; fine for placing a marker). */
+function lineMiddle(line) {
+  const half = lineLength(line) / 2;
+  let walked = 0;
+  for (let i = 1; i < line.length; i++) {
+    const [x1, y1] = line[i - 1];
+    const [x2, y2] = line[i];
+    const step = Math.hypot(x2 - x1, y2 - y1);
+    if (walked + step >= half && step > 0) {
+      const f = (half - walked) / step;
+      return [y1 + f * (y2 - y1), x1 + f * (x2 - x1)];
+    }
+    walked += step;
+  }
+  return toLatLng(line[0]);
+}
+
+function ringArea(ring) {
+  let sum = 0;
+  for (let i = 1; i < ring.length; i++) sum += ring[i - 1][0] * ring[i][1] - ring[i][0] * ring[i - 1][1];
+  return Math.abs(sum / 2);
+}
+
+/** A point inside a polygon: the middle of the widest inside stretch on its middle latitude. */
+function pointInPolygon(rings) {
+  const ys = rings[0].map((p) => p[1]);
+  const y = (Math.min(...ys) + Math.max(...ys)) / 2;
+  const xs = [];
+  for (const ring of rings) {
+    for (let i = 1; i < ring.length; i++) {
+      const [x1, y1] = ring[i - 1];
+      const [x2, y2] = ring[i];
+      if ((y1 <= y && y < y2) || (y2 <= y && y < y1)) xs.push(x1 + ((y - y1) / (y2 - y1)) * (x2 - x1));
+    }
+  }
+  xs.sort((a, b) => a - b);
+  let best = null;
+  for (let i = 0; i + 1 < xs.length; i += 2) {
+    if (!best || xs[i + 1] - xs[i] > best[1] - best[0]) best = [xs[i], xs[i + 1]];
+  }
+  if (!best) return toLatLng(rings[0][0]);
+  return [y, (best[0] + best[1]) / 2];
+}
+
+/** Leaflet layer for a line or area geometry (null for points). */
+export function shapeLayerFor(geometry, options) {
+  if (geometry.type === "Point" || geometry.type === "MultiPoint") return null;
+  return L.geoJSON(geometry, { style: () => options, interactive: false, pmIgnore: true });
+}
+
+// -- Talking to the API ----------------------------------------------------------------------
+
+/**
+ * fetch() that always resolves: {ok, status, data} for any HTTP answer, {networkError: true} when
+ * the server could not be reached, {aborted: true} when the caller cancelled.
+ */
+export async function request(url, { method = "GET", body, token, signal } = {}) {
+  const headers = {
+    Accept: "application/geo+json, application/problem+json, application/json",
+    "Accept-Language": lang,
+  };
+  if (body !== undefined) headers["Content-Type"] = "application/geo+json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      credentials: "same-origin",
+    });
+  } catch (error) {
+    if (error.name === "AbortError") return { aborted: true };
+    return { networkError: true };
+  }
+  let data = null;
+  const type = response.headers.get("Content-Type") || "";
+  if (response.status !== 204 && type.includes("json")) {
+    try {
+      data = await response.json();
+    } catch (error) {
+      if (error.name === "AbortError") return { aborted: true };
+      data = null;
+    }
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+/** The translated text for one API field error, falling back to the API's own reason. */
+export function errorText(error) {
+  const key = `error.${error.code}`;
+  if (config.messages && config.messages[key]) return t(key);
+  return error.reason || t("error.unknown");
+}
+
+/** A message for a whole failed request (no field errors, or a status that is not a 422). */
+export function problemText(result) {
+  if (result.networkError) return t("error.network");
+  const known = [400, 401, 403, 404, 410, 413, 415, 429, 500, 503];
+  if (known.includes(result.status)) return t(`error.status_${result.status}`);
+  return (result.data && (result.data.detail || result.data.title)) || t("error.unknown");
+}

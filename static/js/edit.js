@@ -1,0 +1,225 @@
+// The private edit page. The edit token arrives in the URL fragment (#token=…, never sent to the
+// server); we keep it in sessionStorage for reloads and take it out of the address bar.
+
+import {
+  categoryIcon,
+  createMap,
+  editOptions,
+  focusOn,
+  problemText,
+  readJSON,
+  request,
+  shapeStyle,
+  statusLabel,
+  t,
+} from "./common.js";
+import { ContributionForm } from "./form.js";
+
+const $ = (id) => document.getElementById(id);
+const feature = readJSON("kaart-feature");
+const apiUrl = `/api/v1/contributions/${encodeURIComponent(feature.id)}`;
+const storageKey = `wijkkaart:edit-token:${feature.id}`;
+const form = new ContributionForm($("edit-form"), { geometryTarget: "edit-map" });
+const saveButton = $("edit-save");
+
+function readToken() {
+  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  if (fromHash) {
+    try {
+      sessionStorage.setItem(storageKey, fromHash);
+    } catch {
+      // Private browsing without storage: the token then lives only as long as this page.
+    }
+    history.replaceState(history.state, "", window.location.pathname + window.location.search);
+    return fromHash;
+  }
+  try {
+    return sessionStorage.getItem(storageKey);
+  } catch {
+    return null;
+  }
+}
+
+function forgetToken() {
+  try {
+    sessionStorage.removeItem(storageKey);
+  } catch {
+    // nothing stored
+  }
+}
+
+const token = readToken();
+
+// -- The map with the editable geometry ----------------------------------------------------------
+
+const map = createMap($("edit-map"), { draw: true, zoom: 17, leaflet: { scrollWheelZoom: false } });
+window.kaartMap = map;
+let baseline = { ...feature.properties };
+let baseGeometry = feature.geometry;
+let shape = null;
+let geometryChanged = false;
+
+function drawGeometry(geometry) {
+  shape?.eachLayer((layer) => layer.pm?.disable());
+  shape?.remove();
+  const category = form.values().category || baseline.category;
+  shape = L.geoJSON(geometry, {
+    pmIgnore: false,
+    style: () => shapeStyle(category, { weight: 4 }),
+    pointToLayer: (_f, latlng) =>
+      L.marker(latlng, { icon: categoryIcon(category, "point"), pmIgnore: false, title: t("edit.map_label") }),
+  }).addTo(map);
+  shape.eachLayer((layer) => {
+    if (!token || !layer.pm) return;
+    layer.pm.enable(editOptions(layer));
+    layer.on("pm:edit", () => setGeometryChanged(true));
+  });
+  const isPoint = geometry.type === "Point";
+  $("geometry-center").hidden = !isPoint || !token;
+}
+
+function setGeometryChanged(changed) {
+  geometryChanged = changed;
+  $("geometry-reset").disabled = !changed;
+}
+
+function currentGeometry() {
+  const layers = shape.getLayers();
+  return layers[0].toGeoJSON().geometry;
+}
+
+drawGeometry(baseGeometry);
+focusOn(map, shape);
+
+$("geometry-reset").addEventListener("click", () => {
+  drawGeometry(baseGeometry);
+  setGeometryChanged(false);
+});
+$("geometry-center").addEventListener("click", () => {
+  const marker = shape.getLayers()[0];
+  marker.setLatLng(map.getCenter());
+  setGeometryChanged(true);
+});
+
+// -- Without a token there is nothing to do here -------------------------------------------------
+
+function refuse(text) {
+  $("token-missing-text").textContent = text;
+  $("token-missing").hidden = false;
+  $("edit-body").hidden = true;
+}
+
+if (!token) refuse(t("edit.no_token"));
+
+// -- Saving ------------------------------------------------------------------------------------
+
+function message(text, link) {
+  const box = $("edit-message");
+  box.replaceChildren(document.createTextNode(text));
+  if (link) {
+    box.append(" ");
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = t("edit.view_public");
+    box.append(a);
+  }
+  box.hidden = !text;
+}
+
+function handleAuthFailure(result) {
+  if (result.status === 401 || result.status === 403) {
+    forgetToken();
+    refuse(t(`error.status_${result.status}`));
+    $("token-missing").scrollIntoView({ block: "center" });
+    return true;
+  }
+  if (result.status === 410) {
+    showWithdrawn();
+    return true;
+  }
+  return false;
+}
+
+$("edit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (saveButton.disabled) return;
+  message("");
+  const errors = form.localErrors();
+  if (errors.length) {
+    form.showErrors(errors);
+    return;
+  }
+  const values = form.values();
+  const properties = {};
+  for (const name of ["category", "title", "description"]) {
+    if (values[name] !== (baseline[name] ?? "")) properties[name] = values[name];
+  }
+  const body = { type: "Feature", properties };
+  if (geometryChanged) body.geometry = currentGeometry();
+  if (!Object.keys(properties).length && !geometryChanged) {
+    form.clearErrors();
+    message(t("edit.nothing_changed"));
+    return;
+  }
+  saveButton.disabled = true;
+  saveButton.textContent = t("edit.saving");
+  const result = await request(apiUrl, { method: "PATCH", body, token });
+  saveButton.disabled = false;
+  saveButton.textContent = t("edit.save");
+  if (result.ok && result.data) {
+    form.clearErrors();
+    baseline = { ...result.data.properties };
+    baseGeometry = result.data.geometry;
+    setGeometryChanged(false);
+    drawGeometry(baseGeometry);
+    $("status-chip").textContent = statusLabel(baseline.status);
+    message(t("edit.saved"), baseline.url);
+    return;
+  }
+  if (handleAuthFailure(result)) return;
+  form.showErrors(ContributionForm.errorsFrom(result));
+});
+
+// A new category colours the drawing straight away.
+for (const radio of document.querySelectorAll('#edit-form input[name="category"]')) {
+  radio.addEventListener("change", () => {
+    const geometry = currentGeometry();
+    const changed = geometryChanged;
+    drawGeometry(geometry);
+    setGeometryChanged(changed);
+  });
+}
+
+// -- Withdrawing -------------------------------------------------------------------------------
+
+function showWithdrawn() {
+  forgetToken();
+  $("edit-body").hidden = true;
+  $("withdrawn-state").hidden = false;
+  $("withdrawn-heading").focus();
+}
+
+$("withdraw-start").addEventListener("click", () => {
+  $("withdraw-confirm").hidden = false;
+  $("withdraw-start").setAttribute("aria-expanded", "true");
+  $("withdraw-question").focus();
+});
+$("withdraw-no").addEventListener("click", () => {
+  $("withdraw-confirm").hidden = true;
+  $("withdraw-start").setAttribute("aria-expanded", "false");
+  $("withdraw-start").focus();
+});
+$("withdraw-yes").addEventListener("click", async () => {
+  const button = $("withdraw-yes");
+  button.disabled = true;
+  $("withdraw-error").hidden = true;
+  const result = await request(apiUrl, { method: "DELETE", token });
+  button.disabled = false;
+  if (result.status === 204) {
+    showWithdrawn();
+    return;
+  }
+  if (handleAuthFailure(result)) return;
+  $("withdraw-error").textContent = problemText(result);
+  $("withdraw-error").hidden = false;
+});
