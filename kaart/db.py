@@ -21,7 +21,16 @@ def init_app(app: Flask, bind: Connection | None = None) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+    # No server-side prepared statements: after five runs psycopg would prepare a query, and the
+    # generic plan PostgreSQL then picks for bbox searches is several times slower (bench/).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"prepare_threshold": None},
+        **kwargs,
+    )
 
 
 def get_session() -> Session:
