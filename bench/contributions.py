@@ -26,12 +26,11 @@ import time
 from pathlib import Path
 
 import psycopg
-from alembic import command
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url
 
 from geodata.load import load_buurten
 from geodata.sources import amsterdam_buurten
-from kaart.cli import alembic_config
+from kaart.schema import fresh_database
 from kaart.services.contributions import FEATURE_SQL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,15 +40,7 @@ CATEGORIES = ("groen", "speelplek", "energie", "knelpunt", "idee")
 
 
 def bench_database(base_url: str) -> str:
-    url = make_url(base_url)
-    bench_url = url.set(database=f"{url.database}_bench")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{bench_url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{bench_url.database}"'))
-    admin.dispose()
-    rendered = bench_url.render_as_string(hide_password=False)
-    command.upgrade(alembic_config(rendered), "head")
+    rendered = fresh_database(base_url, "bench")
     engine = create_engine(rendered)
     load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=lambda _m: None)
     engine.dispose()

@@ -9,8 +9,6 @@ import uuid
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -19,6 +17,7 @@ from kaart.config import Settings
 from kaart.db import make_engine
 from kaart.errors import ApiError, ConfigError
 from kaart.geo import limits_for
+from kaart.schema import upgrade
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -28,13 +27,6 @@ def _settings() -> Settings:
         return Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def alembic_config(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
 
 
 @click.group()
@@ -51,7 +43,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Bring the schema up to date (the first migration enables PostGIS)."""
-    command.upgrade(alembic_config(_settings().database_url), revision)
+    upgrade(_settings().database_url, revision)
     click.echo(f"database: schema at {revision}", err=True)
 
 

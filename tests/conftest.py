@@ -8,15 +8,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from werkzeug.serving import make_server
 
 from geodata.load import load_buurten
 from geodata.sources import amsterdam_buurten
 from kaart import create_app
-from kaart.cli import alembic_config
 from kaart.config import Settings
+from kaart.schema import fresh_database
 
 CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,16 +61,7 @@ def database_url() -> str:
     base = os.environ.get("KAART_DATABASE_URL")
     if not base:
         pytest.fail("KAART_DATABASE_URL is not set: run the tests with `make test`", pytrace=False)
-    url = make_url(base)
-    test_url = url.set(database=f"{url.database}_test")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{test_url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{test_url.database}"'))
-    admin.dispose()
-    rendered = test_url.render_as_string(hide_password=False)
-    command.upgrade(alembic_config(rendered), "head")
-    return rendered
+    return fresh_database(base, "test")
 
 
 @pytest.fixture(scope="session")
