@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import create_engine, make_url
 
-from geodata.load import load_buurten
+from geodata.load import load_layer
 from geodata.sources import amsterdam_buurten
 from kaart.schema import fresh_database
 from kaart.services.contributions import FEATURE_SQL
@@ -42,7 +42,9 @@ CATEGORIES = ("groen", "speelplek", "energie", "knelpunt", "idee")
 def bench_database(base_url: str) -> str:
     rendered = fresh_database(base_url, "bench")
     engine = create_engine(rendered)
-    load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=lambda _m: None)
+    load_layer(
+        engine, "amsterdam-buurten", path=amsterdam_buurten.DEMO_FILE, progress=lambda _m: None
+    )
     engine.dispose()
     return rendered
 

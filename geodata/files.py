@@ -10,6 +10,7 @@ first and read in chunks by ``fids``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,12 +111,16 @@ def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
 
 
 def _read(layer: Layer, **selection) -> gpd.GeoDataFrame:
-    return _guard(
-        layer.path,
-        lambda: pyogrio.read_dataframe(
-            layer.path, layer=layer.name, fid_as_index=True, **selection
-        ),
-    )
+    with warnings.catch_warnings():
+        # GDAL types a GeoJSON property holding both numbers and text as JSON; pyogrio then
+        # warns that the text is not JSON and keeps every value as a string, which is right.
+        warnings.filterwarnings("ignore", "Could not parse column .* as JSON", UserWarning)
+        return _guard(
+            layer.path,
+            lambda: pyogrio.read_dataframe(
+                layer.path, layer=layer.name, fid_as_index=True, **selection
+            ),
+        )
 
 
 def _layer_names(path: Path) -> list[str]:

@@ -1,121 +1,346 @@
-"""Read an area file, normalise it, and replace its layer in PostGIS in one transaction.
+"""Load a named open layer into PostGIS, replacing the previous version atomically.
 
-Reading and reprojection are pyogrio/geopandas/pyproj's; bulk writing is PostgreSQL COPY.
-Until the transaction commits, the previous version of the layer is what the app serves.
+    report = load_layer(engine, "bag-panden", path=Path("pand.gpkg"), progress=print)
+
+Everything happens in one transaction: the features are COPYed into a fresh table, indexed,
+then swapped in for the old table and recorded in the `layer` catalogue. Until that commits,
+the app serves the old version; a failure or an interruption anywhere rolls back and leaves the
+old version as it was. Loading the same file again changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
-import geopandas as gpd
-import pyogrio
-import shapely
-from shapely.geometry import MultiPolygon
-from sqlalchemy import Engine, text
+from psycopg import Cursor, sql
+from sqlalchemy import Connection, Engine, text
 
+from geodata.errors import ReadError
+from geodata.pgcopy import column_definitions, column_types, copy_frame
+from geodata.read import Reader, read
+from geodata.registry import get_source
+from geodata.source import Source
 from kaart.services.contributions import AREA_CODES_SQL
 
 Progress = Callable[[str], None]
+SCHEMA = "open_data"
+# Zoom levels at which a kind of layer is worth drawing (vector tiles).
+ZOOMS = {
+    "area": (8, 22),
+    "postcode": (8, 22),
+    "green": (12, 22),
+    "playground": (12, 22),
+    "building": (14, 22),
+    "tree": (14, 22),
+    "address": (15, 22),
+    "roof": (15, 22),
+}
+# Layers whose features are buurten: they also feed the buurt lookup of contributions.
+BUURT_LAYERS = {"cbs-buurten", "amsterdam-buurten"}
+RESERVED = {"fid", "feature_id", "properties", "geom"}
 
 
 class LoadError(RuntimeError):
-    """The file cannot become this layer; the layer as it was stays in place."""
+    """The layer could not be (re)loaded; the previous version is still in place."""
 
 
 @dataclass
 class LoadReport:
     layer: str
     loaded: int = 0
+    read: int = 0
     repaired: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     unchanged: bool = False
     contributions_updated: int = 0
+    seconds: float = 0.0
 
     def summary(self) -> str:
         if self.unchanged:
             return f"{self.layer}: already loaded from this file; nothing to do"
-        dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items()) or "none"
-        return (
-            f"{self.layer}: {self.loaded} features loaded, {self.repaired} repaired, dropped: "
-            f"{dropped}; buurt codes of {self.contributions_updated} contributions refreshed"
+        dropped = ", ".join(f"{n:,} {why}" for why, n in self.dropped.items()) or "none"
+        text_ = (
+            f"{self.layer}: {self.loaded:,} features loaded of {self.read:,} read in "
+            f"{self.seconds:.1f} s; {self.repaired:,} repaired; dropped: {dropped}"
         )
+        if self.layer in BUURT_LAYERS:
+            text_ += f"; buurt codes of {self.contributions_updated:,} contributions refreshed"
+        return text_
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+def table_name(source: Source) -> str:
+    return source.name.replace("-", "_")
+
+
+def fingerprint(path: Path, options: dict[str, object]) -> str:
+    """What makes a load the same load: the bytes of the file (and its sidecars) and options."""
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    paths = [path]
+    if path.suffix.lower() == ".shp":
+        paths += sorted(p for p in path.parent.glob(f"{path.stem}.*") if p != path)
+    for part in paths:
+        with part.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
-def load_buurten(
-    engine: Engine, source: ModuleType, path: Path, progress: Progress = print, force: bool = False
+def load_layer(
+    engine: Engine,
+    name: str,
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    layer: str | None = None,
+    force: bool = False,
+    progress: Progress = print,
+    batch_size: int = 50_000,
 ) -> LoadReport:
-    report = LoadReport(layer=source.NAME)
-    checksum = sha256_of(path)
-    with engine.connect() as conn:
-        known = conn.execute(
-            text("SELECT source_sha256 FROM layer WHERE name = :name"), {"name": source.NAME}
-        ).scalar_one_or_none()
-    if known == checksum and not force:
+    started = time.monotonic()
+    try:
+        source = get_source(name)
+    except ReadError as exc:
+        raise LoadError(str(exc)) from exc
+    if (path is None) == (url is None):
+        raise LoadError("give either a file or a URL to load from")
+    key = _key(path, url, bbox, layer)
+    report = LoadReport(layer=source.name)
+    if path is not None and not force and _loaded_key(engine, source.name) == key:
         report.unchanged = True
         return report
-
-    progress(f"{source.NAME}: reading {path.name}")
-    frame = _read(path, source)
-    rows = _normalise(frame, source, report)
-    progress(f"{source.NAME}: writing {len(rows)} buurten")
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM buurt WHERE layer = :name"), {"name": source.NAME})
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(
-            "COPY buurt (code, name, wijk_code, gemeente_code, layer, geom) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        row["code"],
-                        row["name"],
-                        row["wijk_code"],
-                        row["gemeente_code"],
-                        source.NAME,
-                        row["ewkb"],
-                    )
-                )
-        conn.execute(
-            text(
-                """
-                INSERT INTO layer (name, title, source, licence, attribution, feature_count,
-                                   source_sha256, loaded_at)
-                VALUES (:name, :title, :source, :licence, :attribution, :count, :sha, now())
-                ON CONFLICT (name) DO UPDATE SET title = excluded.title, source = excluded.source,
-                  licence = excluded.licence, attribution = excluded.attribution,
-                  feature_count = excluded.feature_count, source_sha256 = excluded.source_sha256,
-                  loaded_at = excluded.loaded_at
-                """
-            ),
-            {
-                "name": source.NAME,
-                "title": source.TITLE,
-                "source": source.URL,
-                "licence": source.LICENCE,
-                "attribution": source.ATTRIBUTION,
-                "count": len(rows),
-                "sha": checksum,
-            },
+    try:
+        reader = read(
+            source,
+            path=path,
+            url=url,
+            bbox=bbox,
+            layer=layer,
+            batch_size=batch_size,
+            progress=progress,
         )
-        report.contributions_updated = refresh_contribution_codes(conn)
-    report.loaded = len(rows)
+        with engine.begin() as conn:
+            _replace(conn, source, reader, key, report, progress)
+    except ReadError as exc:
+        raise LoadError(f"{source.name}: {exc}; the loaded version is unchanged") from exc
+    report.seconds = time.monotonic() - started
     return report
 
 
-def refresh_contribution_codes(conn) -> int:
+def _key(path: Path | None, url: str | None, bbox, layer) -> str:
+    options = {"bbox": bbox, "layer": layer}
+    if path is not None:
+        if not path.exists():
+            raise LoadError(f"{path.name}: no such file")
+        return fingerprint(path, options)
+    return hashlib.sha256(json.dumps({"url": url, **options}).encode()).hexdigest()
+
+
+def _loaded_key(engine: Engine, name: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT source_sha256 FROM layer WHERE name = :name"), {"name": name}
+        ).scalar_one_or_none()
+
+
+def _replace(
+    conn: Connection, source: Source, reader: Reader, key: str, report: LoadReport, progress
+) -> None:
+    # One load of a layer at a time; a second waits here rather than colliding.
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('layer:' || :n))"), {"n": source.name})
+    table = table_name(source)
+    cursor = conn.connection.driver_connection.cursor()
+    columns = _write_staging(cursor, table, reader, report, progress)
+    progress(f"{source.name}: indexing {report.loaded:,} features")
+    _swap(cursor, table)
+    _record(conn, source, table, columns, key, report)
+    if source.name in BUURT_LAYERS:
+        report.contributions_updated = _refresh_buurten(conn, source, table)
+
+
+def _write_staging(
+    cursor: Cursor, table: str, reader: Reader, report: LoadReport, progress
+) -> list[str]:
+    staging = sql.Identifier(SCHEMA, f"{table}__loading")
+    types: dict[str, str | None] = {}
+    created = False
+    for frame in reader:
+        wanted = column_types(frame, types)
+        clash = RESERVED & set(wanted)
+        if clash:
+            raise LoadError(f"the source maps onto reserved column names: {', '.join(clash)}")
+        if not created:
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
+            cursor.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                    "feature_id text NOT NULL, {}properties jsonb NOT NULL, "
+                    "geom geometry(Geometry, 28992) NOT NULL)"
+                ).format(
+                    staging,
+                    sql.SQL("").join(sql.SQL("{}, ").format(d) for d in column_definitions(wanted)),
+                )
+            )
+            created = True
+        else:
+            _widen(cursor, staging, types, wanted)
+        types = wanted
+        report.loaded += copy_frame(cursor, staging, frame, types)
+    report.read = reader.report.read
+    report.repaired = reader.report.repaired
+    report.dropped = dict(reader.report.dropped)
+    if not report.loaded:
+        raise LoadError(
+            f"{reader.source.name}: the source holds no usable features "
+            f"({reader.report.summary()}); the loaded version is unchanged"
+        )
+    cursor.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{table}__loading_geom_idx"), staging
+        )
+    )
+    cursor.execute(
+        sql.SQL("CREATE INDEX {} ON {} (feature_id)").format(
+            sql.Identifier(f"{table}__loading_feature_id_idx"), staging
+        )
+    )
+    cursor.execute(sql.SQL("ANALYZE {}").format(staging))
+    return list(types)
+
+
+def _widen(cursor: Cursor, staging, old: dict[str, str | None], new: dict[str, str | None]) -> None:
+    for column, column_type in new.items():
+        if column not in old:
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                    staging, sql.Identifier(column), sql.SQL(column_type or "text")
+                )
+            )
+        elif column_type != old[column] and old[column] is not None:
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}").format(
+                    staging,
+                    sql.Identifier(column),
+                    sql.SQL(column_type),
+                    sql.Identifier(column),
+                    sql.SQL(column_type),
+                )
+            )
+        elif old[column] is None and column_type not in (None, "text"):
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
+                    staging, sql.Identifier(column), sql.SQL(column_type)
+                )
+            )
+
+
+def _swap(cursor: Cursor, table: str) -> None:
+    """Drop the old table and put the new one in its place (inside the load's transaction)."""
+    loading = f"{table}__loading"
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, table)))
+    cursor.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+            sql.Identifier(SCHEMA, loading), sql.Identifier(table)
+        )
+    )
+    cursor.execute(
+        sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+            sql.Identifier(SCHEMA, table),
+            sql.Identifier(f"{loading}_pkey"),
+            sql.Identifier(f"{table}_pkey"),
+        )
+    )
+    for suffix in ("geom_idx", "feature_id_idx"):
+        cursor.execute(
+            sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                sql.Identifier(SCHEMA, f"{loading}_{suffix}"), sql.Identifier(f"{table}_{suffix}")
+            )
+        )
+
+
+def _record(
+    conn: Connection, source: Source, table: str, columns: list[str], key: str, report: LoadReport
+) -> None:
+    min_zoom, max_zoom = ZOOMS.get(source.kind, (12, 22))
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO layer (name, title, source, licence, attribution, feature_count,
+                               source_sha256, loaded_at, kind, geometry_family, table_name, bbox,
+                               min_zoom, max_zoom, columns, report)
+            SELECT :name, :title, :source, :licence, :attribution, stats.n, :key, now(), :kind,
+                   :family, :table,
+                   ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)],
+                   :min_zoom, :max_zoom, :columns, CAST(:report AS jsonb)
+            FROM (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 28992), 4326) AS e,
+                         count(*) AS n FROM {SCHEMA}."{table}") stats
+            ON CONFLICT (name) DO UPDATE SET
+              title = excluded.title, source = excluded.source, licence = excluded.licence,
+              attribution = excluded.attribution, feature_count = excluded.feature_count,
+              source_sha256 = excluded.source_sha256, loaded_at = excluded.loaded_at,
+              kind = excluded.kind, geometry_family = excluded.geometry_family,
+              table_name = excluded.table_name, bbox = excluded.bbox,
+              min_zoom = excluded.min_zoom, max_zoom = excluded.max_zoom,
+              columns = excluded.columns, report = excluded.report
+            """
+        ),
+        {
+            "name": source.name,
+            "title": source.title,
+            "source": source.url,
+            "licence": source.licence,
+            "attribution": source.attribution,
+            "key": key,
+            "kind": source.kind,
+            "family": source.geometry,
+            "table": table,
+            "min_zoom": min_zoom,
+            "max_zoom": max_zoom,
+            "columns": columns,
+            "report": json.dumps(
+                {
+                    "read": report.read,
+                    "loaded": report.loaded,
+                    "repaired": report.repaired,
+                    "dropped": report.dropped,
+                }
+            ),
+        },
+    )
+
+
+def _refresh_buurten(conn: Connection, source: Source, table: str) -> int:
+    """Feed the buurt lookup from this layer; the newest load of a buurt code wins."""
+    conn.execute(
+        text(
+            f"""
+            DELETE FROM buurt WHERE layer = :name
+               OR code IN (SELECT code FROM {SCHEMA}."{table}" WHERE code IS NOT NULL)
+            """
+        ),
+        {"name": source.name},
+    )
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO buurt (code, name, wijk_code, gemeente_code, layer, geom)
+            SELECT DISTINCT ON (code) code, coalesce(name, code), wijk_code, gemeente_code, :name,
+                   ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform(geom, 4326)), 3))
+            FROM {SCHEMA}."{table}" WHERE code LIKE 'BU%'
+            ORDER BY code, fid
+            """
+        ),
+        {"name": source.name},
+    )
+    return refresh_contribution_codes(conn)
+
+
+def refresh_contribution_codes(conn: Connection) -> int:
     """Re-derive buurt, wijk and gemeente codes of every contribution from the loaded buurten."""
     result = conn.execute(
         text(
@@ -130,43 +355,3 @@ def refresh_contribution_codes(conn) -> int:
         )
     )
     return result.rowcount
-
-
-def _read(path: Path, source: ModuleType) -> gpd.GeoDataFrame:
-    try:
-        frame = pyogrio.read_dataframe(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise LoadError(f"{path.name} cannot be read as geodata: {exc}") from exc
-    missing = [c for c in source.REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise LoadError(
-            f"{path.name} lacks the columns {', '.join(missing)} that {source.NAME} needs"
-        )
-    if frame.crs is None:
-        raise LoadError(f"{path.name} does not say which coordinate reference system it uses")
-    return frame.to_crs(4326)
-
-
-def _normalise(frame: gpd.GeoDataFrame, source: ModuleType, report: LoadReport) -> list[dict]:
-    rows = []
-    for props, geom in zip(
-        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
-    ):
-        if geom is None or geom.is_empty:
-            report.dropped["empty geometry"] = report.dropped.get("empty geometry", 0) + 1
-            continue
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
-            report.repaired += 1
-        polygons = [
-            p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")
-        ]
-        polygons = [q for p in polygons for q in shapely.get_parts(p)]
-        if not polygons:
-            report.dropped["not an area"] = report.dropped.get("not an area", 0) + 1
-            continue
-        row = source.buurt_row(props)
-        multi = shapely.set_srid(MultiPolygon(polygons), 4326)
-        row["ewkb"] = shapely.to_wkb(multi, hex=True, include_srid=True, output_dimension=2)
-        rows.append(row)
-    return rows

@@ -52,28 +52,98 @@ def demo() -> None:
     """The demo neighbourhood: Weesp Centrum, Amsterdam."""
 
 
+# The demo area's open layers: (registry name, file in the repository, layer in the file).
+DEMO_LAYERS = (
+    ("amsterdam-buurten", "demo/gebieden_buurten_amsterdam.geojson", None),
+    ("cbs-pc4", "open/pc4/cbs_pc4_2024_nl.gpkg", None),
+    ("bag-panden", "open/amsterdam/bag_weesp_centrum_2021.gpkg", "pand"),
+    ("bag-adressen", "open/amsterdam/bag_weesp_centrum_2021.gpkg", "verblijfsobject"),
+)
+
+
 @demo.command("load")
 @click.option("--force", is_flag=True, help="Reload layers even when the file is unchanged.")
 def demo_load(force: bool) -> None:
-    """Load the demo buurten and example contributions (safe to run again)."""
-    from geodata.load import LoadError, load_buurten
-    from geodata.sources import amsterdam_buurten
-
+    """Load the demo layers and example contributions (safe to run again)."""
     settings = _settings()
     engine = make_engine(settings.database_url)
-    try:
-        report = load_buurten(
-            engine,
-            amsterdam_buurten,
-            amsterdam_buurten.DEMO_FILE,
-            progress=lambda m: click.echo(m, err=True),
-            force=force,
-        )
-    except LoadError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(report.summary(), err=True)
+    for name, relative, layer in DEMO_LAYERS:
+        _load(engine, name, path=ROOT / "data" / relative, layer=layer, force=force)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
+    engine.dispose()
+
+
+def _load(engine, name: str, **options) -> None:
+    from geodata.load import LoadError, load_layer
+
+    try:
+        report = load_layer(engine, name, progress=lambda m: click.echo(m, err=True), **options)
+    except LoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            f"{name}: interrupted; the loaded version is unchanged"
+        ) from None
+    click.echo(report.summary(), err=True)
+
+
+@main.group()
+def layers() -> None:
+    """Open municipal layers (CBS, BAG, BGT, 3DBAG, trees, playgrounds)."""
+
+
+@layers.command("list")
+def layers_list() -> None:
+    """The sources Wijkkaart knows, and which are loaded."""
+    from sqlalchemy import text as sql_text
+
+    from geodata.registry import list_sources
+
+    engine = make_engine(_settings().database_url)
+    with engine.connect() as conn:
+        loaded = {
+            r.name: r
+            for r in conn.execute(sql_text("SELECT name, feature_count, loaded_at FROM layer"))
+        }
+    engine.dispose()
+    for source in list_sources():
+        row = loaded.get(source.name)
+        state = (
+            f"{row.feature_count:,} features, loaded {row.loaded_at:%Y-%m-%d %H:%M}"
+            if row
+            else "not loaded"
+        )
+        click.echo(f"{source.name:20} {source.title:40} {state}")
+        click.echo(f"{'':20} {source.attribution} · {source.licence}")
+
+
+@layers.command("load")
+@click.argument("name")
+@click.option("--file", "path", type=click.Path(path_type=Path), help="A local file to read.")
+@click.option("--url", help="An OGC API Features items URL to read page by page.")
+@click.option("--bbox", help="minX,minY,maxX,maxY in RD New (EPSG:28992).")
+@click.option("--layer", help="The layer inside a multi-layer file.")
+@click.option("--force", is_flag=True, help="Reload even when the file is unchanged.")
+def layers_load(
+    name: str,
+    path: Path | None,
+    url: str | None,
+    bbox: str | None,
+    layer: str | None,
+    force: bool,
+) -> None:
+    """Load (or replace) the layer NAME from a file or URL, atomically."""
+    box = None
+    if bbox:
+        try:
+            box = tuple(float(v) for v in bbox.split(","))
+        except ValueError:
+            box = ()
+        if len(box) != 4:
+            raise click.BadParameter("use minX,minY,maxX,maxY", param_hint="--bbox")
+    engine = make_engine(_settings().database_url)
+    _load(engine, name, path=path, url=url, bbox=box, layer=layer, force=force)
     engine.dispose()
 
 

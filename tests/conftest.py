@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from werkzeug.serving import make_server
 
-from geodata.load import load_buurten
+from geodata.load import load_layer
 from geodata.sources import amsterdam_buurten
 from kaart import create_app
 from kaart.config import Settings
@@ -68,7 +68,9 @@ def database_url() -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
     # The demo buurten, so contributions get their buurt/wijk/gemeente codes as in production.
-    load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=lambda _m: None)
+    load_layer(
+        engine, "amsterdam-buurten", path=amsterdam_buurten.DEMO_FILE, progress=lambda _m: None
+    )
     yield engine
     engine.dispose()
 

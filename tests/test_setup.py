@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geodata.load import LoadError, load_buurten, sha256_of
-from geodata.sources import amsterdam_buurten
 from kaart import ROOT, create_app
 from kaart.cli import DEMO_DIR, load_demo_contributions
 from kaart.config import Settings
@@ -77,7 +75,7 @@ def test_healthz_says_when_the_database_is_unreachable(settings):
 
 def test_schema_comes_from_migrations_with_constraints(connection):
     version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0002"
+    assert version == "0003"
     checks = set(
         connection.execute(
             text(
@@ -117,25 +115,6 @@ def test_database_refuses_what_the_api_would(connection, wkt, constraint):
         )
 
 
-def test_demo_loader_is_idempotent(engine, settings):
-    with engine.begin() as conn:
-        before = conn.execute(text("SELECT count(*) FROM buurt")).scalar_one()
-    again = load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=print)
-    assert again.unchanged
-    forced = load_buurten(
-        engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=print, force=True
-    )
-    assert forced.loaded == before == 518
-    with engine.begin() as conn:
-        layer = conn.execute(text("SELECT * FROM layer WHERE name = 'amsterdam-buurten'")).one()
-        assert layer.feature_count == 518 and layer.attribution == "Buurten: Gemeente Amsterdam"
-        assert layer.source_sha256 == sha256_of(amsterdam_buurten.DEMO_FILE)
-        weesp = conn.execute(
-            text("SELECT name, wijk_code, gemeente_code FROM buurt WHERE code = 'BU0363SD03'")
-        ).one()
-        assert tuple(weesp) == ("Weesp Centrum", "WK0363SD", "GM0363")
-
-
 def test_demo_contributions_load_once(engine, settings, clean_db):
     path = DEMO_DIR / "contributions.geojson"
     expected = len(json.loads(path.read_text())["features"])
@@ -149,53 +128,6 @@ def test_demo_contributions_load_once(engine, settings, clean_db):
             )
         ).one()
     assert rows == (expected, expected)
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("this is not geodata", "cannot be read"),
-        (
-            json.dumps(
-                {
-                    "type": "FeatureCollection",
-                    "features": [
-                        {
-                            "type": "Feature",
-                            "properties": {"naam": "x"},
-                            "geometry": {"type": "Point", "coordinates": [5, 52]},
-                        }
-                    ],
-                }
-            ),
-            "cbsCode",
-        ),
-    ],
-)
-def test_a_bad_file_leaves_the_loaded_layer_intact(engine, tmp_path, content, message):
-    bad = tmp_path / "buurten.geojson"
-    bad.write_text(content)
-    with pytest.raises(LoadError, match=message):
-        load_buurten(engine, amsterdam_buurten, bad, progress=print)
-    with engine.begin() as conn:
-        assert conn.execute(text("SELECT count(*) FROM buurt")).scalar_one() == 518
-
-
-def test_loading_buurten_refreshes_contribution_codes(engine, clean_db, settings):
-    """A contribution made before its buurt was known gets its codes when the layer loads."""
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO contribution (category, title, geom, edit_token_hash) VALUES "
-                "('idee', 'x', ST_GeomFromEWKT('SRID=4326;POINT(5.04234 52.30658)'), "
-                "decode(repeat('00', 32), 'hex'))"
-            )
-        )
-    load_buurten(engine, amsterdam_buurten, amsterdam_buurten.DEMO_FILE, progress=print, force=True)
-    with engine.begin() as conn:
-        assert (
-            conn.execute(text("SELECT buurt_code FROM contribution")).scalar_one() == "BU0363SD03"
-        )
 
 
 def test_kaart_command_upgrades_and_loads(database_url):
