@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, make_url
 from geodata.load import load_layer
 from geodata.sources import amsterdam_buurten
 from kaart.schema import fresh_database
-from kaart.services.contributions import FEATURE_SQL
+from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL
 
 ROOT = Path(__file__).resolve().parent.parent
 # Weesp Centrum's extent (BU0363SD03), the "neighbourhood-sized" bbox.
@@ -161,8 +161,7 @@ def app_all_pages(client: AppClient, path: str) -> int:
 
 
 RAW_SQL = (
-    f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM contribution c "
-    "LEFT JOIN buurt b ON b.code = c.buurt_code WHERE c.withdrawn_at IS NULL "
+    f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM {FEATURE_FROM} WHERE c.withdrawn_at IS NULL "
     "AND c.geom && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326) "
     "AND ST_Intersects(c.geom, ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)) "
     "{cursor} ORDER BY c.created_at DESC, c.id DESC LIMIT %(limit)s"

@@ -59,6 +59,7 @@ class Contribution(Base):
         CheckConstraint(
             "(status = 'ingetrokken') = (withdrawn_at IS NOT NULL)", name="withdrawn_status"
         ),
+        CheckConstraint("(object_layer IS NULL) = (object_id IS NULL)", name="object_ref"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -80,3 +81,6 @@ class Contribution(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The open-data object this is about: a layer name and the feature's id in that layer.
+    object_layer: Mapped[str | None] = mapped_column(Text)
+    object_id: Mapped[str | None] = mapped_column(Text)

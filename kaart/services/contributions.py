@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
 from kaart.errors import ApiError, FieldError, invalid, not_found
-from kaart.services.input import ContributionInput
+from kaart.services.input import DETACH, ContributionInput, ObjectRef
 
 # One Feature as JSON text, made by PostGIS. `c` is contribution, `b` its buurt.
 FEATURE_SQL = """
@@ -41,10 +42,17 @@ json_build_object(
     'gemeente_code', c.gemeente_code,
     'created_at', c.created_at,
     'updated_at', c.updated_at,
-    'url', '/bijdragen/' || c.id
+    'url', '/bijdragen/' || c.id,
+    'object', CASE WHEN c.object_layer IS NOT NULL THEN json_build_object(
+      'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END
   )
 )::text
 """
+# What FEATURE_SQL selects from.
+FEATURE_FROM = (
+    "contribution c LEFT JOIN buurt b ON b.code = c.buurt_code "
+    "LEFT JOIN layer l ON l.name = c.object_layer"
+)
 
 # The buurt a geometry belongs to: the one holding its point on surface.
 AREA_CODES_SQL = """
@@ -94,13 +102,16 @@ def create(
 ) -> Created:
     """Store a new contribution; return it as a Feature with its edit token (shown only now)."""
     token = secrets.token_urlsafe(32)
+    if data.object is not None:
+        check_object(session, data.object)
     stmt = text(
         f"""
         INSERT INTO contribution
           (id, category, title, description, geom, edit_token_hash,
-           buurt_code, wijk_code, gemeente_code)
+           buurt_code, wijk_code, gemeente_code, object_layer, object_id)
         SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
-               :token_hash, codes.code, codes.wijk_code, codes.gemeente_code
+               :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
+               :object_layer, :object_id
         FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
         {AREA_CODES_SQL}
         RETURNING id
@@ -113,9 +124,36 @@ def create(
         "description": data.description or "",
         "wkb": _wkb(data.geom),
         "token_hash": hash_token(token),
+        "object_layer": data.object.layer if data.object else None,
+        "object_id": data.object.id if data.object else None,
     }
     new_id = _write(session, stmt, params)
     return Created(id=new_id, feature=feature(session, new_id), edit_token=token)
+
+
+def check_object(session: Session, ref: ObjectRef) -> None:
+    """The object must be a feature of a loaded open layer."""
+    table = session.execute(
+        text("SELECT table_name FROM layer WHERE name = :name AND table_name IS NOT NULL"),
+        {"name": ref.layer},
+    ).scalar_one_or_none()
+    if table is None:
+        raise invalid(
+            "properties.object.layer",
+            f"There is no loaded layer {ref.layer[:40]!r} to attach a contribution to.",
+            "object_layer_unknown",
+        )
+    if not re.fullmatch(r"[a-z0-9_]+", table):  # written by geodata.load, checked anyway
+        raise ApiError(500, "Internal server error", "The layer catalogue is inconsistent.")
+    found = session.execute(
+        text(f'SELECT 1 FROM open_data."{table}" WHERE feature_id = :id LIMIT 1'), {"id": ref.id}
+    ).first()
+    if found is None:
+        raise invalid(
+            "properties.object.id",
+            f"Layer {ref.layer!r} has no object with id {ref.id[:40]!r}.",
+            "object_not_found",
+        )
 
 
 def _write(session: Session, stmt, params: dict) -> uuid.UUID:
@@ -146,10 +184,7 @@ def _constraint_error(exc: IntegrityError) -> ApiError:
 def feature(session: Session, contribution_id: uuid.UUID) -> str:
     """One public contribution as a GeoJSON Feature (text); 404 if unknown, 410 if withdrawn."""
     row = session.execute(
-        text(
-            f"SELECT c.withdrawn_at, {FEATURE_SQL} FROM contribution c "
-            "LEFT JOIN buurt b ON b.code = c.buurt_code WHERE c.id = :id"
-        ),
+        text(f"SELECT c.withdrawn_at, {FEATURE_SQL} FROM {FEATURE_FROM} WHERE c.id = :id"),
         {"id": contribution_id},
     ).one_or_none()
     if row is None:
@@ -186,8 +221,8 @@ def search(session: Session, query: Query) -> Page:
         where.append("(c.created_at, c.id) < (:cursor_ts, :cursor_id)")
         params.update(cursor_ts=query.cursor[0], cursor_id=query.cursor[1])
     stmt = text(
-        f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM contribution c "
-        f"LEFT JOIN buurt b ON b.code = c.buurt_code WHERE {' AND '.join(where)} "
+        f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM {FEATURE_FROM} "
+        f"WHERE {' AND '.join(where)} "
         f"ORDER BY {order} LIMIT :limit"
     )
     if query.categories:
@@ -266,6 +301,12 @@ def update(
         if value is not None:
             sets.append(f"{name} = :{name}")
             params[name] = value
+    if data.object is not None:
+        if data.object != DETACH:
+            check_object(session, data.object)
+        sets += ["object_layer = :object_layer", "object_id = :object_id"]
+        params["object_layer"] = data.object.layer or None
+        params["object_id"] = data.object.id or None
     source = "(SELECT NULL::geometry AS geom) g"
     if data.geom is not None:
         sets += [

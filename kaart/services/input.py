@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -12,7 +12,7 @@ from kaart.errors import ApiError, invalid
 from kaart.geo import Limits, check_crs, parse_geometry
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, TITLE_MAX
 
-EDITABLE = ("category", "title", "description")
+EDITABLE = ("category", "title", "description", "object")
 # Returned by the API; a client may send them back unchanged in a PATCH, and they are ignored.
 READ_ONLY = (
     "status",
@@ -30,6 +30,21 @@ READ_ONLY = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+OBJECT_REF_MAX = 100
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """The open-data object a contribution is about: a layer name and the feature's id there."""
+
+    layer: str
+    id: str
+
+
+# In a PATCH, `"object": null` detaches the contribution from its object.
+DETACH = ObjectRef("", "")
+
+
 @dataclass(frozen=True)
 class ContributionInput:
     """Checked fields; None means "not given" (only allowed when patching)."""
@@ -38,9 +53,11 @@ class ContributionInput:
     title: str | None = None
     description: str | None = None
     geom: BaseGeometry | None = None
+    object: ObjectRef | None = None
 
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.category, self.title, self.description, self.geom))
+        values = (self.category, self.title, self.description, self.geom, self.object)
+        return all(v is None for v in values)
 
 
 def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> ContributionInput:
@@ -73,14 +90,40 @@ def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> Contri
         title=_text(props, "title", TITLE_MAX, required=not partial, single_line=True),
         description=_text(props, "description", DESCRIPTION_MAX, required=False, single_line=False),
         geom=geom,
+        object=_object(props, partial),
     )
     if partial and fields.is_empty():
         raise invalid(
             "body", "Nothing to change: send geometry and/or properties.", "nothing_to_change"
         )
     if not partial and fields.description is None:
-        fields = ContributionInput(fields.category, fields.title, "", fields.geom)
+        fields = replace(fields, description="")
     return fields
+
+
+def _object(props: dict[str, Any], partial: bool) -> ObjectRef | None:
+    if "object" not in props:
+        return None
+    value = props["object"]
+    if value is None:
+        return DETACH if partial else None
+    if not isinstance(value, dict):
+        raise invalid(
+            "properties.object",
+            'object must be {"layer": "<layer name>", "id": "<feature id>"} or null.',
+            "object_invalid",
+        )
+    parts = {}
+    for key in ("layer", "id"):
+        part = value.get(key)
+        if not isinstance(part, str) or not part.strip() or len(part) > OBJECT_REF_MAX:
+            raise invalid(
+                f"properties.object.{key}",
+                f"object.{key} must be text of 1 to {OBJECT_REF_MAX} characters.",
+                "object_invalid",
+            )
+        parts[key] = part.strip()
+    return ObjectRef(parts["layer"], parts["id"])
 
 
 def _category(props: dict[str, Any], partial: bool) -> str | None:
