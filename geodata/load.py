@@ -277,7 +277,8 @@ def _record(
                    :family, :table,
                    ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)],
                    :min_zoom, :max_zoom, :columns, CAST(:report AS jsonb)
-            FROM (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 28992), 4326) AS e,
+            FROM (SELECT ST_Transform(ST_Segmentize(ST_SetSRID(ST_Extent(geom)::geometry, 28992),
+                                                    1000), 4326) AS e,
                          count(*) AS n FROM {SCHEMA}."{table}") stats
             ON CONFLICT (name) DO UPDATE SET
               title = excluded.title, source = excluded.source, licence = excluded.licence,

@@ -36,11 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from kaart import errors_http, security
-    from kaart.views import api, health, public
+    from kaart.views import api, health, public, tiles
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(tiles.bp)
     errors_http.init_app(app)
     security.init_app(app)
     return app

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def _wants_problem() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    # Programs (API, tile clients, monitoring) get problem+json; people get a page.
+    return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
 
 
 def problem_response(error: ApiError) -> Response:

@@ -14,7 +14,7 @@ from kaart.errors import ApiError, FieldError
 from kaart.geo import Limits, limits_for, parse_bbox
 from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
-from kaart.services import layers
+from kaart.services import layer_features, layers
 from kaart.services.input import bad_json, parse_feature
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -183,3 +183,42 @@ def delete_contribution(contribution_id: str) -> Response:
 def list_buurten() -> Response:
     bbox = parse_bbox(request.args.get("bbox"))
     return _geojson(layers.buurten_geojson(get_session(), bbox))
+
+
+# -- Open layers: the catalogue and small selections of features ------------------------------
+
+
+@bp.get("/layers")
+def list_layers() -> Response:
+    return Response(
+        json.dumps({"layers": layer_features.catalogue(get_session())}, ensure_ascii=False),
+        mimetype="application/json",
+    )
+
+
+@bp.get("/layers/<layer>/features")
+def list_layer_features(layer: str) -> Response:
+    settings = current_app.config["KAART"]
+    args = request.args
+    bbox = parse_bbox(args.get("bbox"))
+    if bbox is None:
+        reason = "bbox is required: minLon,minLat,maxLon,maxLat (WGS84)."
+        raise ApiError(400, "Bad request", reason, [FieldError("bbox", reason, "bbox_missing")])
+    limit = int(
+        _number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)
+    )
+    after = layer_features.decode_cursor(args["cursor"]) if args.get("cursor") else None
+    page = layer_features.features(get_session(), layer, bbox, limit, after)
+    links = [{"rel": "self", "type": GEOJSON, "href": request.full_path.rstrip("?")}]
+    headers = {}
+    if page.next_cursor:
+        params = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
+        href = f"{request.path}?{urlencode([*params, ('cursor', page.next_cursor)])}"
+        links.append({"rel": "next", "type": GEOJSON, "href": href})
+        headers["Link"] = f'<{href}>; rel="next"'
+    body = (
+        '{"type": "FeatureCollection", "features": ['
+        + ",".join(page.features)
+        + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
+    )
+    return _geojson(body, headers=headers)
