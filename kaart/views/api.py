@@ -104,17 +104,22 @@ def list_contributions() -> Response:
         cursor=service.decode_cursor(args["cursor"]) if args.get("cursor") else None,
     )
     page = service.search(get_session(), query)
+    return _collection(page.features, page.next_cursor)
+
+
+def _collection(features: list[str], next_cursor: str | None) -> Response:
+    """A page of Features (JSON texts made by PostGIS) with self/next links and a Link header."""
     links = [{"rel": "self", "type": GEOJSON, "href": request.full_path.rstrip("?")}]
     headers = {}
-    if page.next_cursor:
-        params = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
-        href = f"{request.path}?{urlencode([*params, ('cursor', page.next_cursor)])}"
+    if next_cursor:
+        params = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+        href = f"{request.path}?{urlencode([*params, ('cursor', next_cursor)])}"
         links.append({"rel": "next", "type": GEOJSON, "href": href})
         headers["Link"] = f'<{href}>; rel="next"'
     body = (
         '{"type": "FeatureCollection", "features": ['
-        + ",".join(page.features)
-        + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
+        + ",".join(features)
+        + f'], "numberReturned": {len(features)}, "links": {json.dumps(links)}}}'
     )
     return _geojson(body, headers=headers)
 
@@ -209,16 +214,4 @@ def list_layer_features(layer: str) -> Response:
     )
     after = layer_features.decode_cursor(args["cursor"]) if args.get("cursor") else None
     page = layer_features.features(get_session(), layer, bbox, limit, after)
-    links = [{"rel": "self", "type": GEOJSON, "href": request.full_path.rstrip("?")}]
-    headers = {}
-    if page.next_cursor:
-        params = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
-        href = f"{request.path}?{urlencode([*params, ('cursor', page.next_cursor)])}"
-        links.append({"rel": "next", "type": GEOJSON, "href": href})
-        headers["Link"] = f'<{href}>; rel="next"'
-    body = (
-        '{"type": "FeatureCollection", "features": ['
-        + ",".join(page.features)
-        + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
-    )
-    return _geojson(body, headers=headers)
+    return _collection(page.features, page.next_cursor)
