@@ -157,6 +157,26 @@ def test_a_failed_load_leaves_the_previous_version_served(engine, layers, tmp_pa
     assert one(engine, "SELECT to_regclass('open_data.bag_panden__loading')")[0] is None
 
 
+@pytest.mark.parametrize(
+    ("prj", "message"),
+    [(None, "coordinate reference system"), ('LOCAL_CS["Unknown",UNIT["metre",1]]', "unknown")],
+)
+def test_a_file_without_or_with_an_unknown_crs_changes_nothing(
+    engine, layers, tmp_path, prj, message
+):
+    layers.append("bomen-leeuwarden")
+    trees = OPEN_DATA / "leeuwarden" / "monumentale_en_waardevolle_bomen.shp"
+    load_layer(engine, "bomen-leeuwarden", path=trees, progress=quiet)
+    for part in trees.parent.glob("monumentale_en_waardevolle_bomen.*"):
+        if part.suffix in (".shp", ".shx", ".dbf", ".cpg"):
+            (tmp_path / f"bomen{part.suffix}").write_bytes(part.read_bytes())
+    if prj is not None:
+        (tmp_path / "bomen.prj").write_text(prj)
+    with pytest.raises(LoadError, match=message):
+        load_layer(engine, "bomen-leeuwarden", path=tmp_path / "bomen.shp", progress=quiet)
+    assert one(engine, "SELECT count(*) FROM open_data.bomen_leeuwarden")[0] == 2088
+
+
 def test_an_interrupted_load_leaves_the_previous_version_served(engine, layers):
     layers.append("cbs-pc4")
     load_layer(engine, "cbs-pc4", path=PC4, progress=quiet)
