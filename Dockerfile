@@ -21,5 +21,5 @@ COPY --from=assets /src/static/vendor static/vendor
 RUN useradd --system --uid 10001 kaart
 USER kaart
 EXPOSE 8000
-# Migrate, load the demo area (idempotent), then serve.
-CMD ["sh", "-c", "kaart db upgrade && kaart demo load && exec kaart serve --host 0.0.0.0 --port 8000 --workers 3"]
+# Migrate, load the demo area only when asked (KAART_DEMO=true; idempotent), then serve.
+CMD ["sh", "-c", "kaart db upgrade && if [ \"$KAART_DEMO\" = true ]; then kaart demo load; fi && exec kaart serve --host 0.0.0.0 --port 8000 --workers 3"]
