@@ -151,7 +151,56 @@ def test_map_page_is_dutch_with_a_legend_of_five_categories_and_the_data_sources
         assert f'<label for="{field}"' in html
 
 
+def test_map_page_has_the_layer_switcher_and_hands_over_tiles_zooms_and_columns(client):
+    html = client.get("/").get_data(as_text=True)
+    tags = parse(html)
+    sources = [attrs.get("src") for tag, attrs in tags.tags if tag == "script"]
+    assert "/static/vendor/protomaps/protomaps-leaflet.js" in sources
+    with client.get("/static/vendor/protomaps/protomaps-leaflet.js") as r:
+        assert r.status_code == 200
+    assert 'id="layers"' in html and "Kaartlagen" in html
+    # Layers are loaded, so the empty state is there for the script but hidden.
+    empty = html[html.index('class="layers__empty') :]
+    assert empty[: empty.index(">")].endswith("hidden")
+    assert "Koppel aan een object op de kaart" in html  # the add form can link an object
+
+    (buurten,) = page_config(html)["layers"]  # the contributions are markers, not a layer here
+    assert buurten["name"] == "amsterdam-buurten" and buurten["kind"] == "area"
+    assert buurten["tiles"] == "/tiles/amsterdam-buurten/{z}/{x}/{y}.pbf"
+    assert buurten["features"] == "/api/v1/layers/amsterdam-buurten/features"
+    assert 0 <= buurten["min_zoom"] <= buurten["max_zoom"] <= 22
+    assert {"code", "name"} <= set(buurten["columns"])
+
+
 # -- A contribution's page ----------------------------------------------------------------------
+
+
+def _buurt_id(client) -> str:
+    lon, lat = SINGEL_GRASVELD[0]
+    bbox = f"{lon - 0.0001},{lat - 0.0001},{lon + 0.0001},{lat + 0.0001}"
+    r = client.get(f"/api/v1/layers/amsterdam-buurten/features?bbox={bbox}&limit=1")
+    return r.get_json()["features"][0]["properties"]["feature_id"]
+
+
+def test_contribution_and_edit_pages_say_which_object_it_is_about(client):
+    buurt = _buurt_id(client)
+    about = {"layer": "amsterdam-buurten", "id": buurt}
+    body = create(client, feature(point(SINGEL_GRASVELD[0]), title="Bankje", object=about))
+    label = f"Gebied {buurt} (Buurten (Gemeente Amsterdam))"
+
+    html = client.get(f"/bijdragen/{body['id']}").get_data(as_text=True)
+    assert "<dt>Over</dt>" in html and f'<dd id="contribution-object">{label}</dd>' in html
+
+    html = client.get(f"/bijdragen/{body['id']}/bewerken").get_data(as_text=True)
+    assert f'<span class="object-choice__text" id="object-chosen-text">{label}</span>' in html
+    assert 'id="object-chosen" >' in html  # shown, not hidden
+    assert "Ander object kiezen" in html and "Koppeling verwijderen" in html
+
+    plain = create(client, feature(point(SINGEL_GRASVELD[0]), title="Zonder object"))
+    html = client.get(f"/bijdragen/{plain['id']}").get_data(as_text=True)
+    assert "<dt>Over</dt>" not in html and 'id="contribution-object"' not in html
+    html = client.get(f"/bijdragen/{plain['id']}/bewerken?lang=en").get_data(as_text=True)
+    assert 'id="object-chosen" hidden' in html and "Link to an object on the map" in html
 
 
 def test_contribution_page_escapes_hostile_text_and_keeps_line_breaks(client):

@@ -9,13 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import text
 
 from kaart.db import get_session
 from kaart.errors import ApiError
 from kaart.i18n import catalogue, current_language, translate
 from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
-from kaart.services import layers
+from kaart.services import layer_features
 
 bp = Blueprint("public", __name__)
 
@@ -35,8 +36,34 @@ def map_config() -> dict[str, Any]:
         "pageMax": s.page_max,
         "lang": current_language(),
         "messages": catalogue(current_language()),
-        "layers": layers.catalogue(get_session()),
+        "layers": open_layers(),
     }
+
+
+def open_layers() -> list[dict[str, Any]]:
+    """The open layers' catalogue (tile URL, zoom range, attribution) with their typed columns,
+    which the inspect popup shows. Contributions are not in it: the map draws them as markers."""
+    session = get_session()
+    rows = session.execute(text("SELECT name, columns FROM layer"))
+    columns = {name: names for name, names in rows}
+    return [
+        layer | {"columns": list(columns.get(layer["name"]) or [])}
+        for layer in layer_features.catalogue(session)
+        if layer["kind"] != "contribution"
+    ]
+
+
+def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
+    """The object a contribution is about as people read it, "Pand 0457… (Panden (BAG))"."""
+    ref = (feature.get("properties") or {}).get("object")
+    if not ref:
+        return None
+    kinds = {layer["name"]: layer["kind"] for layer in config["layers"]}
+    key = f"object.kind.{kinds.get(ref['layer'])}"
+    if key not in catalogue(current_language()):
+        key = "object.kind.other"
+    noun = translate(key)
+    return f"{noun} {ref['id']} ({ref.get('layer_title') or ref['layer']})"
 
 
 def _contribution(contribution_id: str) -> dict[str, Any]:
@@ -60,7 +87,10 @@ def index() -> str:
 def contribution(contribution_id: str) -> tuple[str, int]:
     feature = _contribution(contribution_id)
     status = 410 if feature.get("withdrawn") else 200
-    return render_template("public/contribution.html", feature=feature, config=map_config()), status
+    config = map_config()
+    label = object_label(feature, config)
+    page = "public/contribution.html"
+    return render_template(page, feature=feature, config=config, object_label=label), status
 
 
 @bp.get("/bijdragen/<contribution_id>/bewerken")
@@ -68,7 +98,10 @@ def edit(contribution_id: str) -> tuple[str, int]:
     # The token travels in the URL fragment (#token=…), which browsers never send to the server.
     feature = _contribution(contribution_id)
     status = 410 if feature.get("withdrawn") else 200
-    return render_template("public/edit.html", feature=feature, config=map_config()), status
+    config = map_config()
+    label = object_label(feature, config)
+    page = "public/edit.html"
+    return render_template(page, feature=feature, config=config, object_label=label), status
 
 
 @bp.app_template_filter("number")

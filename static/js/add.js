@@ -1,5 +1,6 @@
 // Adding a contribution: choose point / line / area, draw it with Leaflet-Geoman (or place it at
-// the map centre with the keyboard), see what already exists nearby, fill in the form, send it.
+// the map centre with the keyboard), see what already exists nearby, fill in the form, link it to
+// an object of an open layer if it is about one (ObjectChoice), send it.
 
 import {
   categoryBadge,
@@ -13,6 +14,7 @@ import {
   t,
 } from "./common.js";
 import { ContributionForm } from "./form.js";
+import { ObjectChoice } from "./object.js";
 
 const DRAW_COLOUR = "#154273";
 const NEARBY_MAX_M = 500;
@@ -68,6 +70,7 @@ export function setupAddFlow({ map, onCreated }) {
   let shape = null;
   let drawn = null;
   let nearbyController = null;
+  const objectChoice = new ObjectChoice($("field-object"), { map });
 
   // -- Steps ---------------------------------------------------------------------------------
 
@@ -91,6 +94,7 @@ export function setupAddFlow({ map, onCreated }) {
     removeDrawn();
     clearNearby();
     form.reset();
+    objectChoice.set(null);
     showStep("idle", { focus: false });
     $("add-start").focus();
   }
@@ -339,6 +343,7 @@ export function setupAddFlow({ map, onCreated }) {
       geometry: drawn.toGeoJSON().geometry,
       properties: { category: values.category, title: values.title, description: values.description },
     };
+    if (objectChoice.value) feature.properties.object = objectChoice.reference();
     submit.disabled = true;
     submit.textContent = t("add.form.sending");
     $("add-form").setAttribute("aria-busy", "true");
@@ -357,6 +362,7 @@ export function setupAddFlow({ map, onCreated }) {
     removeDrawn();
     clearNearby();
     form.reset();
+    objectChoice.set(null);
     const { edit_token: _token, edit_url: editUrl, ...feature } = created;
     onCreated(feature);
     $("success-link").href = feature.properties.url;
@@ -407,4 +413,27 @@ export function setupAddFlow({ map, onCreated }) {
       showStep("shape");
     }
   });
+
+  return {
+    /** "Bijdrage over dit object" in the inspect popup: a point at the click, about the object. */
+    attachTo(object, latlng) {
+      if (step === "form") {
+        // Already telling about a drawing: link the object to it, keep what was typed.
+        objectChoice.set(ObjectChoice.fromInspected(object));
+        $("field-object").scrollIntoView({ block: "nearest" });
+        return;
+      }
+      map.pm.disableDraw();
+      removeDrawn();
+      clearNearby();
+      form.reset();
+      shape = "Marker";
+      objectChoice.set(ObjectChoice.fromInspected(object));
+      onDrawn(L.marker(latlng, drawOptions().markerStyle).addTo(map));
+    },
+    /** While picking an object, a map click is the pick; true when the click was used. */
+    handleMapClick(latlng, layers) {
+      return step === "form" && objectChoice.pickAt(latlng, layers);
+    },
+  };
 }

@@ -96,20 +96,30 @@ export function createMap(container, options = {}) {
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" hreflang="en">Leaflet</a>',
   );
+  // The PDOK BRT basemap when configured; offline its tiles just fail ("tileerror") and the
+  // open layers and contributions stay on the map. The resident's map may switch it off.
+  map.basemap = null;
   if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, {
+    map.basemap = L.tileLayer(config.basemapUrl, {
       maxZoom: 19,
       attribution: escapeHtml(t("map.basemap_attribution")),
-    }).addTo(map);
+    });
+    if (!options.switchable) map.basemap.addTo(map);
   } else {
     container.classList.add("map--no-basemap");
   }
-  for (const layer of config.layers || []) {
-    map.attributionControl.addAttribution(
-      `<span title="${escapeHtml(layer.licence)}">${escapeHtml(layer.attribution)}</span>`,
-    );
-  }
+  // Open layers add their own attribution when shown (see layers.js and focusOn).
   return map;
+}
+
+/** Attribution of the area layers (buurten), for the pages that draw them as GeoJSON. */
+export function areaAttribution() {
+  const seen = new Set();
+  for (const layer of config.layers || []) {
+    if (layer.kind !== "area" || !layer.attribution) continue;
+    seen.add(`<span title="${escapeHtml(layer.licence || "")}">${escapeHtml(layer.attribution)}</span>`);
+  }
+  return [...seen].join(", ") || null;
 }
 
 /** `minLon,minLat,maxLon,maxLat` of Leaflet bounds, for the API's bbox parameter. */
@@ -133,7 +143,12 @@ export function focusOn(map, layer) {
   map.createPane("buurten").style.zIndex = "250";
   request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(1))}`).then((result) => {
     if (!result.ok || !result.data) return;
-    L.geoJSON(result.data, { pane: "buurten", interactive: false, style: buurtStyle() }).addTo(map);
+    L.geoJSON(result.data, {
+      pane: "buurten",
+      interactive: false,
+      style: buurtStyle(),
+      attribution: areaAttribution(),
+    }).addTo(map);
   });
 }
 

@@ -1,6 +1,8 @@
-// A contribution's public page: a small map with its point, line or area among the buurten.
+// A contribution's public page: a small map with its point, line or area among the buurten
+// and the open layers the resident has switched on.
 
 import { categoryIcon, createMap, focusOn, readJSON, shapeStyle } from "./common.js";
+import { addTileLayers } from "./layers.js";
 
 const feature = readJSON("kaart-feature");
 const { category } = feature.properties;
@@ -16,3 +18,4 @@ const layer = L.geoJSON(feature, {
 }).addTo(map);
 
 focusOn(map, layer);
+addTileLayers(map);

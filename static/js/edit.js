@@ -14,6 +14,8 @@ import {
   t,
 } from "./common.js";
 import { ContributionForm } from "./form.js";
+import { addTileLayers } from "./layers.js";
+import { ObjectChoice } from "./object.js";
 
 const $ = (id) => document.getElementById(id);
 const feature = readJSON("kaart-feature");
@@ -91,6 +93,18 @@ function currentGeometry() {
 drawGeometry(baseGeometry);
 focusOn(map, shape);
 
+// -- What it is about: an object of an open layer, shown and picked on the map ------------------
+
+const openLayers = addTileLayers(map);
+const objectChoice = new ObjectChoice($("field-object"), { map });
+const sameObject = (a, b) => (a?.layer ?? null) === (b?.layer ?? null) && (a?.id ?? null) === (b?.id ?? null);
+objectChoice.set(feature.properties.object || null);
+map.on("click", (event) => {
+  const zoom = map.getZoom();
+  const layers = openLayers.filter((l) => zoom >= l.min_zoom && zoom <= l.max_zoom);
+  objectChoice.pickAt(event.latlng, layers);
+});
+
 $("geometry-reset").addEventListener("click", () => {
   drawGeometry(baseGeometry);
   setGeometryChanged(false);
@@ -154,6 +168,7 @@ $("edit-form").addEventListener("submit", async (event) => {
   for (const name of ["category", "title", "description"]) {
     if (values[name] !== (baseline[name] ?? "")) properties[name] = values[name];
   }
+  if (!sameObject(objectChoice.value, baseline.object)) properties.object = objectChoice.reference();
   const body = { type: "Feature", properties };
   if (geometryChanged) body.geometry = currentGeometry();
   if (!Object.keys(properties).length && !geometryChanged) {
@@ -169,6 +184,7 @@ $("edit-form").addEventListener("submit", async (event) => {
   if (result.ok && result.data) {
     form.clearErrors();
     baseline = { ...result.data.properties };
+    objectChoice.set(baseline.object || null);
     baseGeometry = result.data.geometry;
     setGeometryChanged(false);
     drawGeometry(baseGeometry);

@@ -126,6 +126,9 @@ export class ContributionForm {
         field: field("field-category"),
       };
     }
+    if (path.startsWith("properties.object")) {
+      return { error: "object-error", anchor: "object-pick", inputs: [], field: field("field-object") };
+    }
     if (path.startsWith("geometry") || path === "crs") {
       return { error: "geometry-error", anchor: this.geometryTarget, inputs: [], field: null };
     }

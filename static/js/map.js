@@ -1,5 +1,6 @@
-// The resident's map (/): buurten, contributions (clustered, loaded page by page per view),
-// the legend with its category filter, and the way in to adding a contribution (add.js).
+// The resident's map (/): buurten, the open layers with their switcher (layers.js), click to
+// inspect an object, contributions (clustered, loaded page by page per view), the legend with
+// its category filter, and the way in to adding a contribution (add.js).
 
 import {
   bboxParam,
@@ -19,6 +20,7 @@ import {
   t,
 } from "./common.js";
 import { setupAddFlow } from "./add.js";
+import { inspectContent, objectsAt, openLayers, setupLayers } from "./layers.js";
 import { setupPanel } from "./panel.js";
 
 const MAX_PAGES = 20; // per view; more than that and we ask people to zoom in
@@ -29,7 +31,7 @@ const BUURTEN_FROM_ZOOM = 11;
 const RELOAD_AFTER_MS = 2 * 60 * 1000;
 
 const container = document.getElementById("map");
-const map = createMap(container, { draw: true });
+const map = createMap(container, { draw: true, switchable: true });
 window.kaartMap = map;
 
 const PANES = [
@@ -46,9 +48,22 @@ for (const [name, zIndex] of PANES) {
 // -- Buurten -----------------------------------------------------------------------------------
 
 const buurten = new Map(); // code -> {feature, layer}
-const buurtOutlines = L.layerGroup().addTo(map);
-const buurtLabels = L.layerGroup().addTo(map);
+// One group of outlines and names per area layer, switched on and off in the layer switcher.
+const areaGroups = new Map(); // layer name -> L.LayerGroup
 let buurtController = null;
+
+function areaGroup(name) {
+  if (!areaGroups.has(name)) {
+    const layer = openLayers(config.layers).find((l) => l.name === name);
+    const attribution = layer?.attribution
+      ? `<span title="${escapeHtml(layer.licence || "")}">${escapeHtml(layer.attribution)}</span>`
+      : null;
+    const group = L.layerGroup([], { attribution });
+    if (!layer) group.addTo(map); // not in the switcher: always shown
+    areaGroups.set(name, group);
+  }
+  return areaGroups.get(name);
+}
 
 async function loadBuurten() {
   if (map.getZoom() < BUURTEN_FROM_ZOOM) return;
@@ -61,11 +76,12 @@ async function loadBuurten() {
   for (const feature of result.data.features) {
     const code = feature.properties.code;
     if (buurten.has(code)) continue;
+    const group = areaGroup(feature.properties.layer);
     const layer = L.geoJSON(feature, {
       pane: "buurten",
       interactive: false,
       style: buurtStyle(),
-    }).addTo(buurtOutlines);
+    }).addTo(group);
     const label = L.tooltip({
       permanent: true,
       direction: "center",
@@ -75,7 +91,7 @@ async function loadBuurten() {
     })
       .setLatLng(representativeLatLng(feature.geometry))
       .setContent(el("span", {}, feature.properties.name));
-    buurtLabels.addLayer(label);
+    group.addLayer(label);
     buurten.set(code, { feature, layer });
   }
   updateStatus();
@@ -338,6 +354,54 @@ for (const checkbox of document.querySelectorAll(".legend__checkbox")) {
   checkbox.addEventListener("change", () => setCategoryVisible(checkbox.value, checkbox.checked));
 }
 
+// -- Open layers and click to inspect ------------------------------------------------------------
+
+const switcher = setupLayers({
+  map,
+  container: document.getElementById("layers"),
+  overlay: (layer) => areaGroup(layer.name),
+  basemap: map.basemap,
+});
+
+let inspectController = null;
+
+async function inspect(latlng) {
+  inspectController?.abort();
+  const controller = new AbortController();
+  inspectController = controller;
+  const layers = switcher.visible();
+  document.body.dataset.inspectState = "loading";
+  const found = layers.length ? await objectsAt(map, latlng, layers, { request, signal: controller.signal }) : [];
+  if (controller.signal.aborted) return;
+  document.body.dataset.inspectState = "idle";
+  if (!found || !found.length) return; // nothing there (or no answer): clicking stays quiet
+  const highlight = L.geoJSON(found[0].feature.geometry, {
+    pane: "highlight",
+    interactive: false,
+    style: () => ({ color: "#154273", weight: 3, fillColor: "#ffdd00", fillOpacity: 0.25 }),
+    pointToLayer: (_f, at) => L.circleMarker(at, { radius: 9 }),
+  });
+  const content = inspectContent(found[0], {
+    onAttach(object) {
+      map.closePopup();
+      addFlow.attachTo(object, latlng);
+    },
+  });
+  L.popup({ maxWidth: 340, minWidth: 260, className: "inspect-popup" })
+    .setLatLng(latlng)
+    .setContent(content)
+    .on("add", () => highlight.addTo(map))
+    .on("remove", () => highlight.remove())
+    .openOn(map);
+}
+
+// A click on the map inspects what is there, unless someone is drawing or picking an object.
+map.on("click", (event) => {
+  if (document.body.classList.contains("is-drawing")) return;
+  if (addFlow.handleMapClick(event.latlng, switcher.visible())) return;
+  inspect(event.latlng);
+});
+
 // -- Wiring ------------------------------------------------------------------------------------
 
 let moveTimer = null;
@@ -367,7 +431,7 @@ new ResizeObserver(() => map.invalidateSize({ pan: true })).observe(container);
 syncShapes();
 syncLabels();
 setupPanel(document.getElementById("panel"));
-setupAddFlow({
+const addFlow = setupAddFlow({
   map,
   onCreated(feature) {
     addFeatures([feature]);
