@@ -32,25 +32,27 @@ def tile_url(name: str) -> str:
     return f"/tiles/{quote(name, safe='')}/{{z}}/{{x}}/{{y}}.pbf"
 
 
-def catalogue(session: Session) -> list[dict[str, Any]]:
-    """Every layer the map can draw, with attribution, extent, size and zoom range."""
+def catalogue(session: Session, *, contributions: bool = True) -> list[dict[str, Any]]:
+    """Every layer the map can draw, with attribution, extent, size, zoom range and the typed
+    columns its tiles carry; `contributions` adds their entry (counted live)."""
     rows = session.execute(
         text(
             "SELECT name, title, kind, geometry_family, licence, attribution, source, "
-            "feature_count, bbox, min_zoom, max_zoom, loaded_at "
+            "feature_count, bbox, min_zoom, max_zoom, loaded_at, columns "
             "FROM layer WHERE table_name IS NOT NULL ORDER BY name"
         )
     ).mappings()
     layers = [
         dict(r)
         | {
+            "columns": list(r["columns"] or []),
             "loaded_at": r["loaded_at"].isoformat(),
             "tiles": tile_url(r["name"]),
             "features": f"/api/v1/layers/{quote(r['name'], safe='')}/features",
         }
         for r in rows
     ]
-    return [*layers, _contributions(session)]
+    return [*layers, _contributions(session)] if contributions else layers
 
 
 def _contributions(session: Session) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def _contributions(session: Session) -> dict[str, Any]:
         "min_zoom": low,
         "max_zoom": high,
         "loaded_at": None,
+        "columns": list(tiles.CONTRIBUTION_COLUMNS),
         "tiles": tile_url(tiles.CONTRIBUTIONS),
         "features": "/api/v1/contributions",  # the contribution API; same bbox and limit
     }

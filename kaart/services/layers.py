@@ -29,14 +29,3 @@ def buurten_geojson(session: Session, bbox: tuple[float, float, float, float] | 
         FROM buurt WHERE {where}
     """
     return session.execute(text(sql), params).scalar_one()
-
-
-def catalogue(session: Session) -> list[dict[str, Any]]:
-    """Every loaded layer with its source, licence and attribution."""
-    rows = session.execute(
-        text(
-            "SELECT name, title, source, licence, attribution, feature_count, loaded_at "
-            "FROM layer ORDER BY name"
-        )
-    ).mappings()
-    return [dict(r) | {"loaded_at": r["loaded_at"].isoformat()} for r in rows]

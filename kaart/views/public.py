@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template
-from sqlalchemy import text
 
 from kaart.db import get_session
 from kaart.errors import ApiError
@@ -41,16 +40,9 @@ def map_config() -> dict[str, Any]:
 
 
 def open_layers() -> list[dict[str, Any]]:
-    """The open layers' catalogue (tile URL, zoom range, attribution) with their typed columns,
-    which the inspect popup shows. Contributions are not in it: the map draws them as markers."""
-    session = get_session()
-    rows = session.execute(text("SELECT name, columns FROM layer"))
-    columns = {name: names for name, names in rows}
-    return [
-        layer | {"columns": list(columns.get(layer["name"]) or [])}
-        for layer in layer_features.catalogue(session)
-        if layer["kind"] != "contribution"
-    ]
+    """The open layers' catalogue (tile URL, zoom range, attribution, the typed columns the
+    inspect popup shows). Contributions are not in it: the map draws them as markers."""
+    return layer_features.catalogue(get_session(), contributions=False)
 
 
 def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
