@@ -8,7 +8,7 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system system-test db demo lint format bench stop-db clean
+.PHONY: run test setup system system-test system-bench db demo lint format bench bench-import bench-tiles stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
@@ -23,6 +23,9 @@ system:
 
 system-test:
 	@scripts/system-packages test
+
+system-bench:
+	@scripts/system-packages bench
 
 $(VENV)/.stamp: pyproject.toml
 	@echo "setup: Python virtualenv in $(VENV)" >&2
@@ -50,6 +53,12 @@ format: setup
 
 bench: system-test setup
 	$(WITH_DB) $(PY) -m bench.contributions
+
+bench-import: system-bench setup
+	$(WITH_DB) $(PY) -m bench.layers_import
+
+bench-tiles: system-bench setup
+	$(WITH_DB) $(PY) -m bench.tiles
 
 stop-db:
 	scripts/pgcluster stop

@@ -1,0 +1,245 @@
+"""Bench S5: import 500,000 synthetic BAG panden from a GeoPackage, ours against ogr2ogr.
+
+Each side runs as its own process, alternately, into its own table of one bench database:
+  ours     load_layer(engine, "bag-panden", path=…, force=True): pyogrio read, normalise,
+           COPY, GiST + feature_id indexes, ANALYZE, atomic swap, catalogue row;
+  ogr2ogr  ogr2ogr -f PostgreSQL … --config PG_USE_COPY YES -lco SPATIAL_INDEX=GIST
+           (Debian gdal-bin), index build included.
+Wall time is the whole process (start-up and imports included, as a user sees it); peak memory
+is the process's maximum resident set size (os.wait4), the database server's memory not
+included. Both tables must end up with the same number of rows.
+
+    make bench-import
+    python -m bench.layers_import [--n 500000] [--repeat 3] [--keep]
+
+It uses its own database (<name>_bench_import) next to KAART_DATABASE_URL, dropped at the end
+unless --keep is given, and prints a table with the ratio and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import create_engine, make_url, text
+
+from bench import synthetic
+from kaart.schema import fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+OGR_TABLE = "ogr_pand"
+TARGET_RATIO = 1.3
+TARGET_PEAK_MIB = 1024
+CHILD_URL = "BENCH_IMPORT_DATABASE_URL"
+
+
+@dataclass
+class Side:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: list[float] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+
+def libpq_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def ogr_conninfo(url: str) -> str:
+    """The database as a GDAL PG: connection string (libpq keywords)."""
+    parsed = make_url(url)
+    parts = {
+        "dbname": parsed.database,
+        "host": parsed.host or parsed.query.get("host"),
+        "port": parsed.port,
+        "user": parsed.username,
+        "password": parsed.password,
+    }
+    return "PG:" + " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a process to its end: (wall seconds, peak RSS in MiB, its stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    out = proc.stdout.read().decode()
+    # wait4 rather than proc.wait(): it reports this one child's resource usage.
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {args[0]} failed with exit code {proc.returncode}")
+    return seconds, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
+
+
+def ours(url: str, path: Path) -> tuple[float, float, int, float]:
+    env = {**os.environ, CHILD_URL: url}
+    seconds, peak, out = run_measured(
+        [sys.executable, "-m", "bench.layers_import", "--child", str(path)], env
+    )
+    report = json.loads(out)
+    return seconds, peak, report["loaded"], report["seconds"]
+
+
+def ogr2ogr(url: str, path: Path) -> tuple[float, float]:
+    seconds, peak, _ = run_measured(
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            ogr_conninfo(url),
+            str(path),
+            synthetic.LAYER,
+            "-nln",
+            f"open_data.{OGR_TABLE}",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "-lco",
+            "FID=fid",
+            "-lco",
+            "SPATIAL_INDEX=GIST",
+            "-nlt",
+            "PROMOTE_TO_MULTI",
+            "-overwrite",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+        ]
+    )
+    return seconds, peak
+
+
+def count_rows(conn: psycopg.Connection, table: str) -> int:
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("open_data", table))
+    return conn.execute(query).fetchone()[0]
+
+
+def checkpoint(conn: psycopg.Connection) -> None:
+    """Start each run with clean shared buffers, so one side does not pay the other's writes."""
+    conn.execute("CHECKPOINT")
+
+
+def child(path: Path) -> None:
+    """The measured process of our side: one load_layer() call; prints its report as JSON."""
+    from geodata.load import load_layer
+
+    engine = create_engine(os.environ[CHILD_URL])
+    report = load_layer(
+        engine,
+        "bag-panden",
+        path=path,
+        force=True,
+        progress=lambda m: print(f"  {m}", file=sys.stderr),
+    )
+    engine.dispose()
+    print(json.dumps({"loaded": report.loaded, "read": report.read, "seconds": report.seconds}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=500_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    base = os.environ.get("KAART_DATABASE_URL") or sys.exit("KAART_DATABASE_URL is not set")
+    if shutil.which("ogr2ogr") is None:
+        sys.exit("ogr2ogr is missing: apt-get install gdal-bin (make bench-import does)")
+
+    def say(message: str) -> None:
+        print(f"bench: {message}", file=sys.stderr)
+
+    path = synthetic.cached(args.n, args.seed, progress=say)
+    say(f"{path.name}: {path.stat().st_size / 2**20:.0f} MiB; preparing the bench database")
+    url = fresh_database(base, "bench_import")
+    ours_side, ogr_side = Side("ours: load_layer()"), Side("ogr2ogr PG_USE_COPY + GiST")
+    load = os.getloadavg()[0]
+    in_process: list[float] = []
+    try:
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            for i in range(args.repeat):
+                # Alternate who goes first, so neither always runs on a warmer server.
+                order = ("ours", "ogr") if i % 2 == 0 else ("ogr", "ours")
+                for which in order:
+                    checkpoint(conn)
+                    say(f"run {i + 1}/{args.repeat}: {which}")
+                    if which == "ours":
+                        seconds, peak, loaded, inside = ours(url, path)
+                        in_process.append(inside)
+                        ours_side.rows.append(count_rows(conn, "bag_panden"))
+                        assert loaded == ours_side.rows[-1]
+                        side = ours_side
+                    else:
+                        seconds, peak = ogr2ogr(url, path)
+                        ogr_side.rows.append(count_rows(conn, OGR_TABLE))
+                        side = ogr_side
+                    side.seconds.append(seconds)
+                    side.peak_mib.append(peak)
+                    say(f"  {seconds:.1f} s, peak {peak:.0f} MiB, {side.rows[-1]:,} rows")
+    finally:
+        if not args.keep:
+            drop_database(url)
+    assert set(ours_side.rows) == set(ogr_side.rows) == {args.n}, (ours_side.rows, ogr_side.rows)
+    report(args, path, ours_side, ogr_side, in_process)
+    print(
+        f"({os.cpu_count()} cores; load average {load:.2f} when the runs started, "
+        f"{os.getloadavg()[0]:.2f} at the end: other work on the machine skews the figures)"
+    )
+
+
+def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def report(args, path: Path, ours_side: Side, ogr_side: Side, in_process: list[float]) -> None:
+    runs = " ".join(f"{'run ' + str(i + 1):>8}" for i in range(args.repeat))
+    print()
+    print(
+        f"S5 import: {args.n:,} synthetic BAG panden (seed {args.seed}) from GeoPackage "
+        f"({path.stat().st_size / 2**20:.0f} MiB), {args.repeat} runs each, alternating"
+    )
+    print(f"{'measurement':28} {runs} {'median':>8} {'peak RSS':>9} {'rows':>9}")
+    for side in (ours_side, ogr_side):
+        cells = " ".join(f"{s:7.1f}s" for s in side.seconds)
+        print(
+            f"{side.name:28} {cells} {statistics.median(side.seconds):7.1f}s "
+            f"{max(side.peak_mib):6.0f}MiB {side.rows[-1]:>9,}"
+        )
+    ratio = statistics.median(ours_side.seconds) / statistics.median(ogr_side.seconds)
+    peak = max(ours_side.peak_mib)
+    print(
+        f"ratio ours / ogr2ogr (median wall time): {ratio:.2f}x   "
+        f"target <= {TARGET_RATIO:.2f}x: {'met' if ratio <= TARGET_RATIO else 'MISSED'}"
+    )
+    print(
+        f"peak memory of our import: {peak:.0f} MiB   "
+        f"target <= {TARGET_PEAK_MIB} MiB: {'met' if peak <= TARGET_PEAK_MIB else 'MISSED'}"
+    )
+    print(
+        f"(wall time of the whole process; load_layer() itself took "
+        f"{statistics.median(in_process):.1f} s median; identical row counts asserted)"
+    )
+
+
+if __name__ == "__main__":
+    main()
