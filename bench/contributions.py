@@ -28,6 +28,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import create_engine, make_url
 
+from bench.client import KeepAlive
 from geodata.load import load_layer
 from geodata.sources import amsterdam_buurten
 from kaart.schema import fresh_database
@@ -128,33 +129,12 @@ def timed(fn, repeat: int) -> list[float]:
     return samples
 
 
-class AppClient:
-    """One keep-alive HTTP connection, as a browser tab would hold."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def get(self, path: str) -> bytes:
-        try:
-            self.conn.request("GET", path)
-            response = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):  # the server closed an idle connection
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            self.conn.request("GET", path)
-            response = self.conn.getresponse()
-        body = response.read()
-        assert response.status == 200, (response.status, body[:200])
-        return body
-
-
-def app_all_pages(client: AppClient, path: str) -> int:
+def app_all_pages(client: KeepAlive, path: str) -> int:
     import json
 
     count = 0
     while path:
-        doc = json.loads(client.get(path))
+        doc = json.loads(client.get(path)[1])
         count += doc["numberReturned"]
         path = next((ln["href"] for ln in doc["links"] if ln["rel"] == "next"), None)
     return count
@@ -245,7 +225,7 @@ def main() -> None:
     proc = start_app(url, port)
     bbox = ",".join(str(v) for v in WEESP)
     rows = []
-    client = AppClient(port)
+    client = KeepAlive(port)
     try:
         # Like the app: no server-side prepared statements (see kaart/db.py).
         with psycopg.connect(_libpq(url), prepare_threshold=None) as conn:

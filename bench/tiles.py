@@ -36,12 +36,15 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.orm import Session
 
 from bench import synthetic
+from bench.client import KeepAlive
 from bench.contributions import free_port, pct, start_app
 from bench.layers_import import drop_database, libpq_url
 from geodata.load import load_layer
 from kaart.db import make_engine
 from kaart.schema import fresh_database
 from kaart.services import tiles
+
+TILE_OK = (200, 204)  # an empty tile is an answer too
 
 LAYER = "bag-panden"
 TABLE = "open_data.bag_panden"
@@ -133,28 +136,6 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
 
 
 # -- The three sides ----------------------------------------------------------------------------
-
-
-class HttpClient:
-    """One keep-alive HTTP connection, as a map in a browser tab holds."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        try:
-            self.conn.request("GET", path)
-            response = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):  # the server closed an idle connection
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.conn.request("GET", path)
-            response = self.conn.getresponse()
-        body = response.read()
-        if response.status not in (200, 204):
-            raise SystemExit(f"bench: GET {path} answered {response.status}: {body[:300]!r}")
-        return response.status, body
 
 
 class RawTiles:
@@ -303,19 +284,19 @@ def measure(sides: list[tuple[Series, Callable]], tile_list: list, repeat: int) 
         say(f"  round {r + 1}/{repeat}")
 
 
-def app_fetch(client: HttpClient) -> Callable[[tiles.Tile], bytes]:
+def app_fetch(client: KeepAlive) -> Callable[[tiles.Tile], bytes]:
     def fetch(t: tiles.Tile) -> bytes:
-        return client.get(f"/tiles/{LAYER}/{t.z}/{t.x}/{t.y}.pbf")[1]
+        return client.get(f"/tiles/{LAYER}/{t.z}/{t.x}/{t.y}.pbf", TILE_OK)[1]
 
     return fetch
 
 
-def tipg_fetch(client: HttpClient, properties: list[str]) -> Callable[[tiles.Tile], bytes]:
+def tipg_fetch(client: KeepAlive, properties: list[str]) -> Callable[[tiles.Tile], bytes]:
     query = "properties=" + quote(",".join(properties))
 
     def fetch(t: tiles.Tile) -> bytes:
         path = f"/collections/{TABLE}/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}?{query}"
-        return client.get(path)[1]
+        return client.get(path, TILE_OK)[1]
 
     return fetch
 
@@ -439,7 +420,7 @@ def run_s1(args, url, tile_list, raw, app_client, tipg_client, properties):
 def run_s3(args, url, bbox, raw, app_client):
     by_zoom = {z: tiles_over(bbox, z) for z in (10, 11, 12)}
     every = [t for zoom_tiles in by_zoom.values() for t in zoom_tiles]
-    status, _ = app_client.get(f"/tiles/{LAYER}/12/{every[-1].x}/{every[-1].y}.pbf")
+    status, _ = app_client.get(f"/tiles/{LAYER}/12/{every[-1].x}/{every[-1].y}.pbf", TILE_OK)
     say(f"S3: at z12 with the catalogue's zoom range the app answers {status}; starting at z10")
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("UPDATE layer SET min_zoom = 10 WHERE name = %s", (LAYER,))
@@ -480,7 +461,7 @@ def main() -> None:
         app_port, tipg_port = free_port(), free_port()
         procs.append(start_app(url, app_port))
         procs.append(start_tipg(python, url, tipg_port))
-        app_client, tipg_client = HttpClient(app_port), HttpClient(tipg_port)
+        app_client, tipg_client = KeepAlive(app_port), KeepAlive(tipg_port)
         s1 = run_s1(args, url, tile_list, raw, app_client, tipg_client, properties)
         s3 = run_s3(args, url, bbox, raw, app_client)
     finally:

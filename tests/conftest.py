@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -16,6 +17,7 @@ from geodata.sources import amsterdam_buurten
 from kaart import create_app
 from kaart.config import Settings
 from kaart.schema import fresh_database
+from tests.layers_fixture import PANDEN_COLUMNS, make_layer, weesp_panden
 
 CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -115,17 +117,41 @@ def count_rows(connection: Connection):
 # -- A running server and a real browser ------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The app on a real port, on the test database (writes are committed, see clean_db)."""
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """An app with these settings on a free local port, in a thread; yields its base URL."""
     app = create_app({"settings": settings})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["kaart.db"]["engine"].dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["kaart.db"]["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app on a real port, on the test database (writes are committed, see clean_db)."""
+    with serving(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def panden(connection: Connection) -> str:
+    """Weesp Centrum's 1,271 BAG panden as an open layer inside the test's transaction, drawn
+    from zoom 14 as the loader records buildings."""
+    make_layer(
+        connection,
+        "weesp-panden",
+        weesp_panden(),
+        columns=PANDEN_COLUMNS,
+        min_zoom=14,
+        title="Panden (BAG)",
+    )
+    return "weesp-panden"
 
 
 @pytest.fixture

@@ -5,19 +5,17 @@ BAG pand with a click, linking a contribution to it, and a basemap that cannot b
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
-from werkzeug.serving import make_server
 
 from geodata.load import load_layer
 from geodata.source import OPEN_DATA
-from kaart import create_app
 from kaart.config import Settings
+from tests.conftest import serving
 from tests.places import HET_GROTE_PLEIN
 
 pytestmark = pytest.mark.browser
@@ -304,14 +302,8 @@ def offline_basemap_server(settings: Settings, engine: Engine) -> Iterator[str]:
         secret_key=settings.secret_key,
         basemap_url=UNREACHABLE_BASEMAP,
     )
-    app = create_app({"settings": offline})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["kaart.db"]["engine"].dispose()
+    with serving(offline) as url:
+        yield url
 
 
 def test_without_the_basemap_the_map_stays_usable(page: Page, offline_basemap_server: str):

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from shapely.geometry import shape
 
-from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, make_layer, weesp_panden
+from tests.layers_fixture import PAND_WEESP
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
 
 LAYERS = "/api/v1/layers"
@@ -17,19 +17,6 @@ AROUND_PAND = "5.0430,52.3045,5.0436,52.3048"
 # All of the Weesp Centrum extract.
 WEESP_CENTRUM = "5.030,52.300,5.050,52.312"
 VAALSERBERG_BBOX = "6.01,50.75,6.03,50.76"
-
-
-@pytest.fixture
-def panden(connection):
-    make_layer(
-        connection,
-        "weesp-panden",
-        weesp_panden(),
-        columns=PANDEN_COLUMNS,
-        min_zoom=14,
-        title="Panden (BAG)",
-    )
-    return "weesp-panden"
 
 
 def by_name(client) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from shapely.geometry import box
 from sqlalchemy import text
 
 from kaart.services import tiles
-from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, make_layer, weesp_panden
+from tests.layers_fixture import PAND_WEESP, make_layer
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, VAALSERBERG, feature, point
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -134,20 +134,6 @@ def _feature(raw: bytes, keys: list[str], values: list) -> dict:
 
 
 # -- Fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def panden(connection):
-    """Weesp Centrum's 1,271 BAG panden, drawn from zoom 14 as the loader records buildings."""
-    make_layer(
-        connection,
-        "weesp-panden",
-        weesp_panden(),
-        columns=PANDEN_COLUMNS,
-        min_zoom=14,
-        title="Panden (BAG)",
-    )
-    return "weesp-panden"
 
 
 def squares(sizes: list[float], origin=Z16_MIDDLE_RD) -> list[dict]:

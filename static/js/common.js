@@ -335,3 +335,22 @@ export function problemText(result) {
   if (known.includes(result.status)) return t(`error.status_${result.status}`);
   return (result.data && (result.data.detail || result.data.title)) || t("error.unknown");
 }
+
+// -- Geometry ------------------------------------------------------------------------------------
+
+function inRing(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** Whether a GeoJSON (Multi)Polygon contains lng/lat (even-odd rule, so holes count). */
+export function containsPoint(geometry, lng, lat) {
+  const { type, coordinates } = geometry;
+  const polygons = type === "Polygon" ? [coordinates] : type === "MultiPolygon" ? coordinates : [];
+  return polygons.some((rings) => rings.filter((ring) => inRing(ring, lng, lat)).length % 2 === 1);
+}

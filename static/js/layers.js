@@ -2,7 +2,7 @@
 // layer switcher with its legend (remembered per browser), and looking up which objects lie
 // under a click (/api/v1/layers/…/features) for the inspect popup and for linking a contribution.
 
-import { config, el, escapeHtml, t } from "./common.js";
+import { config, containsPoint, el, escapeHtml, t } from "./common.js";
 
 const STORAGE_KEY = "wijkkaart:layers";
 // Shown unless the resident switched them off; addresses and PC4 areas are too busy by default.
@@ -234,25 +234,10 @@ export function setupLayers({ map, container, overlay, basemap }) {
 
 // -- What lies under a click ---------------------------------------------------------------------
 
-function inRing(ring, x, y) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function contains(geometry, lng, lat) {
-  const { type, coordinates } = geometry;
-  const polygons = type === "Polygon" ? [coordinates] : type === "MultiPolygon" ? coordinates : [];
-  return polygons.some((rings) => rings.filter((ring) => inRing(ring, lng, lat)).length % 2 === 1);
-}
 
 /** The one feature of a layer's answer that best matches the click. */
 function best(features, lng, lat) {
-  const inside = features.find((f) => contains(f.geometry, lng, lat));
+  const inside = features.find((f) => containsPoint(f.geometry, lng, lat));
   if (inside) return inside;
   const distance = (f) => {
     const c = f.geometry.type === "Point" ? f.geometry.coordinates : null;

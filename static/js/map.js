@@ -4,6 +4,7 @@
 
 import {
   bboxParam,
+  containsPoint,
   buurtStyle,
   categoryBadge,
   categoryIcon,
@@ -106,11 +107,7 @@ function buurtAtCentre() {
   const { lng, lat } = map.getCenter();
   for (const buurt of buurten.values()) {
     if (!buurt.layer.getBounds().contains([lat, lng])) continue;
-    const { type, coordinates } = buurt.feature.geometry;
-    const polygons = type === "Polygon" ? [coordinates] : type === "MultiPolygon" ? coordinates : [];
-    if (polygons.some((rings) => rings.filter((ring) => inRing(ring, lng, lat)).length % 2 === 1)) {
-      return buurt;
-    }
+    if (containsPoint(buurt.feature.geometry, lng, lat)) return buurt;
   }
   return null;
 }
@@ -124,15 +121,6 @@ function markCurrentBuurt(buurt) {
   currentBuurt = buurt;
 }
 
-function inRing(ring, x, y) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
 
 // -- Contributions -----------------------------------------------------------------------------
 
