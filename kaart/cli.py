@@ -40,7 +40,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Bring the schema up to date (the first migration enables PostGIS)."""
     upgrade(_settings().database_url, revision)

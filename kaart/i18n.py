@@ -20,7 +20,15 @@ CATALOGUE_DIR = Path(__file__).with_name("translations")
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((CATALOGUE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    """`<lang>.json` plus every `<lang>.<part>.json` (one per part of the app, e.g. nl.beheer.json).
+    A key defined twice is a mistake, not an override."""
+    merged: dict[str, str] = {}
+    for path in [CATALOGUE_DIR / f"{lang}.json", *sorted(CATALOGUE_DIR.glob(f"{lang}.*.json"))]:
+        part = json.loads(path.read_text(encoding="utf-8"))
+        if clash := merged.keys() & part.keys():
+            raise ValueError(f"{path.name} repeats keys: {', '.join(sorted(clash))}")
+        merged.update(part)
+    return merged
 
 
 def current_language() -> str:

@@ -63,7 +63,8 @@ def database_url() -> str:
     base = os.environ.get("KAART_DATABASE_URL")
     if not base:
         pytest.fail("KAART_DATABASE_URL is not set: run the tests with `make test`", pytrace=False)
-    return fresh_database(base, "test")
+    # KAART_TEST_DB_SUFFIX lets two runs on one cluster keep out of each other's way.
+    return fresh_database(base, os.environ.get("KAART_TEST_DB_SUFFIX", "test"))
 
 
 @pytest.fixture(scope="session")

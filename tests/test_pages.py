@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kaart.i18n import CATALOGUE_DIR
+from kaart import i18n
 from kaart.models.contribution import CATEGORIES, STATUSES
 from tests.places import SINGEL_GRASVELD, feature, line, point, polygon
 
@@ -296,7 +296,7 @@ def test_language_switch_changes_texts_and_is_remembered(client):
 
 
 def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((CATALOGUE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return i18n.catalogue(lang)
 
 
 def test_dutch_and_english_catalogues_have_the_same_keys_and_no_empty_texts():

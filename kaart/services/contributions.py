@@ -48,6 +48,10 @@ json_build_object(
   )
 )::text
 """
+# Which contributions the public sees (`c` is contribution). The one place that decides it: the
+# API, the tiles, the layer catalogue and every export use this predicate.
+PUBLIC_WHERE = "c.withdrawn_at IS NULL"
+
 # What FEATURE_SQL selects from.
 FEATURE_FROM = (
     "contribution c LEFT JOIN buurt b ON b.code = c.buurt_code "
@@ -198,7 +202,7 @@ def feature(session: Session, contribution_id: uuid.UUID) -> str:
 
 def search(session: Session, query: Query) -> Page:
     """A page of public contributions, newest first (or nearest first around `near`)."""
-    where = ["c.withdrawn_at IS NULL"]
+    where = [PUBLIC_WHERE]
     params: dict[str, object] = {"limit": query.limit + 1}
     order = "c.created_at DESC, c.id DESC"
     if query.bbox:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
 from kaart.services import tiles
+from kaart.services.contributions import PUBLIC_WHERE
 
 CONTRIBUTIONS_TITLE = "Bijdragen"  # Dutch, like the titles of the open layers
 
@@ -60,7 +61,7 @@ def _contributions(session: Session) -> dict[str, Any]:
         text(
             "SELECT count(*), ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), "
             "ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)) "
-            "FROM contribution WHERE withdrawn_at IS NULL"
+            f"FROM contribution AS c WHERE {PUBLIC_WHERE}"
         )
     ).one()
     low, high = tiles.CONTRIBUTION_ZOOMS

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
+from kaart.services.contributions import PUBLIC_WHERE
 
 CONTRIBUTIONS = "contributions"
 CONTRIBUTION_COLUMNS = ("id", "category", "title", "status")
@@ -222,7 +223,7 @@ def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
 
 def _contributions_sql() -> str:
     # Published contributions only; a full tile keeps the newest.
-    return """
+    return f"""
         WITH bounds AS (
           SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                  ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS area
@@ -230,7 +231,7 @@ def _contributions_sql() -> str:
         picked AS (
           SELECT c.id, c.category, c.title, c.status, c.geom
           FROM contribution AS c, bounds
-          WHERE c.withdrawn_at IS NULL AND c.geom && bounds.area
+          WHERE {PUBLIC_WHERE} AND c.geom && bounds.area
           ORDER BY c.created_at DESC, c.id
           LIMIT :cap
         )

@@ -99,22 +99,12 @@ def upgrade() -> None:
         sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint(f"category IN ({CATEGORIES})", name="category"),
         sa.CheckConstraint(f"status IN ({STATUSES})", name="status"),
-        sa.CheckConstraint(
-            "char_length(title) BETWEEN 1 AND 120", name="title_length"
-        ),
-        sa.CheckConstraint(
-            "char_length(description) <= 5000", name="description_length"
-        ),
+        sa.CheckConstraint("char_length(title) BETWEEN 1 AND 120", name="title_length"),
+        sa.CheckConstraint("char_length(description) <= 5000", name="description_length"),
         sa.CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
-        sa.CheckConstraint(
-            f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="geom_type"
-        ),
-        sa.CheckConstraint(
-            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"
-        ),
-        sa.CheckConstraint(
-            "octet_length(edit_token_hash) = 32", name="edit_token_hash"
-        ),
+        sa.CheckConstraint(f"GeometryType(geom) IN ({GEOMETRY_TYPES})", name="geom_type"),
+        sa.CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+        sa.CheckConstraint("octet_length(edit_token_hash) = 32", name="edit_token_hash"),
         sa.CheckConstraint(
             "(status = 'ingetrokken') = (withdrawn_at IS NOT NULL)",
             name="withdrawn_status",

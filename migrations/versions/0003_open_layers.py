@@ -31,7 +31,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for column in ("report", "columns", "max_zoom", "min_zoom", "bbox", "table_name",
-                   "geometry_family", "kind"):
+    for column in (
+        "report",
+        "columns",
+        "max_zoom",
+        "min_zoom",
+        "bbox",
+        "table_name",
+        "geometry_family",
+        "kind",
+    ):
         op.drop_column("layer", column)
     op.execute("DROP SCHEMA IF EXISTS open_data CASCADE")
