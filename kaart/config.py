@@ -16,7 +16,8 @@ NETHERLANDS_BBOX = (3.0, 50.6, 7.4, 53.8)
 # Weesp Centrum, the demo neighbourhood.
 DEMO_CENTER = (5.0425, 52.3067)
 
-NETHERLANDS_OUTLINE = Path(__file__).resolve().parent.parent / "data" / "netherlands.geojson"
+ROOT = Path(__file__).resolve().parent.parent
+NETHERLANDS_OUTLINE = ROOT / "data" / "netherlands.geojson"
 
 PDOK_BRT_URL = (
     "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
@@ -51,6 +52,11 @@ class Settings:
     page_max: int = 1_000
     basemap_url: str = PDOK_BRT_URL
     default_language: str = "nl"
+    # Photos on contributions (outputs part): where they are stored and what is accepted.
+    upload_dir: Path = field(default=ROOT / "var" / "uploads")
+    photo_max_bytes: int = 10_000_000
+    photo_max_pixels: int = 40_000_000
+    photo_max_count: int = 6
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +77,11 @@ class Settings:
             if env["KAART_DEFAULT_LANGUAGE"] not in ("nl", "en"):
                 raise ConfigError("KAART_DEFAULT_LANGUAGE must be nl or en")
             values["default_language"] = env["KAART_DEFAULT_LANGUAGE"]
+        if env.get("KAART_UPLOAD_DIR", "").strip():
+            upload_dir = Path(env["KAART_UPLOAD_DIR"].strip())
+            if upload_dir.exists() and not upload_dir.is_dir():
+                raise ConfigError(f"KAART_UPLOAD_DIR {str(upload_dir)!r} is not a directory")
+            values["upload_dir"] = upload_dir
         settings = cls(**values)
         if settings.page_default > settings.page_max:
             raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
@@ -112,6 +123,9 @@ NUMBERS = {
     "max_body_bytes": int,
     "page_default": int,
     "page_max": int,
+    "photo_max_bytes": int,
+    "photo_max_pixels": int,
+    "photo_max_count": int,
 }
 
 

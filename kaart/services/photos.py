@@ -1,0 +1,278 @@
+"""Photos on contributions: checked by decoding, re-encoded without metadata, kept on disk.
+
+What is stored is never the uploaded file. The upload is decoded by Pillow; only JPEG, PNG and
+WebP are accepted (whatever the name or Content-Type claimed), the pixel count is checked
+before decoding (decompression bombs), and the pixels are written into a fresh image, so EXIF
+(with GPS position, camera serial numbers), XMP, ICC and text chunks stay behind. The orientation
+EXIF tag is applied to the pixels first, so portrait photos still stand upright.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from kaart.config import Settings
+from kaart.errors import ApiError, FieldError, not_found
+from kaart.services.contributions import PUBLIC_WHERE
+from kaart.services.contributions import _authorise as authorise_edit_token
+
+# Pillow format name -> (media type, file extension, save options).
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg", {"quality": 85, "optimize": True}),
+    "PNG": ("image/png", "png", {"optimize": True}),
+    "WEBP": ("image/webp", "webp", {"quality": 82, "method": 4}),
+}
+EXTENSIONS = {media_type: ext for media_type, ext, _opts in FORMATS.values()}
+# Longest side of what is kept (a phone photo of 4000 px is more than a page shows) and of the
+# thumbnail on the contribution page.
+LARGE_SIDE = 2048
+THUMB_SIDE = 320
+
+
+@dataclass(frozen=True)
+class Encoded:
+    media_type: str
+    data: bytes
+    width: int
+    height: int
+    thumb: bytes
+    thumb_width: int
+    thumb_height: int
+
+
+def _refuse(status: int, reason: str, code: str) -> ApiError:
+    title = {413: "Payload too large", 415: "Unsupported media type"}.get(status, "Invalid photo")
+    return ApiError(status, title, reason, [FieldError("photo", reason, code)])
+
+
+def decode(data: bytes, settings: Settings) -> Image.Image:
+    """The upload as a fully decoded image, or a 4xx naming what is wrong with it."""
+    if not data:
+        raise _refuse(400, "The request body is empty; send the photo's bytes.", "photo_missing")
+    if len(data) > settings.photo_max_bytes:
+        reason = f"The photo is larger than {settings.photo_max_bytes:,} bytes."
+        raise _refuse(413, reason, "photo_too_large")
+    bomb = _refuse(
+        422,
+        f"The image has more than {settings.photo_max_pixels:,} pixels.",
+        "photo_too_many_pixels",
+    )
+    try:
+        # Pillow warns (and past twice its limit raises) on huge images while opening: both are
+        # a refusal here, whatever the process-wide warning filters say.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Only these decoders are tried: a GIF, TIFF or text file is "unidentified".
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            # Checked before any pixel is decoded: the header's size is what decoding would cost.
+            if image.width * image.height > settings.photo_max_pixels:
+                raise bomb
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise bomb from exc
+    except UnidentifiedImageError as exc:
+        reason = "Only JPEG, PNG and WebP images are accepted; this is none of them."
+        raise _refuse(415, reason, "photo_type") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Truncated or corrupt data: Pillow found the header but not a whole image.
+        reason = "The image is damaged or incomplete and cannot be read."
+        raise _refuse(422, reason, "photo_unreadable") from exc
+    return image
+
+
+def encode(image: Image.Image) -> Encoded:
+    """Re-encode the decoded pixels in the same format, without any metadata, plus a thumbnail."""
+    media_type, _ext, options = FORMATS[image.format]
+    fmt = image.format
+    upright = ImageOps.exif_transpose(image)
+    alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    upright = upright.convert("RGBA" if alpha and fmt != "JPEG" else "RGB")
+    # A fresh image from the raw pixels: nothing of the upload's info (exif, xmp, icc_profile,
+    # comments, text chunks) can travel along.
+    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    clean.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    return Encoded(
+        media_type=media_type,
+        data=_save(clean, fmt, options),
+        width=clean.width,
+        height=clean.height,
+        thumb=_save(thumb, fmt, options),
+        thumb_width=thumb.width,
+        thumb_height=thumb.height,
+    )
+
+
+def _save(image: Image.Image, fmt: str, options: dict) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def photo_paths(upload_dir: Path, photo_id: uuid.UUID, media_type: str) -> tuple[Path, Path]:
+    """Where a photo and its thumbnail live: named by our own id, never by the upload's name."""
+    ext = EXTENSIONS[media_type]
+    folder = upload_dir / str(photo_id)[:2]
+    return folder / f"{photo_id}.{ext}", folder / f"{photo_id}.thumb.{ext}"
+
+
+def add(
+    session: Session,
+    settings: Settings,
+    contribution_id: uuid.UUID,
+    token: str | None,
+    data: bytes,
+) -> dict:
+    """Check the edit token and the image, then store it: the row and both files, or nothing."""
+    try:
+        authorise_edit_token(session, contribution_id, token)
+        count = session.execute(
+            text("SELECT count(*) FROM photo WHERE contribution_id = :id"), {"id": contribution_id}
+        ).scalar_one()
+        if count >= settings.photo_max_count:
+            reason = f"A contribution has at most {settings.photo_max_count} photos."
+            raise _refuse(409, reason, "photo_limit")
+        encoded = encode(decode(data, settings))
+    except ApiError:
+        session.rollback()
+        raise
+    photo_id = uuid.uuid4()
+    session.execute(
+        text(
+            """
+            INSERT INTO photo (id, contribution_id, media_type, width, height, bytes,
+                               thumb_width, thumb_height)
+            VALUES (:id, :cid, :media_type, :width, :height, :bytes, :tw, :th)
+            """
+        ),
+        {
+            "id": photo_id,
+            "cid": contribution_id,
+            "media_type": encoded.media_type,
+            "width": encoded.width,
+            "height": encoded.height,
+            "bytes": len(encoded.data),
+            "tw": encoded.thumb_width,
+            "th": encoded.thumb_height,
+        },
+    )
+    paths = photo_paths(settings.upload_dir, photo_id, encoded.media_type)
+    try:
+        for path, content in zip(paths, (encoded.data, encoded.thumb), strict=True):
+            _write_file(path, content)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+    return describe(_row(session, photo_id))
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    """Written beside its place and renamed: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with open(partial, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+
+
+PHOTO_COLUMNS = "p.id, p.contribution_id, p.media_type, p.width, p.height, p.bytes, " + (
+    "p.thumb_width, p.thumb_height, p.created_at"
+)
+
+
+def _row(session: Session, photo_id: uuid.UUID):
+    return session.execute(
+        text(f"SELECT {PHOTO_COLUMNS} FROM photo p WHERE p.id = :id"), {"id": photo_id}
+    ).one()
+
+
+def describe(row) -> dict:
+    """A photo as the API and pages show it."""
+    ext = EXTENSIONS[row.media_type]
+    return {
+        "id": str(row.id),
+        "contribution_id": str(row.contribution_id),
+        "media_type": row.media_type,
+        "width": row.width,
+        "height": row.height,
+        "bytes": row.bytes,
+        "url": f"/fotos/{row.id}.{ext}",
+        "thumbnail": {
+            "url": f"/fotos/{row.id}.thumb.{ext}",
+            "width": row.thumb_width,
+            "height": row.thumb_height,
+        },
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def public_photos(session: Session, contribution_id: uuid.UUID) -> list[dict]:
+    """The photos of a contribution the public may see, oldest first."""
+    rows = session.execute(
+        text(
+            f"SELECT {PHOTO_COLUMNS} FROM photo p JOIN contribution c ON c.id = p.contribution_id "
+            f"WHERE p.contribution_id = :id AND {PUBLIC_WHERE} ORDER BY p.created_at, p.id"
+        ),
+        {"id": contribution_id},
+    ).all()
+    return [describe(row) for row in rows]
+
+
+def public_file(
+    session: Session, settings: Settings, photo_id: uuid.UUID, thumb: bool
+) -> tuple[Path, str]:
+    """The file of a photo of a public contribution, with its media type; 404 otherwise."""
+    row = session.execute(
+        text(
+            "SELECT p.media_type FROM photo p JOIN contribution c ON c.id = p.contribution_id "
+            f"WHERE p.id = :id AND {PUBLIC_WHERE}"
+        ),
+        {"id": photo_id},
+    ).one_or_none()
+    if row is None:
+        raise not_found("This photo")
+    large, small = photo_paths(settings.upload_dir, photo_id, row.media_type)
+    path = small if thumb else large
+    if not path.is_file():
+        raise not_found("This photo's file")
+    return path, row.media_type
+
+
+def remove(
+    session: Session,
+    settings: Settings,
+    contribution_id: uuid.UUID,
+    token: str | None,
+    photo_id: uuid.UUID,
+) -> None:
+    """The author removes a photo: the row goes, then its files."""
+    try:
+        authorise_edit_token(session, contribution_id, token)
+    except ApiError:
+        session.rollback()
+        raise
+    media_type = session.execute(
+        text("DELETE FROM photo WHERE id = :id AND contribution_id = :cid RETURNING media_type"),
+        {"id": photo_id, "cid": contribution_id},
+    ).scalar_one_or_none()
+    if media_type is None:
+        session.rollback()
+        raise not_found("This photo")
+    session.commit()
+    for path in photo_paths(settings.upload_dir, photo_id, media_type):
+        path.unlink(missing_ok=True)
