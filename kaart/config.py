@@ -52,6 +52,12 @@ class Settings:
     page_max: int = 1_000
     basemap_url: str = PDOK_BRT_URL
     default_language: str = "nl"
+    # Dialogue part: accounts, moderation and anonymous participation.
+    session_cookie_secure: bool = True  # off by default only when KAART_ENV=development
+    report_threshold: int = 3  # reports that hide a contribution or comment pending review
+    history_show_staff: bool = True  # staff names in the public history
+    login_max_attempts: int = 5  # failed logins per account per 15 minutes (per IP: 4x)
+    public_actions_per_hour: int = 60  # support, comments and reports per IP per hour
     # Photos on contributions (outputs part): where they are stored and what is accepted.
     upload_dir: Path = field(default=ROOT / "var" / "uploads")
     photo_max_bytes: int = 10_000_000
@@ -82,6 +88,7 @@ class Settings:
             if upload_dir.exists() and not upload_dir.is_dir():
                 raise ConfigError(f"KAART_UPLOAD_DIR {str(upload_dir)!r} is not a directory")
             values["upload_dir"] = upload_dir
+        values.update(_dialogue(env))
         settings = cls(**values)
         if settings.page_default > settings.page_max:
             raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
@@ -91,6 +98,26 @@ class Settings:
         current = {f.name: getattr(self, f.name) for f in fields(self)}
         current.update(changes)
         return Settings(**current)
+
+
+def _flag(env: Mapping[str, str], var: str) -> bool | None:
+    raw = env.get(var, "").strip().lower()
+    if not raw:
+        return None
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{var} must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
+
+
+def _dialogue(env: Mapping[str, str]) -> dict[str, Any]:
+    secure = _flag(env, "KAART_SESSION_COOKIE_SECURE")
+    if secure is None:
+        secure = env.get("KAART_ENV") != "development"
+    values: dict[str, Any] = {"session_cookie_secure": secure}
+    staff = _flag(env, "KAART_HISTORY_SHOW_STAFF")
+    if staff is not None:
+        values["history_show_staff"] = staff
+    return values
 
 
 def _secret(env: Mapping[str, str]) -> dict[str, Any]:
@@ -123,6 +150,9 @@ NUMBERS = {
     "max_body_bytes": int,
     "page_default": int,
     "page_max": int,
+    "report_threshold": int,
+    "login_max_attempts": int,
+    "public_actions_per_hour": int,
     "photo_max_bytes": int,
     "photo_max_pixels": int,
     "photo_max_count": int,

@@ -1,0 +1,76 @@
+"""Rate limits kept in PostgreSQL (table rate_event): no extra service to run.
+
+    if not allow(session, "support", ip, limit=60, window=timedelta(hours=1)):
+        raise too_many()
+
+Each check takes a transaction-scoped advisory lock on (bucket, key), so two requests at the same
+moment cannot both slip under the limit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from kaart.errors import ApiError, FieldError
+
+# Old events are removed now and then; nothing looks further back than a day.
+KEEP = timedelta(days=1)
+
+
+def _lock(session: Session, bucket: str, key: str) -> None:
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:bucket), hashtext(:key))"),
+        {"bucket": bucket, "key": key},
+    )
+
+
+def count(session: Session, bucket: str, key: str, window: timedelta) -> int:
+    """Events in `bucket` for `key` within the last `window` (locks the pair until commit)."""
+    _lock(session, bucket, key)
+    return session.execute(
+        text(
+            "SELECT count(*) FROM rate_event "
+            "WHERE bucket = :bucket AND key = :key AND at > now() - :window"
+        ),
+        {"bucket": bucket, "key": key, "window": window},
+    ).scalar_one()
+
+
+def record(session: Session, bucket: str, key: str) -> None:
+    session.execute(
+        text("INSERT INTO rate_event (bucket, key) VALUES (:bucket, :key)"),
+        {"bucket": bucket, "key": key},
+    )
+
+
+def forget(session: Session, bucket: str, key: str) -> None:
+    session.execute(
+        text("DELETE FROM rate_event WHERE bucket = :bucket AND key = :key"),
+        {"bucket": bucket, "key": key},
+    )
+
+
+def allow(session: Session, bucket: str, key: str, limit: int, window: timedelta) -> bool:
+    """Count this attempt if it is within the limit; False (and nothing recorded) if not."""
+    if count(session, bucket, key, window) >= limit:
+        return False
+    record(session, bucket, key)
+    session.execute(
+        text("DELETE FROM rate_event WHERE bucket = :bucket AND key = :key AND at < now() - :keep"),
+        {"bucket": bucket, "key": key, "keep": KEEP},
+    )
+    return True
+
+
+def too_many(what: str = "requests") -> ApiError:
+    reason = f"Too many {what} from here; wait a while and try again."
+    return ApiError(
+        429,
+        "Too many requests",
+        reason,
+        [FieldError("rate", reason, "rate_limited")],
+        headers={"Retry-After": "900"},
+    )
