@@ -71,7 +71,40 @@ def demo_load(force: bool) -> None:
         _load(engine, name, path=ROOT / "data" / relative, layer=layer, force=force)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
+    _solar(engine, settings, force=False)
     engine.dispose()
+
+
+@main.group()
+def solar() -> None:
+    """Rooftop solar potential of the loaded BAG panden (pvlib model)."""
+
+
+@solar.command("compute")
+@click.option("--force", is_flag=True, help="Recompute every building, changed or not.")
+@click.option("--layer", default="bag-panden", show_default=True, help="The building layer.")
+def solar_compute(force: bool, layer: str) -> None:
+    """Compute the potential of buildings whose footprint, roof parts or settings changed."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    _solar(engine, settings, force=force, building_layer=layer)
+    engine.dispose()
+
+
+def _solar(engine, settings: Settings, **options) -> None:
+    from kaart.solar.compute import ComputeError, compute, economics_for
+
+    try:
+        with engine.begin() as conn:
+            report = compute(
+                conn,
+                economics_for(settings),
+                progress=lambda m: click.echo(m, err=True),
+                **options,
+            )
+    except ComputeError as exc:
+        raise click.ClickException(f"solar: {exc}") from exc
+    click.echo(report.summary(), err=True)
 
 
 def _load(engine, name: str, **options) -> None:

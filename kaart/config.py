@@ -63,6 +63,13 @@ class Settings:
     photo_max_bytes: int = 10_000_000
     photo_max_pixels: int = 40_000_000
     photo_max_count: int = 6
+    # Open311 GeoReport v2 (standards part): the jurisdiction served; a key POST must carry.
+    open311_jurisdiction: str = "wijkkaart"
+    open311_api_key: str = field(default="", repr=False)  # empty: no key needed
+    # Rooftop solar (solar part): roofs below this area are skipped; CO2 and household figures.
+    solar_min_roof_m2: float = 8.0
+    solar_co2_kg_per_kwh: float = 0.33  # kg CO2 avoided per kWh of grid electricity replaced
+    solar_household_kwh: float = 2_500.0  # an average Dutch household's electricity per year
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +96,7 @@ class Settings:
                 raise ConfigError(f"KAART_UPLOAD_DIR {str(upload_dir)!r} is not a directory")
             values["upload_dir"] = upload_dir
         values.update(_dialogue(env))
+        values.update(_open311(env))
         settings = cls(**values)
         if settings.page_default > settings.page_max:
             raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
@@ -117,6 +125,21 @@ def _dialogue(env: Mapping[str, str]) -> dict[str, Any]:
     staff = _flag(env, "KAART_HISTORY_SHOW_STAFF")
     if staff is not None:
         values["history_show_staff"] = staff
+    return values
+
+
+def _open311(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "KAART_OPEN311_JURISDICTION" in env:
+        jurisdiction = env["KAART_OPEN311_JURISDICTION"].strip()
+        if not jurisdiction or len(jurisdiction) > 100:
+            raise ConfigError("KAART_OPEN311_JURISDICTION must be 1 to 100 characters")
+        values["open311_jurisdiction"] = jurisdiction
+    if env.get("KAART_OPEN311_API_KEY", "").strip():
+        key = env["KAART_OPEN311_API_KEY"].strip()
+        if len(key) < 16:
+            raise ConfigError("KAART_OPEN311_API_KEY must be at least 16 characters")
+        values["open311_api_key"] = key
     return values
 
 
@@ -156,6 +179,9 @@ NUMBERS = {
     "photo_max_bytes": int,
     "photo_max_pixels": int,
     "photo_max_count": int,
+    "solar_min_roof_m2": float,
+    "solar_co2_kg_per_kwh": float,
+    "solar_household_kwh": float,
 }
 
 

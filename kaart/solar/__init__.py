@@ -1,0 +1,1 @@
+"""Rooftop solar potential for energy co-operatives (pvlib model, roofs, storage)."""

@@ -1,0 +1,317 @@
+"""`kaart solar compute`: the potential of every loaded BAG pand, stored in solar_potential.
+
+    report = compute(connection, economics, progress=print)
+
+Each building's inputs (its footprint, its 3DBAG roof parts, the model and the settings) are
+hashed; only buildings whose hash changed since the last run are computed again, and buildings
+no longer in the layer are removed. A layer reload that changes a few footprints therefore
+recomputes only those. Everything happens on the caller's connection, in its transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from psycopg import sql
+from sqlalchemy import Connection, text
+
+from kaart.solar import model, roofs
+
+BUILDING_LAYER = "bag-panden"
+ROOF_LAYER = "3dbag-dakvlakken"
+BATCH = 5_000
+# Bump when the computation changes in a way the constants below do not show.
+METHOD_VERSION = "1"
+
+Progress = Callable[[str], None]
+
+
+class ComputeError(RuntimeError):
+    """The inputs are missing (no building layer loaded) or unusable."""
+
+
+@dataclass
+class ComputeReport:
+    building_layer: str
+    buildings: int = 0
+    computed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    roof_parts: int = 0
+    methods: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    dropped_parts: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) or "none"
+        dropped = ", ".join(f"{n} {why}" for why, n in sorted(self.dropped_parts.items()))
+        return (
+            f"solar: {self.building_layer}: {self.buildings:,} buildings, {self.computed:,} "
+            f"computed, {self.unchanged:,} unchanged, {self.removed:,} removed; "
+            f"skipped: {skipped}" + (f"; roof parts left out: {dropped}" if dropped else "")
+        )
+
+
+@dataclass(frozen=True)
+class _Layer:
+    table: str
+    columns: tuple[str, ...]
+
+
+def _layer(conn: Connection, name: str) -> _Layer | None:
+    row = conn.execute(
+        text("SELECT table_name, columns FROM layer WHERE name = :n AND table_name IS NOT NULL"),
+        {"n": name},
+    ).one_or_none()
+    return _Layer(row.table_name, tuple(row.columns or ())) if row else None
+
+
+def model_version(economics: roofs.Economics) -> str:
+    """Everything besides a building's own data that its figures depend on."""
+    parts = (
+        METHOD_VERSION,
+        model.climate_version(),
+        repr(model.LOSSES),
+        repr((model.ALBEDO, model.GAMMA_PDC, model.DC_AC_RATIO, model.INVERTER_EFFICIENCY)),
+        repr((roofs.PANEL_AREA_M2, roofs.PANEL_WP, roofs.FLAT_TILT, roofs.FLAT_USABLE)),
+        repr((roofs.PITCHED_USABLE, roofs.FLAT_SLOPE_MAX, roofs.CLASSES)),
+        repr(economics),
+    )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _buildings_sql(buildings: _Layer, parts: _Layer | None) -> str:
+    table = sql.Identifier("open_data", buildings.table).as_string(None)
+    year = "t.construction_year" if "construction_year" in buildings.columns else "NULL"
+    usage = "t.usage" if "usage" in buildings.columns else "t.properties->>'gebruiksdoelen'"
+    roof = "NULL::text"
+    join = ""
+    if parts is not None:
+        part_table = sql.Identifier("open_data", parts.table).as_string(None)
+        area3d = "r.area_3d" if "area_3d" in parts.columns else "NULL"
+        area2d = "r.area_2d" if "area_2d" in parts.columns else "ST_Area(r.geom)"
+        # One text per building, ordered, so that its hash changes exactly when a part does.
+        join = f"""
+          LEFT JOIN (
+            SELECT r.building_id,
+                   json_agg(json_build_array(r.slope, r.azimuth, {area2d}, {area3d})
+                            ORDER BY r.feature_id)::text AS parts
+            FROM {part_table} r GROUP BY r.building_id
+          ) rp ON rp.building_id = t.feature_id
+        """
+        roof = "rp.parts"
+    return f"""
+        SELECT t.feature_id AS bag_id,
+               md5(ST_AsEWKB(t.geom)) AS geom_hash,
+               (ST_IsValid(t.geom) AND NOT ST_IsEmpty(t.geom)
+                AND GeometryType(t.geom) IN ('POLYGON', 'MULTIPOLYGON')) AS valid,
+               ST_Area(t.geom) AS area,
+               {year}::integer AS construction_year,
+               {usage}::text AS usage,
+               {roof} AS parts
+        FROM {table} t {join}
+        ORDER BY t.feature_id
+    """
+
+
+def compute(
+    conn: Connection,
+    economics: roofs.Economics,
+    *,
+    building_layer: str = BUILDING_LAYER,
+    roof_layer: str = ROOF_LAYER,
+    force: bool = False,
+    progress: Progress = lambda _m: None,
+) -> ComputeReport:
+    """Bring solar_potential up to date with the loaded layers; returns what was done."""
+    buildings = _layer(conn, building_layer)
+    if buildings is None:
+        raise ComputeError(f"no building layer {building_layer!r} is loaded; load it first")
+    parts_layer = _layer(conn, roof_layer)
+    if parts_layer is not None and not {"building_id", "slope", "azimuth"} <= set(
+        parts_layer.columns
+    ):
+        raise ComputeError(f"{roof_layer} lacks building_id, slope or azimuth")
+    report = ComputeReport(building_layer)
+    rows = conn.execute(text(_buildings_sql(buildings, parts_layer))).all()
+    report.buildings = len(rows)
+    version = model_version(economics)
+    stored = dict(
+        conn.execute(
+            text("SELECT bag_id, inputs_hash FROM solar_potential WHERE building_layer = :l"),
+            {"l": building_layer},
+        ).all()
+    )
+    current = {r.bag_id for r in rows}
+    gone = [bag_id for bag_id in stored if bag_id not in current]
+    if gone:
+        conn.execute(text("DELETE FROM solar_potential WHERE bag_id = ANY(:ids)"), {"ids": gone})
+    report.removed = len(gone)
+    todo = []
+    for row in rows:
+        digest = hashlib.sha256(f"{version}|{row.geom_hash}|{row.parts}".encode()).hexdigest()
+        if not force and stored.get(row.bag_id) == digest:
+            report.unchanged += 1
+        else:
+            todo.append((row, digest))
+    progress(
+        f"solar: {building_layer}: {len(rows):,} buildings"
+        + (f", roof parts from {roof_layer}" if parts_layer else ", footprints only")
+        + f"; {len(todo):,} to compute, {report.unchanged:,} unchanged, {len(gone):,} removed"
+    )
+    table = model.yield_table()
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        records = potentials([r for r, _ in batch], table, economics, report)
+        for record, (_row, digest) in zip(records, batch, strict=True):
+            record["inputs_hash"] = digest
+            record["building_layer"] = building_layer
+        _write(conn, records)
+        report.computed += len(batch)
+        progress(f"solar: computed {report.computed:,} / {len(todo):,}")
+    return report
+
+
+def _parts_of(row) -> tuple[list[tuple[float, float, float, float]], Counter]:
+    """A building's usable 3DBAG roof parts as (tilt, azimuth, area, flat area), and what was
+    left out and why (a part without a slope, or a sloped one without an azimuth)."""
+    usable: list[tuple[float, float, float, float]] = []
+    dropped: Counter = Counter()
+    for slope, azimuth, area_2d, area_3d in json.loads(row.parts or "[]"):
+        if slope is None or not 0 <= float(slope) <= 90:
+            dropped["missing_slope"] += 1
+            continue
+        slope = float(slope)
+        if azimuth is None and slope >= roofs.FLAT_SLOPE_MAX:
+            dropped["missing_azimuth"] += 1
+            continue
+        flat_area = float(area_2d) if area_2d is not None else None
+        if flat_area is None or flat_area <= 0:
+            dropped["missing_area"] += 1
+            continue
+        area = float(area_3d) if area_3d else flat_area / max(np.cos(np.radians(slope)), 0.1)
+        usable.append((slope, float(azimuth or 180.0), area, flat_area))
+    return usable, dropped
+
+
+def potentials(
+    rows, table: model.YieldTable, economics: roofs.Economics, report: ComputeReport
+) -> list[dict]:
+    """The stored record of each building row, all yields in one vectorised pass."""
+    index, tilt, azimuth, area, flat_area = [], [], [], [], []
+    methods = []
+    for i, row in enumerate(rows):
+        if not row.valid:
+            methods.append("none")
+            continue
+        parts, dropped = _parts_of(row)
+        report.dropped_parts.update(dropped)
+        report.roof_parts += len(parts)
+        if parts:
+            methods.append("roof_parts")
+        else:  # no (usable) roof parts: the footprint as one flat roof
+            methods.append("footprint")
+            parts = [(0.0, 180.0, float(row.area), float(row.area))]
+        for part in parts:
+            index.append(i)
+            tilt.append(part[0])
+            azimuth.append(part[1])
+            area.append(part[2])
+            flat_area.append(part[3])
+    arrays = roofs.Parts(
+        np.asarray(index, dtype=np.int64),
+        np.asarray(tilt, dtype=float),
+        np.asarray(azimuth, dtype=float),
+        np.asarray(area, dtype=float),
+        np.asarray(flat_area, dtype=float),
+    )
+    result = roofs.part_yields(arrays, table, economics)
+    totals = roofs.building_totals(len(rows), arrays, result, table, economics)
+    per_building: list[list[dict]] = [[] for _ in rows]
+    for k, i in enumerate(arrays.building):
+        per_building[i].append(
+            {
+                "tilt": round(float(arrays.tilt[k]), 1),
+                "azimuth": round(float(arrays.azimuth[k]), 1),
+                "area_m2": round(float(arrays.area_m2[k]), 1),
+                "layout": "east_west" if result.flat[k] else "in_plane",
+                "kept": bool(result.kept[k]),
+                "panels": int(result.panels[k]),
+                "kwp": round(float(result.kwp[k]), 2),
+                "kwh_year": round(float(result.kwh[k])),
+                "plane_kwh_m2": round(float(result.plane_kwh_m2[k])),
+            }
+        )
+    records = []
+    for i, row in enumerate(rows):
+        method = methods[i]
+        panels = int(totals.panels[i])
+        reason = None
+        if method == "none":
+            reason = "invalid_footprint"
+        elif panels == 0:
+            reason = "too_small"
+        report.methods[method] += 1
+        if reason:
+            report.skipped[reason] += 1
+        records.append(
+            {
+                "bag_id": row.bag_id,
+                "method": method,
+                "skipped_reason": reason,
+                "roof_area_m2": float(totals.roof_m2[i]),
+                "usable_area_m2": float(totals.usable_m2[i]),
+                "panels": panels,
+                "kwp": float(totals.kwp[i]),
+                "kwh_year": float(totals.kwh[i]),
+                "kwh_per_kwp": None if panels == 0 else float(totals.kwh_per_kwp[i]),
+                "suitability": str(totals.suitability[i]),
+                "co2_kg_year": float(totals.co2_kg[i]),
+                "households": float(totals.households[i]),
+                "construction_year": row.construction_year,
+                "usage": row.usage,
+                "roof_parts": json.dumps(per_building[i]),
+            }
+        )
+    return records
+
+
+def _write(conn: Connection, records: list[dict]) -> None:
+    if not records:
+        return
+    conn.execute(
+        text(
+            """
+            INSERT INTO solar_potential
+              (bag_id, building_layer, inputs_hash, method, skipped_reason, roof_area_m2,
+               usable_area_m2, panels, kwp, kwh_year, kwh_per_kwp, suitability, co2_kg_year,
+               households, construction_year, usage, roof_parts, computed_at)
+            VALUES
+              (:bag_id, :building_layer, :inputs_hash, :method, :skipped_reason, :roof_area_m2,
+               :usable_area_m2, :panels, :kwp, :kwh_year, :kwh_per_kwp, :suitability,
+               :co2_kg_year, :households, :construction_year, :usage,
+               CAST(:roof_parts AS jsonb), now())
+            ON CONFLICT (bag_id) DO UPDATE SET
+              building_layer = excluded.building_layer, inputs_hash = excluded.inputs_hash,
+              method = excluded.method, skipped_reason = excluded.skipped_reason,
+              roof_area_m2 = excluded.roof_area_m2, usable_area_m2 = excluded.usable_area_m2,
+              panels = excluded.panels, kwp = excluded.kwp, kwh_year = excluded.kwh_year,
+              kwh_per_kwp = excluded.kwh_per_kwp, suitability = excluded.suitability,
+              co2_kg_year = excluded.co2_kg_year, households = excluded.households,
+              construction_year = excluded.construction_year, usage = excluded.usage,
+              roof_parts = excluded.roof_parts, computed_at = excluded.computed_at
+            """
+        ),
+        records,
+    )
+
+
+def economics_for(settings) -> roofs.Economics:
+    return roofs.Economics(
+        settings.solar_min_roof_m2, settings.solar_co2_kg_per_kwh, settings.solar_household_kwh
+    )
