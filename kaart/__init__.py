@@ -42,6 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(tiles.bp)
+    from kaart.views import ogc, open311, openapi
+
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(openapi.bp)
     from kaart.views import photos
 
     app.register_blueprint(photos.bp)

@@ -15,10 +15,18 @@ log = logging.getLogger(__name__)
 
 def _wants_problem() -> bool:
     # Programs (API, tile clients, monitoring) get problem+json; people get a page.
+    if request.path.startswith("/ogc") and request.args.get("f") != "html":
+        return True  # OGC API clients (QGIS, GDAL, OWSLib): problem+json
+    if request.path.startswith("/open311/"):
+        return True  # rendered in GeoReport v2's own error format by problem_response
     return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
 
 
 def problem_response(error: ApiError) -> Response:
+    if request.path.startswith("/open311/"):
+        from kaart.views.open311 import error_response
+
+        return error_response(error)
     body = json.dumps(error.as_problem(instance=request.path), ensure_ascii=False)
     response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
     for key, value in error.headers.items():

@@ -1,0 +1,308 @@
+"""Open311 GeoReport v2 over contributions: services are categories, requests are contributions.
+
+    create_request(session, fields, limits)      -> contribution id (same checks as the JSON API)
+    find_requests(session, RequestQuery(...))    -> list of GeoReport request dicts
+    get_request(session, contribution_id)        -> one request dict
+
+Statuses: `ontvangen` and `in_behandeling` are "open", every answered or finished status is
+"closed". Contact fields are stored privately (table open311_request) and never returned.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from kaart.errors import ApiError, FieldError
+from kaart.geo import Limits
+from kaart.models.contribution import CATEGORIES
+from kaart.services import contributions
+from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL, PUBLIC_WHERE
+from kaart.services.input import parse_feature
+
+OPEN_STATUSES = ("ontvangen", "in_behandeling")
+# Problem spots are what municipal meldingen systems deal in; they come first.
+SERVICE_CODES = ("knelpunt", *(c for c in CATEGORIES if c != "knelpunt"))
+CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+CONTACT_MAX = 200
+MEDIA_URL_MAX = 2000
+TITLE_FROM_DESCRIPTION = 80
+DEFAULT_WINDOW = timedelta(days=90)  # GeoReport v2: without dates, the last 90 days
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+# Field paths of the JSON API's checks -> the GeoReport v2 parameter they come from.
+FIELD_NAMES = {
+    "properties.category": "service_code",
+    "properties.title": "description",
+    "properties.description": "description",
+    "geometry": "lat/long",
+}
+_ADDRESS = re.compile(
+    r"^\s*(?P<street>[^\d,]+?)\s+(?P<number>\d{1,5})\s*(?P<letter>[A-Za-z])?"
+    r"(?:\s*[-\s]\s*(?P<suffix>[A-Za-z0-9]{1,4}))?\s*(?:,\s*(?P<rest>.*))?$"
+)
+_POSTCODE = re.compile(r"(\d{4})\s?([A-Za-z]{2})\b")
+
+
+def bad(field: str, reason: str, status: int = 400) -> ApiError:
+    return ApiError(status, "Bad request", reason, [FieldError(field, reason, "open311")])
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    ids: tuple[uuid.UUID, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: tuple[str, ...] = ()  # open / closed
+    page: int = 1
+    page_size: int = PAGE_SIZE_DEFAULT
+
+
+def _sql_request_row() -> str:
+    """One GeoReport request as JSON text, from the public properties of the JSON API."""
+    return f"""
+      json_build_object(
+        'service_request_id', c.id,
+        'status', CASE WHEN c.status IN ('ontvangen', 'in_behandeling')
+                       THEN 'open' ELSE 'closed' END,
+        'status_notes', ({FEATURE_SQL})::json -> 'properties' ->> 'response',
+        'service_code', c.category,
+        'description', CASE WHEN c.description = '' THEN c.title ELSE c.description END,
+        'agency_responsible', NULL,
+        'service_notice', NULL,
+        'requested_datetime', to_char(c.created_at AT TIME ZONE 'UTC',
+                                      'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'updated_datetime', to_char(c.updated_at AT TIME ZONE 'UTC',
+                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'expected_datetime', NULL,
+        'address', coalesce(r.address_string, b.name),
+        'address_id', NULL,
+        'zipcode', NULL,
+        'lat', round(ST_Y(ST_PointOnSurface(c.geom))::numeric, 7),
+        'long', round(ST_X(ST_PointOnSurface(c.geom))::numeric, 7),
+        'media_url', r.media_url
+      )::text
+    """
+
+
+def find_requests(session: Session, query: RequestQuery) -> list[str]:
+    where = [PUBLIC_WHERE]
+    params: dict[str, Any] = {
+        "limit": query.page_size,
+        "offset": (query.page - 1) * query.page_size,
+    }
+    arrays = []
+    if query.ids:  # GeoReport v2: with ids, the other filters do not apply
+        where.append("c.id = ANY(:ids)")
+        params["ids"] = list(query.ids)
+    else:
+        if query.service_codes:
+            where.append("c.category = ANY(:codes)")
+            params["codes"] = list(query.service_codes)
+            arrays.append("codes")
+        start, end = query.start, query.end
+        if start is None and end is None:
+            start = datetime.now(UTC) - DEFAULT_WINDOW
+        if start is not None:
+            where.append("c.created_at >= :start")
+            params["start"] = start
+        if end is not None:
+            where.append("c.created_at <= :end")
+            params["end"] = end
+        if len(set(query.statuses)) == 1:
+            negate = "" if query.statuses[0] == "open" else "NOT "
+            where.append(f"{negate}(c.status = ANY(:open_statuses))")
+            params["open_statuses"] = list(OPEN_STATUSES)
+            arrays.append("open_statuses")
+    stmt = text(
+        f"SELECT {_sql_request_row()} FROM {FEATURE_FROM} "
+        "LEFT JOIN open311_request r ON r.contribution_id = c.id "
+        f"WHERE {' AND '.join(where)} ORDER BY c.created_at DESC, c.id DESC "
+        "LIMIT :limit OFFSET :offset"
+    )
+    for name in arrays:
+        stmt = stmt.bindparams(bindparam(name, type_=ARRAY(String)))
+    return list(session.execute(stmt, params).scalars())
+
+
+def get_request(session: Session, contribution_id: uuid.UUID) -> str:
+    found = find_requests(session, RequestQuery(ids=(contribution_id,), page_size=1))
+    if not found:
+        raise ApiError(404, "Not found", f"There is no public service request {contribution_id}.")
+    return found[0]
+
+
+# -- POST requests ------------------------------------------------------------------------------
+
+
+def create_request(
+    session: Session, form: Mapping[str, str], limits: Limits, title: str
+) -> uuid.UUID:
+    """Check a GeoReport v2 POST like the JSON API checks a Feature, then store the contribution
+    and its request row in one transaction. `title` is used when there is no description."""
+    description = (form.get("description") or "").strip()
+    lon, lat, address = _location(session, form)
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "category": form.get("service_code") or None,
+            "title": _title(description) or title,
+            "description": description,
+        },
+    }
+    try:
+        data = parse_feature(feature, limits)
+    except ApiError as exc:
+        raise _renamed(exc) from exc
+    extras = _extras(form)
+    new_id = uuid.uuid4()
+    # Written first, checked at commit (deferred foreign key): one transaction with the create.
+    session.execute(
+        text(
+            "INSERT INTO open311_request (contribution_id, media_url, address_string, "
+            f"{', '.join(CONTACT_FIELDS)}) VALUES (:id, :media_url, :address, "
+            f"{', '.join(':' + f for f in CONTACT_FIELDS)})"
+        ),
+        {"id": new_id, "address": address, **extras},
+    )
+    try:
+        contributions.create(session, data, contribution_id=new_id)
+    except ApiError:
+        session.rollback()
+        raise
+    return new_id
+
+
+def _renamed(error: ApiError) -> ApiError:
+    """The JSON API's field paths, named as the GeoReport v2 parameters the client sent."""
+    errors = []
+    for e in error.errors:
+        name = FIELD_NAMES.get(e.field)
+        if name is None and e.field.startswith("geometry"):
+            name = "lat/long"
+        errors.append(FieldError(name or e.field, e.reason, e.code))
+    return ApiError(400, "Bad request", error.detail, errors)
+
+
+def _title(description: str) -> str:
+    first = description.splitlines()[0].strip() if description else ""
+    if len(first) <= TITLE_FROM_DESCRIPTION:
+        return first
+    cut = first[:TITLE_FROM_DESCRIPTION].rsplit(" ", 1)[0] or first[:TITLE_FROM_DESCRIPTION]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def _extras(form: Mapping[str, str]) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    media = (form.get("media_url") or "").strip() or None
+    if media is not None and (
+        len(media) > MEDIA_URL_MAX or not re.fullmatch(r"https?://[^\s<>\"']+", media)
+    ):
+        raise bad(
+            "media_url", f"media_url must be an http(s) URL of at most {MEDIA_URL_MAX} characters."
+        )
+    values["media_url"] = media
+    for name in CONTACT_FIELDS:
+        value = (form.get(name) or "").strip() or None
+        if value is not None and (len(value) > CONTACT_MAX or re.search(r"[\x00-\x1f\x7f]", value)):
+            raise bad(name, f"{name} must be one line of at most {CONTACT_MAX} characters.")
+        values[name] = value
+    if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
+        raise bad("email", "email is not an e-mail address.")
+    return values
+
+
+def _location(session: Session, form: Mapping[str, str]) -> tuple[float, float, str | None]:
+    """lat/long, or else address_id / address_string looked up in the loaded BAG addresses."""
+    lat, lon = form.get("lat"), form.get("long")
+    if lat or lon:
+        try:
+            return float(lon or ""), float(lat or ""), None
+        except ValueError as exc:
+            raise bad("lat/long", "lat and long must both be WGS84 decimal degrees.") from exc
+    table = _address_table(session)
+    if form.get("address_id"):
+        row = session.execute(
+            text(
+                f"SELECT ST_X(p), ST_Y(p), label FROM ({_ADDRESS_SELECT.format(table=table)} "
+                "WHERE t.feature_id = :id ORDER BY t.fid LIMIT 1) a"
+            ),
+            {"id": form["address_id"].strip()},
+        ).one_or_none()
+        if row is None:
+            raise bad("address_id", "There is no BAG address with this address_id.")
+        return row[0], row[1], row[2]
+    if form.get("address_string"):
+        return _resolve(session, table, form["address_string"])
+    raise bad("lat/long", "Send lat and long, address_string or address_id.")
+
+
+_ADDRESS_SELECT = (
+    "SELECT ST_Transform(ST_PointOnSurface(t.geom), 4326) AS p, "
+    "concat_ws(' ', t.street, t.house_number::text || coalesce(t.house_letter, '') || "
+    "coalesce('-' || t.house_number_suffix, '')) || ', ' || concat_ws(' ', t.postcode, t.city) "
+    "AS label, t.city FROM {table} AS t"
+)
+
+
+def _address_table(session: Session) -> str:
+    table = session.execute(
+        text(
+            "SELECT table_name FROM layer WHERE kind = 'address' AND table_name IS NOT NULL "
+            "ORDER BY name = 'bag-adressen' DESC, name LIMIT 1"
+        )
+    ).scalar_one_or_none()
+    if table is None or not re.fullmatch(r"[a-z0-9_]+", table):
+        raise bad(
+            "address_string",
+            "No address layer is loaded here; send lat and long instead.",
+        )
+    return f'open_data."{table}"'
+
+
+def _resolve(session: Session, table: str, address: str) -> tuple[float, float, str]:
+    match = _ADDRESS.match(address[:300])
+    if match is None:
+        raise bad("address_string", "address_string must be like 'Nieuwstraat 12, Weesp'.")
+    where = ["lower(t.street) = lower(:street)", "t.house_number = :number"]
+    params: dict[str, Any] = {"street": match["street"].strip(), "number": int(match["number"])}
+    if match["letter"]:
+        where.append("upper(t.house_letter) = upper(:letter)")
+        params["letter"] = match["letter"]
+    else:
+        where.append("coalesce(t.house_letter, '') = ''")
+    if match["suffix"]:
+        where.append("upper(t.house_number_suffix) = upper(:suffix)")
+        params["suffix"] = match["suffix"]
+    rest = match["rest"] or ""
+    postcode = _POSTCODE.search(rest)
+    if postcode:
+        where.append("replace(upper(t.postcode), ' ', '') = :postcode")
+        params["postcode"] = (postcode[1] + postcode[2]).upper()
+        rest = rest.replace(postcode[0], "")
+    if rest.strip(" ,"):
+        where.append("lower(t.city) = lower(:city)")
+        params["city"] = rest.strip(" ,")
+    rows = session.execute(
+        text(
+            f"SELECT ST_X(p), ST_Y(p), label, city FROM ({_ADDRESS_SELECT.format(table=table)} "
+            f"WHERE {' AND '.join(where)} ORDER BY t.fid LIMIT 20) a"
+        ),
+        params,
+    ).all()
+    if not rows:
+        raise bad("address_string", f"No BAG address matches {address[:100]!r}.")
+    if len({r[3] for r in rows}) > 1:
+        raise bad("address_string", "This address exists in more than one place; add the city.")
+    return rows[0][0], rows[0][1], rows[0][2]

@@ -1,0 +1,327 @@
+"""The OpenAPI 3 document of /api/v1, generated from the app's routes and the code's own rules.
+
+Paths and methods come from the registered routes (a route added under /api/v1 appears by
+itself); the schemas are built from the constants the checks use (categories, statuses, text
+lengths, geometry types, page sizes, radius), so the document cannot drift from the validation.
+Operations the code describes in OPERATIONS get parameters and typed answers; any other route
+gets its path parameters and a problem+json error answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from kaart.config import Settings
+from kaart.geo import GEOMETRY_DEPTH
+from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
+from kaart.services.contributions import NEAR_RADIUS_MAX_M
+from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
+
+PREFIX = "/api/v1"
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+
+def _position() -> dict[str, Any]:
+    return {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"}}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    schema = _position()
+    for _ in range(depth):
+        schema = {"type": "array", "minItems": 1, "items": schema}
+    return schema
+
+
+def schemas(settings: Settings) -> dict[str, Any]:
+    text_props = {
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
+        "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+        "object": {
+            "type": "object",
+            "nullable": True,
+            "required": ["layer", "id"],
+            "properties": {
+                key: {"type": "string", "minLength": 1, "maxLength": OBJECT_REF_MAX}
+                for key in ("layer", "id")
+            },
+        },
+    }
+    assert set(text_props) == set(EDITABLE)
+    read_only = {name: {"readOnly": True} for name in READ_ONLY}
+    return {
+        "Geometry": {
+            "type": "object",
+            "required": ["type", "coordinates"],
+            "description": "WGS84 longitude/latitude (RFC 7946).",
+            "properties": {
+                "type": {"type": "string", "enum": list(GEOMETRY_DEPTH)},
+                "coordinates": {"type": "array"},
+            },
+        },
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "reason", "code"],
+                        "properties": {k: {"type": "string"} for k in ("field", "reason", "code")},
+                    },
+                },
+            },
+        },
+        "ContributionInput": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": {"$ref": "#/components/schemas/Geometry"},
+                "properties": {
+                    "type": "object",
+                    "required": ["category", "title"],
+                    "properties": text_props | read_only,
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "ContributionPatch": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "geometry": {"$ref": "#/components/schemas/Geometry"},
+                "properties": {
+                    "type": "object",
+                    "properties": text_props | read_only,
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "Contribution": {
+            "type": "object",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string", "format": "uuid"},
+                "geometry": {"$ref": "#/components/schemas/Geometry"},
+                "properties": {
+                    "type": "object",
+                    "required": ["category", "title", "status"],
+                    "properties": {
+                        "category": text_props["category"],
+                        "title": text_props["title"],
+                        "description": text_props["description"],
+                        "status": {"type": "string", "enum": list(STATUSES)},
+                    },
+                },
+            },
+        },
+        "Created": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Contribution"},
+                {
+                    "type": "object",
+                    "required": ["edit_token", "edit_url"],
+                    "properties": {
+                        "edit_token": {"type": "string"},
+                        "edit_url": {"type": "string"},
+                    },
+                },
+            ]
+        },
+        "FeatureCollection": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {
+                    "type": "array",
+                    "maxItems": settings.page_max,
+                    "items": {"type": "object"},
+                },
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "links": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "Layers": {
+            "type": "object",
+            "required": ["layers"],
+            "properties": {
+                "layers": {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["name", "title"]},
+                }
+            },
+        },
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _ok(status: str, media: str, schema: str, description: str) -> dict[str, Any]:
+    return {status: {"description": description, "content": {media: {"schema": _ref(schema)}}}}
+
+
+def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the code knows about each endpoint of the JSON API, by (endpoint, method)."""
+    limit = _query(
+        "limit",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": settings.page_max,
+            "default": settings.page_default,
+        },
+        "Features per page.",
+    )
+    bbox = _query("bbox", {"type": "string"}, "minLon,minLat,maxLon,maxLat (WGS84).")
+    cursor = _query("cursor", {"type": "string"}, "Where the page starts: from a `next` link.")
+    bearer = [{"editToken": []}]
+    feature_body = {"required": True, "content": {GEOJSON: {"schema": _ref("ContributionInput")}}}
+    return {
+        ("api.create_contribution", "post"): {
+            "summary": "Add a contribution",
+            "requestBody": feature_body,
+            "responses": _ok("201", GEOJSON, "Created", "Stored; the edit token is shown only now"),
+        },
+        ("api.list_contributions", "get"): {
+            "summary": "Public contributions, newest first (or nearest first with near)",
+            "parameters": [
+                bbox,
+                _query(
+                    "category",
+                    {"type": "string"},
+                    f"Comma-separated categories: {', '.join(CATEGORIES)}.",
+                ),
+                _query("near", {"type": "string"}, "lon,lat (WGS84): contributions nearby."),
+                _query(
+                    "radius",
+                    {"type": "number", "minimum": 1, "maximum": NEAR_RADIUS_MAX_M, "default": 50},
+                    "Metres around near.",
+                ),
+                limit,
+                cursor,
+            ],
+            "responses": _ok("200", GEOJSON, "FeatureCollection", "A page of contributions"),
+        },
+        ("api.get_contribution", "get"): {
+            "summary": "One public contribution",
+            "responses": _ok("200", GEOJSON, "Contribution", "The contribution"),
+        },
+        ("api.patch_contribution", "patch"): {
+            "summary": "Change a contribution (with its edit token)",
+            "security": bearer,
+            "requestBody": {
+                "required": True,
+                "content": {GEOJSON: {"schema": _ref("ContributionPatch")}},
+            },
+            "responses": _ok("200", GEOJSON, "Contribution", "The changed contribution"),
+        },
+        ("api.delete_contribution", "delete"): {
+            "summary": "Withdraw a contribution (with its edit token)",
+            "security": bearer,
+            "responses": {"204": {"description": "Withdrawn"}},
+        },
+        ("api.list_buurten", "get"): {
+            "summary": "Buurt boundaries",
+            "parameters": [bbox],
+            "responses": _ok("200", GEOJSON, "FeatureCollection", "Buurten"),
+        },
+        ("api.list_layers", "get"): {
+            "summary": "The catalogue of open layers",
+            "responses": _ok("200", JSON, "Layers", "The catalogue"),
+        },
+        ("api.list_layer_features", "get"): {
+            "summary": "A selection of a layer's features in a bbox",
+            "parameters": [{**bbox, "required": True}, limit, cursor],
+            "responses": _ok("200", GEOJSON, "FeatureCollection", "A page of features"),
+        },
+    }
+
+
+def _path_params(rule: str) -> list[dict[str, Any]]:
+    params = []
+    for name in _CONVERTER.findall(rule):
+        schema: dict[str, Any] = {"type": "string"}
+        if name.endswith("_id") and name != "feature_id":
+            schema["format"] = "uuid"
+        if name == "layer":
+            schema["pattern"] = "^[a-z0-9][a-z0-9-]*$"  # layer names as the loader writes them
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return params
+
+
+def document(app: Flask, settings: Settings) -> dict[str, Any]:
+    known = operations(settings)
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(PREFIX + "/") or rule.endpoint.startswith("openapi."):
+            continue
+        path = _CONVERTER.sub(r"{\1}", rule.rule[len(PREFIX) :])
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            verb = method.lower()
+            described = known.get((rule.endpoint, verb), {})
+            operation = {
+                "operationId": rule.endpoint.replace(".", "_") + "_" + verb,
+                "summary": described.get("summary", rule.endpoint),
+                "parameters": [*_path_params(rule.rule), *described.get("parameters", [])],
+                "responses": {
+                    **described.get("responses", {"2XX": {"description": "Success"}}),
+                    "default": {
+                        "description": "An error (RFC 9457 problem)",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
+                },
+            }
+            for key in ("requestBody", "security"):
+                if key in described:
+                    operation[key] = described[key]
+            paths.setdefault(path, {})[verb] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Wijkkaart JSON API",
+            "version": "1",
+            "description": "Contributions as GeoJSON Features, buurten and open layers. "
+            "Errors are application/problem+json (RFC 9457).",
+            "license": {"name": "EUPL-1.2"},
+        },
+        "servers": [{"url": PREFIX}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(settings),
+            "securitySchemes": {
+                "editToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The private edit token",
+                }
+            },
+        },
+    }

@@ -1,0 +1,207 @@
+"""Open311 GeoReport v2 under /open311/v2: services, requests (list, one, create), discovery.
+
+Every answer comes as JSON or XML after the path's extension; errors too, in the spec's format:
+a list of {code, description}.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from kaart.db import get_session
+from kaart.errors import ApiError
+from kaart.geo import limits_for
+from kaart.i18n import translate as _
+from kaart.services import open311 as service
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+FORMAT = "<any(json, xml):fmt>"
+
+
+def _fmt() -> str:
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+def _render(
+    root: str, item: str, rows: list[dict[str, Any]], status: int = 200, **headers
+) -> Response:
+    if _fmt() == "xml":
+        tree = ET.Element(root)
+        for row in rows:
+            element = ET.SubElement(tree, item)
+            for key, value in row.items():
+                child = ET.SubElement(element, key)
+                if isinstance(value, list):
+                    for v in value:
+                        ET.SubElement(child, key.rstrip("s")).text = str(v)
+                elif value is not None:
+                    child.text = str(value).lower() if isinstance(value, bool) else str(value)
+        body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree, encoding="utf-8")
+        return Response(body, status=status, mimetype="text/xml", headers=headers)
+    return Response(
+        json.dumps(rows, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
+
+
+def error_response(error: ApiError) -> Response:
+    """GeoReport v2 errors: a list of {code, description}; called by kaart.errors_http."""
+    status = 400 if error.status == 422 else error.status
+    if error.errors:
+        rows = [{"code": status, "description": f"{e.field}: {e.reason}"} for e in error.errors]
+    else:
+        rows = [{"code": status, "description": error.detail or error.title}]
+    response = _render("errors", "error", rows, status)
+    for key, value in error.headers.items():
+        response.headers[key] = value
+    return response
+
+
+def _jurisdiction() -> None:
+    asked = request.values.get("jurisdiction_id")
+    if asked and asked != current_app.config["KAART"].open311_jurisdiction:
+        raise ApiError(404, "Not found", f"jurisdiction_id {asked[:60]!r} is not served here.")
+
+
+@bp.get("/discovery.json")
+def discovery() -> Response:
+    """Where the GeoReport v2 endpoint is and what it speaks."""
+    base = url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0]
+    body = {
+        "changeset": "2026-11-24T00:00:00Z",
+        "contact": "Wijkkaart",
+        "key_service": "",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base,
+                "changeset": "2026-11-24T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+        "jurisdiction_id": current_app.config["KAART"].open311_jurisdiction,
+    }
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+@bp.get(f"/services.{FORMAT}")
+def services(fmt: str) -> Response:
+    _jurisdiction()
+    rows = [
+        {
+            "service_code": code,
+            "service_name": _(f"category.{code}"),
+            "description": _(f"standards.service.{code}"),
+            "metadata": False,
+            "type": "realtime",
+            "keywords": _(f"standards.service.{code}.keywords"),
+            "group": _("standards.service.group"),
+        }
+        for code in service.SERVICE_CODES
+    ]
+    return _render("services", "service", rows)
+
+
+def _dates(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise service.bad(
+            name, f"{name} must be a W3C date-time, e.g. 2026-11-24T10:00:00Z."
+        ) from exc
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _whole(name: str, default: int, high: int) -> int:
+    value = request.args.get(name)
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= high:
+        raise service.bad(name, f"{name} must be a whole number from 1 to {high}.")
+    return int(value)
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in request.args.get(name, "").split(",") if v.strip())
+
+
+@bp.get(f"/requests.{FORMAT}")
+def list_requests(fmt: str) -> Response:
+    _jurisdiction()
+    ids = []
+    for value in _list("service_request_id"):
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError as exc:
+            raise service.bad("service_request_id", f"{value[:40]!r} is not a request id.") from exc
+    codes = _list("service_code")
+    for code in codes:
+        if code not in service.SERVICE_CODES:
+            raise service.bad("service_code", f"Unknown service_code {code[:40]!r}.")
+    statuses = _list("status")
+    for status in statuses:
+        if status not in ("open", "closed"):
+            raise service.bad("status", "status must be open or closed.")
+    start, end = _dates("start_date"), _dates("end_date")
+    if start and end and start > end:
+        raise service.bad("start_date", "start_date is after end_date.")
+    query = service.RequestQuery(
+        ids=tuple(ids),
+        service_codes=codes,
+        start=start,
+        end=end,
+        statuses=statuses,
+        page=_whole("page", 1, 100_000),
+        page_size=_whole("page_size", service.PAGE_SIZE_DEFAULT, service.PAGE_SIZE_MAX),
+    )
+    rows = [json.loads(r) for r in service.find_requests(get_session(), query)]
+    return _render("service_requests", "request", rows)
+
+
+@bp.get(f"/requests/<request_id>.{FORMAT}")
+def get_request(request_id: str, fmt: str) -> Response:
+    _jurisdiction()
+    try:
+        ident = uuid.UUID(request_id)
+    except ValueError as exc:
+        raise ApiError(
+            404, "Not found", f"There is no service request {request_id[:40]!r}."
+        ) from exc
+    return _render(
+        "service_requests", "request", [json.loads(service.get_request(get_session(), ident))]
+    )
+
+
+@bp.post(f"/requests.{FORMAT}")
+def create_request(fmt: str) -> Response:
+    _jurisdiction()
+    settings = current_app.config["KAART"]
+    if settings.open311_api_key:
+        key = request.form.get("api_key") or request.args.get("api_key") or ""
+        if not hmac.compare_digest(key.encode(), settings.open311_api_key.encode()):
+            raise ApiError(403, "Forbidden", "api_key is missing or not valid.")
+    form = request.form
+    code = form.get("service_code", "")
+    title = _(f"category.{code}") if code in service.SERVICE_CODES else code
+    new_id = service.create_request(get_session(), form, limits_for(settings), title)
+    row = {
+        "service_request_id": str(new_id),
+        "service_notice": _("standards.open311.notice"),
+        "account_id": None,
+    }
+    location = url_for("open311.get_request", request_id=new_id, fmt=fmt)
+    return _render("service_requests", "request", [row], 201, Location=location)
