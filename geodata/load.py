@@ -10,24 +10,30 @@ old version as it was. Loading the same file again changes nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Full, Queue
+from typing import TypeVar
 
 from psycopg import Cursor, sql
 from sqlalchemy import Connection, Engine, text
 
 from geodata.errors import ReadError
-from geodata.pgcopy import column_definitions, column_types, copy_frame
+from geodata.pgcopy import CopyWriter, column_definitions, column_types
 from geodata.read import Reader, read
 from geodata.registry import get_source
 from geodata.source import Source
 from kaart.services.contributions import AREA_CODES_SQL
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 SCHEMA = "open_data"
 # Zoom levels at which a kind of layer is worth drawing (vector tiles).
 ZOOMS = {
@@ -169,28 +175,20 @@ def _write_staging(
     staging = sql.Identifier(SCHEMA, f"{table}__loading")
     types: dict[str, str | None] = {}
     created = False
-    for frame in reader:
-        wanted = column_types(frame, types)
-        clash = RESERVED & set(wanted)
-        if clash:
-            raise LoadError(f"the source maps onto reserved column names: {', '.join(clash)}")
-        if not created:
-            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
-            cursor.execute(
-                sql.SQL(
-                    "CREATE TABLE {} (fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                    "feature_id text NOT NULL, {}properties jsonb NOT NULL, "
-                    "geom geometry(Geometry, 28992) NOT NULL)"
-                ).format(
-                    staging,
-                    sql.SQL("").join(sql.SQL("{}, ").format(d) for d in column_definitions(wanted)),
-                )
-            )
-            created = True
-        else:
-            _widen(cursor, staging, types, wanted)
-        types = wanted
-        report.loaded += copy_frame(cursor, staging, frame, types)
+    with CopyWriter(cursor, staging) as writer, _quiet_gc():
+        for frame in prefetched(reader):
+            wanted = column_types(frame, types)
+            clash = RESERVED & set(wanted)
+            if clash:
+                raise LoadError(f"the source maps onto reserved column names: {', '.join(clash)}")
+            if not created:
+                _create_staging(cursor, staging, wanted)
+                created = True
+            elif wanted != types:
+                writer.close()  # a table's columns cannot change during a COPY
+                _widen(cursor, staging, types, wanted)
+            types = wanted
+            report.loaded += writer.write(frame, types)
     report.read = reader.report.read
     report.repaired = reader.report.repaired
     report.dropped = dict(reader.report.dropped)
@@ -199,6 +197,13 @@ def _write_staging(
             f"{reader.source.name}: the source holds no usable features "
             f"({reader.report.summary()}); the loaded version is unchanged"
         )
+    # Indexes are built once the rows are in: a sorted build beats growing them row by row.
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cursor.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (fid)").format(
+            staging, sql.Identifier(f"{table}__loading_pkey")
+        )
+    )
     cursor.execute(
         sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
             sql.Identifier(f"{table}__loading_geom_idx"), staging
@@ -211,6 +216,75 @@ def _write_staging(
     )
     cursor.execute(sql.SQL("ANALYZE {}").format(staging))
     return list(types)
+
+
+def prefetched(frames: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """Iterate `frames` in a thread, `depth` items ahead: GDAL, shapely and PostgreSQL work
+    without Python's lock, so reading the next batch overlaps encoding this one. An error in
+    the thread is raised here; leaving early stops the thread."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        queue.put((item, None), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="layer-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with suppress(Empty):
+                queue.get(timeout=0.1)
+        thread.join()
+
+
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a batch turns into hundreds of thousands of small,
+    acyclic objects (freed by reference counting anyway): the collector's passes over them
+    cost a fifth of a load's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _create_staging(cursor: Cursor, staging: sql.Composable, types: dict[str, str | None]) -> None:
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TABLE {} (fid bigint GENERATED ALWAYS AS IDENTITY, "
+            "feature_id text NOT NULL, {}properties jsonb NOT NULL, "
+            "geom geometry(Geometry, 28992) NOT NULL)"
+        ).format(
+            staging,
+            sql.SQL("").join(sql.SQL("{}, ").format(d) for d in column_definitions(types)),
+        )
+    )
 
 
 def _widen(cursor: Cursor, staging, old: dict[str, str | None], new: dict[str, str | None]) -> None:

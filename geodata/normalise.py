@@ -73,7 +73,9 @@ def horizontal(crs: pyproj.CRS, where: str) -> pyproj.CRS:
 
 def to_rd(frame: gpd.GeoDataFrame, crs: pyproj.CRS, where: str) -> gpd.GeoDataFrame:
     """Geometries as 2D RD New (EPSG:28992)."""
-    geometry = shapely.force_2d(frame.geometry.to_numpy())
+    geometry = frame.geometry.to_numpy()
+    if shapely.has_z(geometry).any():  # a 2D batch is kept as it is: no copy
+        geometry = shapely.force_2d(geometry)
     name = frame.geometry.name
     frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=crs, name=name))
     if crs.equals(RD, ignore_axis_order=True):
@@ -104,8 +106,8 @@ def clean_geometries(
 ) -> tuple[gpd.GeoDataFrame, int, Counter]:
     """Keep the rows whose geometry is (or can be repaired into) the source's family.
 
-    Returns the kept rows with Multi* polygons/lines (points stay Point unless really multi),
-    the number repaired and the number dropped by reason.
+    Returns the kept rows (polygons and lines single or multi: the writer stores them as Multi*;
+    points stay Point unless really multi), the number repaired and the number dropped by reason.
     """
     dropped: Counter = Counter()
     geoms = frame.geometry.to_numpy().copy()
@@ -128,7 +130,8 @@ def clean_geometries(
             keep[i] = True
     repaired_count = int((invalid & keep).sum())
 
-    geoms = _as_multi(geoms, family)
+    if family == "point":
+        geoms = _unwrap_points(geoms)
     if bbox is not None:
         outside = keep & ~shapely.intersects(geoms, bbox)
         dropped[OUTSIDE_BBOX] = int(outside.sum())
@@ -158,21 +161,13 @@ def _explode(geom: shapely.Geometry) -> list[shapely.Geometry]:
     return [geom]
 
 
-def _as_multi(geoms: np.ndarray, family: Family) -> np.ndarray:
-    """Polygons and lines always as Multi*, so a layer has one geometry type in PostGIS."""
+def _unwrap_points(geoms: np.ndarray) -> np.ndarray:
+    """A one-part MultiPoint is a Point."""
     types = shapely.get_type_id(geoms)
-    if family == "polygon":
-        # also the repaired ones: union_all of parts may come back as a single Polygon
-        single = np.flatnonzero(types == shapely.GeometryType.POLYGON)
-        geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
-    elif family == "line":
-        single = np.flatnonzero(types == shapely.GeometryType.LINESTRING)
-        geoms[single] = shapely.multilinestrings(geoms[single], indices=np.arange(len(single)))
-    else:
-        multi = np.flatnonzero(
-            (types == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1)
-        )
-        geoms[multi] = shapely.get_geometry(geoms[multi], 0)
+    multi = np.flatnonzero(
+        (types == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1)
+    )
+    geoms[multi] = shapely.get_geometry(geoms[multi], 0)
     return geoms
 
 
@@ -204,10 +199,13 @@ def map_columns(
     out: dict[str, list] = {}
     id_columns = [c for c in source.id_candidates if c in frame.columns]
     used.update(id_columns)
-    fallback = pd.Series(list(fallback_ids), index=frame.index, dtype=object)
-    ids = _coalesce(frame, id_columns) if id_columns else fallback
-    ids = ids.astype(object).where(ids.notna(), fallback)  # a row without an id keeps its place
-    out["feature_id"] = [_text(v) for v in plain_values(ids)]
+    ids = _coalesce(frame, id_columns) if id_columns else None
+    if ids is not None and pd.api.types.is_string_dtype(ids.dtype) and not ids.hasnans:
+        out["feature_id"] = ids.str.strip().tolist()  # the common case, in one vectorised pass
+    else:
+        fallback = pd.Series(list(fallback_ids), index=frame.index, dtype=object)
+        ids = fallback if ids is None else ids.astype(object).where(ids.notna(), fallback)
+        out["feature_id"] = [_text(v) for v in plain_values(ids)]  # without an id: its place
     for column in source.columns:
         present = [c for c in source.candidates(column) if c in frame.columns]
         used.update(present)
@@ -219,7 +217,7 @@ def map_columns(
     result.index = frame.index
     for column in source.bag_id_columns:
         if column in result.columns:
-            result[column] = [bag_id(v) for v in result[column]]
+            result[column] = bag_ids(result[column].tolist())
         else:  # a source attribute kept in properties, e.g. BGT's identificatiebagpnd
             for properties in result["properties"]:
                 if column in properties:
@@ -274,6 +272,8 @@ def plain_values(series: pd.Series) -> list:
     if numpy_typed and dtype.kind == "f":
         return [v if math.isfinite(v) else None for v in series.to_numpy().tolist()]
     if isinstance(dtype, pd.StringDtype):  # pandas 3 text columns: only NaN/NA to replace
+        if not series.hasnans:
+            return series.tolist()
         return series.astype(object).where(series.notna(), None).tolist()
     return [plain_value(v) for v in series.astype(object)]
 
@@ -322,6 +322,13 @@ def bag_id(value: Any) -> str | None:
     if text.isdigit() and len(text) <= 16:
         return text.zfill(16)
     return str(value).strip()
+
+
+def bag_ids(values: list[Any]) -> list[str | None]:
+    """bag_id() of each value; a column that is already all 16-digit text is returned as is."""
+    if all(type(v) is str and len(v) == 16 and v.isdigit() for v in values):
+        return values
+    return [bag_id(v) for v in values]
 
 
 def bag_id_list(value: Any) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
-from geodata.load import LoadError, load_layer
+from geodata.errors import ReadError
+from geodata.load import LoadError, load_layer, prefetched
 from geodata.source import OPEN_DATA
 from geodata.sources import amsterdam_buurten
 
@@ -242,3 +244,75 @@ def test_buurten_feed_the_buurt_lookup_and_refresh_contribution_codes(engine, cl
     assert tuple(weesp) == ("Weesp Centrum", "WK0363SD", "GM0363", "amsterdam-buurten")
     assert one(engine, "SELECT count(*) FROM buurt")[0] == 518
     assert one(engine, "SELECT buurt_code FROM contribution")[0] == "BU0363SD03"
+
+
+def test_copy_keeps_awkward_text_types_and_stores_one_multi_geometry_type(engine, layers, tmp_path):
+    """Tabs, newlines, backslashes, quotes and non-ASCII text survive COPY unchanged; missing
+    values are NULL (also a literal "\\N" text is text); polygons are stored as MultiPolygon."""
+    layers.append("bgt-groen")
+    awkward = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", 'quote "x" é ✓', "\\N"]
+    square = [[5.04, 52.30], [5.041, 52.30], [5.041, 52.301], [5.04, 52.301], [5.04, 52.30]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "lokaalid": f"G{i}",
+                "class": value,
+                "hoogte": i * 0.5 if i else None,
+                "opmerking": value,
+            },
+            "geometry": {"type": "Polygon", "coordinates": [[[x + i * 0.01, y] for x, y in square]]}
+            if i % 2
+            else {
+                "type": "MultiPolygon",
+                "coordinates": [[[[x + i * 0.01, y] for x, y in square]]],
+            },
+        }
+        for i, value in enumerate(awkward)
+    ]
+    path = tmp_path / "groen_lastig_verzonnen.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    report = load_layer(engine, "bgt-groen", path=path, progress=quiet)
+    assert report.loaded == len(awkward)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT feature_id, cover, properties, GeometryType(geom) AS kind, "
+                "ST_SRID(geom) AS srid, ST_NumGeometries(geom) AS parts "
+                "FROM open_data.bgt_groen ORDER BY feature_id"
+            )
+        ).all()
+    assert [r.cover for r in rows] == awkward
+    assert [r.properties["opmerking"] for r in rows] == awkward
+    assert rows[0].properties["hoogte"] is None and rows[3].properties["hoogte"] == 1.5
+    assert {(r.kind, r.srid, r.parts) for r in rows} == {("MULTIPOLYGON", 28992, 1)}
+
+
+def test_prefetching_keeps_order_raises_the_readers_error_and_stops_when_left():
+    assert list(prefetched(iter(range(1000)), depth=2)) == list(range(1000))
+
+    def failing():
+        yield 1
+        raise ReadError("page 2 is damaged")
+
+    got = []
+    with pytest.raises(ReadError, match="page 2 is damaged"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1]
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    for item in prefetched(endless(), depth=1):
+        if item == 3:
+            break
+    before = len(produced)
+    threading.Event().wait(0.3)
+    assert len(produced) == before <= 6  # the reader thread stopped, a batch or two ahead
