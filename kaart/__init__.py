@@ -42,14 +42,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(tiles.bp)
+    from kaart.views import coop
+
+    app.register_blueprint(coop.bp)
     from kaart.views import ogc, open311, openapi
 
     app.register_blueprint(ogc.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(openapi.bp)
-    from kaart.views import photos
+    from kaart.views import beheer_overview, exports, photos
 
     app.register_blueprint(photos.bp)
+    app.register_blueprint(beheer_overview.bp)
+    app.register_blueprint(exports.bp)
+    from kaart import auth
+    from kaart.views import auth as auth_views
+    from kaart.views import beheer, dialogue, processes
+
+    auth.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(beheer.bp)
+    app.register_blueprint(dialogue.bp)
+    app.register_blueprint(processes.bp)
     errors_http.init_app(app)
     security.init_app(app)
     return app

@@ -20,6 +20,7 @@ hardly matter (measured: +3 % instead of the +12–15 % Dutch tables give).
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -114,13 +115,21 @@ def typical_year(site: Site = DE_BILT, path: Path = CLIMATE_FILE) -> Weather:
     times = pd.date_range(f"{YEAR}-01-01 00:30", periods=8760, freq="h", tz=TIMEZONE)
     location = pvlib.location.Location(site.latitude, site.longitude, altitude=site.altitude)
     position = location.get_solarposition(times)
-    clear = location.get_clearsky(times, model="ineichen", solar_position=position)["ghi"]
+    with warnings.catch_warnings():
+        # pvlib 0.16 reads DatetimeIndex.dayofyear, which pandas 3 deprecates; harmless here.
+        warnings.simplefilter(
+            "ignore", category=getattr(pd.errors, "Pandas4Warning", FutureWarning)
+        )
+        clear = location.get_clearsky(times, model="ineichen", solar_position=position)["ghi"]
     ghi = clear.to_numpy() * _day_factors(clear, basis["ghi_kwh_m2"])
     daylight = (position["apparent_zenith"].to_numpy() < 90) & (ghi > 0)
     when = times[daylight]
     zenith = position["apparent_zenith"].to_numpy()[daylight]
     ghi = ghi[daylight]
-    parts = pvlib.irradiance.erbs(ghi, zenith, when)
+    # Day numbers rather than timestamps: pvlib would read DatetimeIndex.dayofyear, which
+    # pandas deprecates (and the test suite turns warnings into errors).
+    day = when.day_of_year.to_numpy()
+    parts = pvlib.irradiance.erbs(ghi, zenith, day)
     airmass = pvlib.atmosphere.get_relative_airmass(zenith)
     return Weather(
         zenith=zenith,
@@ -128,7 +137,7 @@ def typical_year(site: Site = DE_BILT, path: Path = CLIMATE_FILE) -> Weather:
         ghi=ghi,
         dni=np.asarray(parts["dni"], dtype=float),
         dhi=np.asarray(parts["dhi"], dtype=float),
-        dni_extra=pvlib.irradiance.get_extra_radiation(when).to_numpy(),
+        dni_extra=np.asarray(pvlib.irradiance.get_extra_radiation(day), dtype=float),
         airmass=np.asarray(airmass, dtype=float),
         temp_air=basis["temp_air_c"].reindex(when.month).to_numpy(),
     )

@@ -81,15 +81,22 @@ class Buildings:
     households: np.ndarray
 
 
-def part_yields(parts: Parts, table: YieldTable, economics: Economics) -> PartResult:
-    """Panels, kWp and kWh of every part, in one pass over the arrays."""
-    flat = parts.tilt < FLAT_SLOPE_MAX
-    kept = parts.area_m2 >= economics.min_roof_m2
-    usable = np.where(flat, parts.flat_area_m2 * FLAT_USABLE, parts.area_m2 * PITCHED_USABLE)
+def layout(tilt, area_m2, flat_area_m2, economics: Economics):
+    """(flat, kept, usable m², panels) of roof parts: the layout rules of the module docstring."""
+    tilt = np.asarray(tilt, float)
+    area_m2 = np.asarray(area_m2, float)
+    flat = tilt < FLAT_SLOPE_MAX
+    kept = area_m2 >= economics.min_roof_m2
+    usable = np.where(flat, np.asarray(flat_area_m2, float) * FLAT_USABLE, area_m2 * PITCHED_USABLE)
     usable = np.where(kept, usable, 0.0)
     # A flat roof's panels, tilted, take slightly less room than their own area.
     footprint = np.where(flat, PANEL_AREA_M2 * np.cos(np.radians(FLAT_TILT)), PANEL_AREA_M2)
-    panels = np.floor(usable / footprint)
+    return flat, kept, usable, np.floor(usable / footprint)
+
+
+def part_yields(parts: Parts, table: YieldTable, economics: Economics) -> PartResult:
+    """Panels, kWp and kWh of every part, in one pass over the arrays."""
+    flat, kept, usable, panels = layout(parts.tilt, parts.area_m2, parts.flat_area_m2, economics)
     east_west = [table.lookup(np.full(1, FLAT_TILT), np.full(1, a)) for a in FLAT_AZIMUTHS]
     flat_plane = float(np.mean([p[0] for p, _ in east_west]))
     flat_specific = float(np.mean([s[0] for _, s in east_west]))
