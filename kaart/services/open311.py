@@ -231,6 +231,8 @@ def _location(session: Session, form: Mapping[str, str]) -> tuple[float, float, 
             return float(lon or ""), float(lat or ""), None
         except ValueError as exc:
             raise bad("lat/long", "lat and long must both be WGS84 decimal degrees.") from exc
+    if not form.get("address_id") and not form.get("address_string"):
+        raise bad("lat/long", "Send lat and long, address_string or address_id.")
     table = _address_table(session)
     if form.get("address_id"):
         row = session.execute(
@@ -243,9 +245,7 @@ def _location(session: Session, form: Mapping[str, str]) -> tuple[float, float, 
         if row is None:
             raise bad("address_id", "There is no BAG address with this address_id.")
         return row[0], row[1], row[2]
-    if form.get("address_string"):
-        return _resolve(session, table, form["address_string"])
-    raise bad("lat/long", "Send lat and long, address_string or address_id.")
+    return _resolve(session, table, form["address_string"])
 
 
 _ADDRESS_SELECT = (

@@ -44,6 +44,13 @@ def _format(data_type: str = JSON) -> str:
     return "html" if best == HTML else "json"
 
 
+def _check_metadata_args() -> None:
+    """Clients such as GDAL repeat the `crs` a user gave on every request, metadata included:
+    accept a valid one there; anything else unknown is a 400 (Part 1)."""
+    check_known(request.args, ("crs",))
+    crs.parse(request.args.get("crs"), "crs")
+
+
 def _url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
@@ -79,7 +86,7 @@ def _respond(body: dict[str, Any], page: str) -> Response:
 
 @bp.get("/")
 def landing() -> Response:
-    check_known(request.args, ())
+    _check_metadata_args()
     links = [
         *_self_links("ogc.landing"),
         _link(_url("ogc.api_definition", f="json"), "service-desc", OPENAPI, "The API definition"),
@@ -100,7 +107,7 @@ def landing() -> Response:
 
 @bp.get("/api")
 def api_definition() -> Response:
-    check_known(request.args, ())
+    _check_metadata_args()
     if _format(OPENAPI) == "html":
         return Response(
             render_template(
@@ -116,7 +123,7 @@ def api_definition() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    check_known(request.args, ())
+    _check_metadata_args()
     return _respond(
         {"conformsTo": CONFORMANCE, "links": _self_links("ogc.conformance")}, "conformance"
     )
@@ -152,7 +159,7 @@ def _collection_body(collection: collections.Collection) -> dict[str, Any]:
 
 @bp.get("/collections")
 def list_collections() -> Response:
-    check_known(request.args, ())
+    _check_metadata_args()
     found = collections.all_collections(get_session())
     body = {
         "links": _self_links("ogc.list_collections"),
@@ -164,7 +171,7 @@ def list_collections() -> Response:
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
-    check_known(request.args, ())
+    _check_metadata_args()
     return _respond(_collection_body(collections.find(get_session(), collection_id)), "collection")
 
 
