@@ -1,0 +1,257 @@
+"""The /beheer choropleth: contributions per buurt (per 1,000 inhabitants where known), drawn
+with folium on self-hosted Leaflet, without any tile server.
+
+folium's maps load Leaflet, jQuery, Bootstrap and Font Awesome from CDNs by default. Here every
+resource of every element is mapped to a file under /static/vendor/ (from npm, see
+scripts/vendor-assets), and an element that asks for anything we do not host is an error rather
+than a silent CDN request.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from branca.element import Element
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from kaart.services.overview import BuurtFigure, Filters, buurt_figures, where
+
+# Resources folium's elements may ask for, by folium's own names -> our self-hosted copies.
+SELF_HOSTED = {
+    "leaflet": "/static/vendor/leaflet/leaflet.js",
+    "leaflet_css": "/static/vendor/leaflet/leaflet.css",
+}
+# folium.Map asks for these for markers with icons and Bootstrap popups; this map draws neither
+# (circle markers and plain tooltips only), so they are left out instead of vendored.
+NOT_USED = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
+# A sequential palette (ColorBrewer YlOrBr, 5 classes); the darkest classes carry white text in
+# the legend, and every class differs in lightness, so it reads in greyscale too.
+PALETTE = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")
+EMPTY_FILL = "#f4f4f4"
+CATEGORY_COLOURS = {
+    "groen": "#2e7d32",
+    "speelplek": "#6a1b9a",
+    "energie": "#f9a825",
+    "knelpunt": "#c62828",
+    "idee": "#1565c0",
+}
+MAX_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class Legend:
+    per_1000: bool
+    # (upper bound, colour, label): a value belongs to the first class it does not exceed.
+    classes: list[tuple[float, str, str]]
+
+
+def classes(values: list[float], per_1000: bool) -> list[tuple[float, str, str]]:
+    """Up to five equal-interval classes from 0 to the highest value; whole numbers for counts
+    (with fewer than five distinct counts, the darker end of the palette)."""
+    top = max(values, default=0)
+    if top <= 0:
+        return []
+    if per_1000:
+        step = top / len(PALETTE)
+        return [
+            ((i + 1) * step, colour, f"{i * step:.1f} – {(i + 1) * step:.1f}")
+            for i, colour in enumerate(PALETTE)
+        ]
+    top = math.ceil(top)
+    n = min(len(PALETTE), top)
+    edges = [round(top * k / n) for k in range(n + 1)]
+    colours = PALETTE[len(PALETTE) - n :]
+    found = []
+    for k in range(n):
+        low, high = edges[k] + 1, edges[k + 1]
+        found.append((float(high), colours[k], str(high) if low == high else f"{low} – {high}"))
+    return found
+
+
+def colour_of(value: float, bins: list[tuple[float, str, str]]) -> str:
+    if not bins or value <= 0:
+        return EMPTY_FILL
+    for high, colour, _label in bins:
+        if value <= high * (1 + 1e-9):
+            return colour
+    return bins[-1][1]
+
+
+def legend_for(figures: list[BuurtFigure]) -> Legend:
+    """Per 1,000 inhabitants when every buurt with contributions has a known population."""
+    per_1000 = bool(figures) and all(f.inhabitants for f in figures)
+    values = [(f.per_1000 if per_1000 else f.count) or 0.0 for f in figures]
+    return Legend(per_1000=per_1000, classes=classes(values, per_1000))
+
+
+def _buurten_geojson(session: Session, filters: Filters, codes: list[str]) -> dict[str, Any]:
+    """The buurten with contributions plus their surroundings (the selection's extent, 300 m
+    wider), simplified a little, as GeoJSON built in PostGIS."""
+    w = where(filters)
+    stmt = text(
+        f"""
+        WITH extent AS (
+          SELECT ST_Expand(ST_Extent(c.geom)::geometry, 0.004) AS box
+          FROM contribution c WHERE {w.sql}
+        )
+        SELECT coalesce(json_agg(json_build_object(
+          'type', 'Feature', 'id', b.code,
+          'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(b.geom, 0.00002), 6)::json,
+          'properties', json_build_object('code', b.code, 'name', b.name)
+        ) ORDER BY b.code), '[]'::json)
+        FROM buurt b, extent
+        WHERE b.code = ANY(:codes) OR (extent.box IS NOT NULL AND b.geom && extent.box)
+        """
+    )
+    params = {**w.params, "codes": codes}
+    stmt = w.bind(stmt).bindparams(bindparam("codes", type_=ARRAY(String)))
+    features = session.execute(stmt, params).scalar_one()
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _points_geojson(session: Session, filters: Filters) -> dict[str, Any]:
+    w = where(filters)
+    stmt = text(
+        f"""
+        SELECT coalesce(json_agg(json_build_object(
+          'type', 'Feature', 'id', c.id,
+          'geometry', ST_AsGeoJSON(ST_PointOnSurface(c.geom), 6)::json,
+          'properties', json_build_object('title', c.title, 'category', c.category)
+        )), '[]'::json)
+        FROM (SELECT c.* FROM contribution c WHERE {w.sql}
+              ORDER BY c.created_at DESC LIMIT :max_points) c
+        """
+    )
+    features = session.execute(w.bind(stmt), {**w.params, "max_points": MAX_POINTS}).scalar_one()
+    return {"type": "FeatureCollection", "features": features}
+
+
+def self_host(element: Any) -> None:
+    """Point every JS/CSS resource of `element` and its children at /static/vendor/."""
+    for attribute in ("default_js", "default_css"):
+        wanted = getattr(element, attribute, None)
+        if not wanted:
+            continue
+        local = []
+        for name, _url in wanted:
+            if name in SELF_HOSTED:
+                local.append((name, SELF_HOSTED[name]))
+            elif name not in NOT_USED:
+                raise RuntimeError(f"folium wants {name!r}, which is not self-hosted")
+        # An instance attribute: folium's class-level lists stay as they are.
+        setattr(element, attribute, local)
+    for child in element._children.values():
+        self_host(child)
+
+
+def render(
+    session: Session,
+    filters: Filters,
+    labels: dict[str, str],
+    center: tuple[float, float],
+) -> tuple[str, Legend, list[BuurtFigure]]:
+    """The map page (HTML) with its legend and figures. `labels`: translated texts for the
+    tooltips (buurt, count, per_1000, category names as category.<name>)."""
+    figures = buurt_figures(session, filters)
+    legend = legend_for(figures)
+    by_code = {f.code: f for f in figures}
+    buurten = _buurten_geojson(session, filters, list(by_code))
+    for feature in buurten["features"]:
+        props = feature["properties"]
+        figure = by_code.get(props["code"])
+        count = figure.count if figure else 0
+        value = (figure.per_1000 if legend.per_1000 else count) if figure else 0
+        props["fill"] = colour_of(value or 0, legend.classes) if count else EMPTY_FILL
+        # The tooltip is built as HTML by folium's script: escape every text put into it.
+        props["name"] = html.escape(props["name"] or props["code"])
+        props["count"] = count
+        props["per_1000"] = f"{value:.1f}" if legend.per_1000 and figure else "–"
+    points = _points_geojson(session, filters)
+    for feature in points["features"]:
+        props = feature["properties"]
+        props["colour"] = CATEGORY_COLOURS.get(props["category"], "#333333")
+        props["title"] = html.escape(props["title"])
+        props["category"] = html.escape(labels.get(f"category.{props['category']}", ""))
+
+    fmap = folium.Map(
+        location=[center[1], center[0]],
+        zoom_start=15,
+        tiles=None,  # no tile server: the buurt outlines are the map (and the CSP allows no other)
+        control_scale=True,
+        prefer_canvas=False,
+    )
+    if buurten["features"]:
+        layer = folium.GeoJson(
+            buurten,
+            name=labels["buurt"],
+            style_function=_buurt_style,
+            highlight_function=lambda _f: {"weight": 3, "color": "#154273"},
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name", "count", "per_1000"],
+                aliases=[html.escape(labels[k]) for k in ("buurt", "count", "per_1000")],
+            ),
+        )
+        layer.add_to(fmap)
+        fmap.fit_bounds(_bounds(buurten))
+    if points["features"]:
+        folium.GeoJson(
+            points,
+            name=labels["points"],
+            marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9, weight=1),
+            style_function=_point_style,
+            tooltip=folium.GeoJsonTooltip(
+                fields=["title", "category"], aliases=["", ""], labels=False
+            ),
+        ).add_to(fmap)
+    fmap.get_root().header.add_child(
+        Element(f"<title>{html.escape(labels['title'])}</title>"), name="title"
+    )
+    self_host(fmap)
+    return fmap.get_root().render(), legend, figures
+
+
+def _buurt_style(feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fillColor": feature["properties"]["fill"],
+        "color": "#4a4a4a",
+        "weight": 1,
+        "fillOpacity": 0.75,
+    }
+
+
+def _point_style(feature: dict[str, Any]) -> dict[str, Any]:
+    colour = feature["properties"]["colour"]
+    return {"color": "#ffffff", "fillColor": colour, "weight": 1, "fillOpacity": 0.95}
+
+
+def _bounds(collection: dict[str, Any]) -> list[list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], int | float):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for part in coords:
+                walk(part)
+
+    for feature in collection["features"]:
+        walk(feature["geometry"]["coordinates"])
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]

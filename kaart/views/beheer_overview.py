@@ -1,0 +1,96 @@
+"""/beheer/overzicht: the planner's table and choropleth of the filtered contributions."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from kaart.auth import login_required
+from kaart.db import get_session
+from kaart.i18n import translate
+from kaart.models.contribution import CATEGORIES
+from kaart.services import overview, overview_map
+
+bp = Blueprint("beheer_overview", __name__, url_prefix="/beheer")
+
+STAFF = ("planner", "moderator")  # admins pass every role check
+TABLE_ROWS = 200
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
+
+
+def map_labels() -> dict[str, str]:
+    labels = {
+        key: translate(f"outputs.overview.map.{key}")
+        for key in ("buurt", "count", "per_1000", "points", "title")
+    }
+    labels |= {f"category.{c}": translate(f"category.{c}") for c in CATEGORIES}
+    return labels
+
+
+@bp.get("/overzicht")
+@login_required(*STAFF)
+def index() -> str:
+    session = get_session()
+    filters = overview.parse_filters(request.args)
+    figures = overview.buurt_figures(session, filters)
+    query = urlencode(filters.query_args())
+    return render_template(
+        "beheer_overview/overview.html",
+        filters=filters,
+        query=query,
+        total=overview.count(session, filters),
+        rows=overview.rows(session, filters, limit=TABLE_ROWS),
+        table_rows=TABLE_ROWS,
+        by_category=overview.counts_by(session, filters, "category"),
+        by_status=overview.counts_by(session, filters, "status"),
+        by_visibility=overview.counts_by(session, filters, "visibility"),
+        figures=figures,
+        legend=overview_map.legend_for(figures),
+        processes=overview.processes(session),
+        buurten=overview.buurten_with_contributions(session),
+        categories=CATEGORIES,
+        statuses=overview.OPEN_STATUSES,
+        visibilities=overview.VISIBILITIES,
+    )
+
+
+@bp.get("/overzicht/kaart")
+@login_required(*STAFF)
+def choropleth() -> Response:
+    """The folium map, shown in an <iframe> on the overview page."""
+    settings = current_app.config["KAART"]
+    filters = overview.parse_filters(request.args)
+    html, _legend, _figures = overview_map.render(
+        get_session(), filters, map_labels(), settings.map_center
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = map_csp(html)
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def map_csp(html: str) -> str:
+    """The CSP of the folium map page.
+
+    folium writes the map as inline <script> blocks (it has no option to emit a separate
+    script file), which the app-wide CSP forbids. This route alone allows exactly those
+    scripts by their SHA-256 hashes: nothing injected later, no other inline script and no
+    other origin can run. Everything else still comes only from this server ('self').
+    """
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in INLINE_SCRIPT.findall(html)
+    )
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {hashes}; "
+        # folium and Leaflet position the map with inline styles.
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    )

@@ -1,0 +1,85 @@
+"""Downloads for staff: exports of the filtered selection, and the reactienota of a process."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+
+from kaart.auth import current_user, login_required
+from kaart.db import get_session
+from kaart.errors import not_found
+from kaart.i18n import translate
+from kaart.models.contribution import CATEGORIES, STATUSES
+from kaart.services import exports, overview, reactienota
+
+bp = Blueprint("exports", __name__, url_prefix="/beheer")
+
+STAFF = ("planner", "moderator")  # admins pass every role check
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/export.<fmt>")
+@login_required(*STAFF)
+def export(fmt: str) -> Response:
+    if fmt not in exports.FORMATS:
+        raise not_found("This export format")
+    filters = overview.parse_filters(request.args)
+    user = current_user()
+    audience = exports.Audience(admin=user is not None and "admin" in user.roles)
+    data = exports.export(get_session(), filters, audience, fmt)
+    mimetype, ext = exports.FORMATS[fmt]
+    return _download(data, mimetype, f"wijkkaart-bijdragen-{date.today().isoformat()}.{ext}")
+
+
+def _process_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise not_found("This process") from exc
+
+
+def _labels() -> dict[str, str]:
+    labels = {f"category.{c}": translate(f"category.{c}") for c in CATEGORIES}
+    labels["no_buurt"] = translate("outputs.reactienota.no_buurt")
+    labels["area"] = translate("outputs.reactienota.map_area")
+    return labels
+
+
+def _report_html(process_id: str) -> tuple[str, reactienota.Report]:
+    report = reactienota.build(get_session(), _process_id(process_id), _labels())
+    html = render_template(
+        "reactienota/report.html",
+        report=report,
+        categories=reactienota.category_order(report),
+        all_categories=CATEGORIES,
+        statuses=STATUSES,
+        summary=reactienota.summary,
+    )
+    return html, report
+
+
+@bp.get("/reactienota/<process_id>")
+@login_required(*STAFF)
+def report_html(process_id: str) -> Response:
+    html, _report = _report_html(process_id)
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/reactienota/<process_id>.pdf")
+@login_required(*STAFF)
+def report_pdf(process_id: str) -> Response:
+    html, report = _report_html(process_id)
+    filename = f"reactienota-{report.process.slug}.pdf"
+    return _download(reactienota.pdf(html), "application/pdf", filename)
