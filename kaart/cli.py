@@ -12,7 +12,7 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart import ROOT
+from kaart import ROOT, users_cli
 from kaart.config import Settings
 from kaart.db import make_engine
 from kaart.errors import ApiError, ConfigError
@@ -87,8 +87,10 @@ def solar_compute(force: bool, layer: str) -> None:
     """Compute the potential of buildings whose footprint, roof parts or settings changed."""
     settings = _settings()
     engine = make_engine(settings.database_url)
-    _solar(engine, settings, force=force, building_layer=layer)
-    engine.dispose()
+    try:
+        _solar(engine, settings, force=force, building_layer=layer)
+    finally:
+        engine.dispose()
 
 
 def _solar(engine, settings: Settings, **options) -> None:
@@ -203,6 +205,10 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
             service.create(session, data, contribution_id=ident)
             added += 1
     return added
+
+
+# Staff accounts (dialogue part), in kaart/users_cli.py.
+main.add_command(users_cli.users)
 
 
 @main.command()

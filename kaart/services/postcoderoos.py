@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
 from kaart.services.contributions import PUBLIC_WHERE
-from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, table_of
+from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, columns_of, table_of
 
 TOLERANCE_M = 1.0
 PC4_PATTERN = re.compile(r"[1-9][0-9]{3}")
@@ -73,6 +73,8 @@ def postcoderoos(
         code = centre_at(session, table, *point)
     else:
         raise _missing("pc4", "Give pc4, or lon and lat.", "location_missing", 400)
+    # A PC4 file without inhabitants (older CBS sets) still gives a rose.
+    inhabitants = "p.inhabitants" if "inhabitants" in columns_of(session, PC4_LAYER) else "NULL"
     addresses = table_of(session, ADDRESS_LAYER)
     address_sql = (
         f"(SELECT count(*) FROM {addresses} a WHERE a.geom && r.geom "
@@ -88,7 +90,8 @@ def postcoderoos(
               WHERE postcode = :code AND NOT ST_IsEmpty(geom)
             ),
             rose AS (
-              SELECT p.postcode, max(p.inhabitants) AS inhabitants, ST_Union(p.geom) AS geom
+              SELECT p.postcode, max({inhabitants})::double precision AS inhabitants,
+                     ST_Union(p.geom) AS geom
               FROM {table} p, centre
               WHERE NOT ST_IsEmpty(p.geom) AND ST_DWithin(p.geom, centre.geom, :tolerance)
               GROUP BY p.postcode
@@ -116,7 +119,8 @@ def postcoderoos(
                 'type', 'Feature', 'id', postcode,
                 'geometry', ST_AsGeoJSON(geom4326, 6)::json,
                 'properties', json_build_object(
-                  'postcode', postcode, 'role', CASE WHEN is_centre THEN 'centre' ELSE 'neighbour' END,
+                  'postcode', postcode,
+                  'role', CASE WHEN is_centre THEN 'centre' ELSE 'neighbour' END,
                   'inhabitants', inhabitants, 'addresses', addresses, 'interested', interested))
                 ORDER BY is_centre DESC, postcode)
             )::text

@@ -47,6 +47,14 @@ def table_of(session: Session, layer: str) -> str | None:
     return sql.Identifier("open_data", name).as_string(None) if name else None
 
 
+def columns_of(session: Session, layer: str) -> tuple[str, ...]:
+    """The typed columns the catalogue lists for a loaded layer."""
+    columns = session.execute(
+        text("SELECT columns FROM layer WHERE name = :n"), {"n": layer}
+    ).scalar_one_or_none()
+    return tuple(columns or ())
+
+
 def _buildings(session: Session) -> str:
     table = table_of(session, BUILDING_LAYER)
     if table is None:
