@@ -90,13 +90,13 @@ def test_items_are_grouped_by_theme_then_buurt_with_response_support_and_adoptio
 
     pluktuin = body[body.index("Pluktuin op het Singel") :]
     pluktuin = pluktuin[: pluktuin.index("</article>")]
-    assert "Overgenomen" in pluktuin and "7 keer gesteund" in pluktuin
+    assert "Overgenomen ·" in pluktuin and "7 keer gesteund" in pluktuin
     assert "We leggen de pluktuin in het voorjaar van 2027 aan." in pluktuin
-    assert '<span class="adopted">Overgenomen</span>' in pluktuin
+    assert '<span class="adopted">Overgenomen: ja</span>' in pluktuin
 
     schommel = body[body.index("Schommel op Het Grote Plein") :]
     schommel = schommel[: schommel.index("</article>")]
-    assert "Niet (of nog niet) overgenomen" in schommel
+    assert "Overgenomen: nee (of nog niet)" in schommel
     assert "Het plein is te klein voor een veilige valzone." in schommel
 
     straat = body[body.index("Te hard rijden in de Nieuwstraat") :]

@@ -144,6 +144,13 @@ def map_image(session: Session, process: Any, selected: list[Any], labels: dict[
             [shapely.from_wkb(bytes(wkb)) for _code, wkb in buurten], crs="EPSG:4326"
         ).to_crs(RD_NEW)
         outlines.plot(ax=axes, facecolor="#f4f4f4", edgecolor="#9e9e9e", linewidth=0.6)
+        named = {r.buurt_code: r.buurt_name for r in selected if r.buurt_name}
+        for (code, _wkb), shape in zip(buurten, outlines, strict=True):
+            if code in named:  # the buurten the input lies in, by name
+                spot = shape.representative_point()
+                axes.annotate(
+                    named[code], (spot.x, spot.y), ha="center", fontsize=8, color="#4a5260"
+                )
     area.plot(ax=axes, facecolor="none", edgecolor="#154273", linewidth=2, linestyle="--")
     handles = [Line2D([], [], color="#154273", linestyle="--", label=labels["area"])]
     contributions = gpd.GeoDataFrame(
@@ -159,7 +166,7 @@ def map_image(session: Session, process: Any, selected: list[Any], labels: dict[
         part.plot(
             ax=axes,
             color=colour,
-            markersize=28,
+            markersize=70,
             linewidth=2,
             alpha=0.85,
             edgecolor="white",
