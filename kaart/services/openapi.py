@@ -278,6 +278,12 @@ def _path_params(rule: str) -> list[dict[str, Any]]:
     return params
 
 
+def _success(verb: str) -> dict[str, Any]:
+    """Answers of a route the code does not describe further (its body is not specified)."""
+    codes = {"post": ("200", "201", "204"), "delete": ("200", "204")}.get(verb, ("200", "204"))
+    return {code: {"description": "Success"} for code in codes}
+
+
 def document(app: Flask, settings: Settings) -> dict[str, Any]:
     known = operations(settings)
     paths: dict[str, dict[str, Any]] = {}
@@ -293,7 +299,7 @@ def document(app: Flask, settings: Settings) -> dict[str, Any]:
                 "summary": described.get("summary", rule.endpoint),
                 "parameters": [*_path_params(rule.rule), *described.get("parameters", [])],
                 "responses": {
-                    **described.get("responses", {"2XX": {"description": "Success"}}),
+                    **described.get("responses", _success(verb)),
                     "default": {
                         "description": "An error (RFC 9457 problem)",
                         "content": {PROBLEM: {"schema": _ref("Problem")}},
