@@ -43,6 +43,10 @@ json_build_object(
     'created_at', c.created_at,
     'updated_at', c.updated_at,
     'url', '/bijdragen/' || c.id,
+    'process', c.process_id,
+    'response', c.response,
+    'responded_at', c.responded_at,
+    'support_count', c.support_count,
     'object', CASE WHEN c.object_layer IS NOT NULL THEN json_build_object(
       'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END
   )
@@ -50,7 +54,7 @@ json_build_object(
 """
 # Which contributions the public sees (`c` is contribution). The one place that decides it: the
 # API, the tiles, the layer catalogue and every export use this predicate.
-PUBLIC_WHERE = "c.withdrawn_at IS NULL"
+PUBLIC_WHERE = "c.withdrawn_at IS NULL AND c.visibility = 'published'"
 
 # What FEATURE_SQL selects from.
 FEATURE_FROM = (
@@ -102,9 +106,15 @@ def _wkb(geom: BaseGeometry) -> bytes:
 
 
 def create(
-    session: Session, data: ContributionInput, contribution_id: uuid.UUID | None = None
+    session: Session,
+    data: ContributionInput,
+    contribution_id: uuid.UUID | None = None,
+    *,
+    process_id: uuid.UUID | None = None,
+    visibility: str = "published",
 ) -> Created:
-    """Store a new contribution; return it as a Feature with its edit token (shown only now)."""
+    """Store a new contribution; return it as a Feature with its edit token (shown only now).
+    `process_id`/`visibility` come from the process rules (kaart/services/processes.py)."""
     token = secrets.token_urlsafe(32)
     if data.object is not None:
         check_object(session, data.object)
@@ -112,10 +122,10 @@ def create(
         f"""
         INSERT INTO contribution
           (id, category, title, description, geom, edit_token_hash,
-           buurt_code, wijk_code, gemeente_code, object_layer, object_id)
+           buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
         SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
                :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
-               :object_layer, :object_id
+               :object_layer, :object_id, :process_id, :visibility
         FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
         {AREA_CODES_SQL}
         RETURNING id
@@ -130,9 +140,11 @@ def create(
         "token_hash": hash_token(token),
         "object_layer": data.object.layer if data.object else None,
         "object_id": data.object.id if data.object else None,
+        "process_id": process_id,
+        "visibility": visibility,
     }
     new_id = _write(session, stmt, params)
-    return Created(id=new_id, feature=feature(session, new_id), edit_token=token)
+    return Created(id=new_id, feature=feature(session, new_id, public=False), edit_token=token)
 
 
 def check_object(session: Session, ref: ObjectRef) -> None:
@@ -185,19 +197,23 @@ def _constraint_error(exc: IntegrityError) -> ApiError:
     return invalid(field, f"The database refused this value ({name}).", "constraint_violation")
 
 
-def feature(session: Session, contribution_id: uuid.UUID) -> str:
-    """One public contribution as a GeoJSON Feature (text); 404 if unknown, 410 if withdrawn."""
+def feature(session: Session, contribution_id: uuid.UUID, *, public: bool = True) -> str:
+    """One contribution as a GeoJSON Feature (text); 404 if unknown (or, when `public`, not
+    published: pending moderation or hidden), 410 if withdrawn."""
     row = session.execute(
-        text(f"SELECT c.withdrawn_at, {FEATURE_SQL} FROM {FEATURE_FROM} WHERE c.id = :id"),
+        text(
+            f"SELECT c.withdrawn_at, c.visibility, {FEATURE_SQL} FROM {FEATURE_FROM} "
+            "WHERE c.id = :id"
+        ),
         {"id": contribution_id},
     ).one_or_none()
-    if row is None:
+    if row is None or (public and row[1] != "published" and row[0] is None):
         raise not_found("This contribution")
     if row[0] is not None:
         raise ApiError(
             status=410, title="Gone", detail="This contribution was withdrawn by its author."
         )
-    return row[1]
+    return row[2]
 
 
 def search(session: Session, query: Query) -> Page:
@@ -326,7 +342,7 @@ def update(
         "WHERE c.id = :id RETURNING c.id"
     )
     _write(session, stmt, params)
-    return feature(session, contribution_id)
+    return feature(session, contribution_id, public=False)
 
 
 def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:

@@ -25,6 +25,10 @@ READ_ONLY = (
     "created_at",
     "updated_at",
     "url",
+    "process",
+    "response",
+    "responded_at",
+    "support_count",
 )
 # C0 control characters other than tab, newline and carriage return, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -14,7 +14,7 @@ from kaart.errors import ApiError, FieldError
 from kaart.geo import Limits, limits_for, parse_bbox
 from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
-from kaart.services import layer_features, layers
+from kaart.services import layer_features, layers, processes
 from kaart.services.input import bad_json, parse_feature
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,8 +77,14 @@ def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None
 
 @bp.post("/contributions")
 def create_contribution() -> Response:
-    data = parse_feature(read_json(), _limits())
-    created = service.create(get_session(), data)
+    body = read_json()
+    data = parse_feature(body, _limits())
+    # Within a participation process: its area, period and categories (dialogue part).
+    process_id, visibility = None, "published"
+    if body["properties"].get("process") is not None:
+        admitted = processes.admit(get_session(), body["properties"]["process"], data)
+        process_id, visibility = admitted
+    created = service.create(get_session(), data, process_id=process_id, visibility=visibility)
     location = url_for("api.get_contribution", contribution_id=created.id)
     edit_url = url_for("public.edit", contribution_id=created.id) + f"#token={created.edit_token}"
     # The token is part of the answer only now; we keep just its hash.

@@ -58,10 +58,10 @@ def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
     return f"{noun} {ref['id']} ({ref.get('layer_title') or ref['layer']})"
 
 
-def _contribution(contribution_id: str) -> dict[str, Any]:
+def _contribution(contribution_id: str, public: bool = True) -> dict[str, Any]:
     try:
         ident = uuid.UUID(contribution_id)
-        return json.loads(service.feature(get_session(), ident))
+        return json.loads(service.feature(get_session(), ident, public=public))
     except ValueError:
         abort(404)
     except ApiError as error:
@@ -88,7 +88,8 @@ def contribution(contribution_id: str) -> tuple[str, int]:
 @bp.get("/bijdragen/<contribution_id>/bewerken")
 def edit(contribution_id: str) -> tuple[str, int]:
     # The token travels in the URL fragment (#token=…), which browsers never send to the server.
-    feature = _contribution(contribution_id)
+    # Pending or hidden contributions open here too: the author sees why through the token.
+    feature = _contribution(contribution_id, public=False)
     status = 410 if feature.get("withdrawn") else 200
     config = map_config()
     label = object_label(feature, config)

@@ -1,0 +1,158 @@
+"""The status workflow of a contribution: the one state machine, and the one way to change it.
+
+    change_status(session, contribution_id, "in_behandeling", "We bekijken dit.", actor)
+
+    ontvangen -> in_behandeling -> beantwoord | overgenomen | niet_overgenomen | gerealiseerd
+    overgenomen -> gerealiseerd
+    beantwoord, overgenomen, niet_overgenomen -> in_behandeling   (reopened)
+
+`ingetrokken` belongs to the author (kaart/services/contributions.withdraw), never to staff;
+`gerealiseerd` is final. Every change carries a public response text and is written to the
+append-only history (contribution_event) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from kaart.errors import ApiError, FieldError, invalid, not_found
+
+RESPONSE_MAX = 5000
+OUTCOMES = ("beantwoord", "overgenomen", "niet_overgenomen", "gerealiseerd")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "ontvangen": ("in_behandeling",),
+    "in_behandeling": OUTCOMES,
+    "beantwoord": ("in_behandeling",),
+    "overgenomen": ("gerealiseerd", "in_behandeling"),
+    "niet_overgenomen": ("in_behandeling",),
+    "gerealiseerd": (),
+    "ingetrokken": (),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    contribution_id: uuid.UUID
+    from_status: str
+    to_status: str
+    at: datetime
+
+
+def allowed(from_status: str) -> tuple[str, ...]:
+    """The statuses a contribution in `from_status` may move to."""
+    return TRANSITIONS.get(from_status, ())
+
+
+def actor_id(actor: Any) -> uuid.UUID | None:
+    """A kaart.auth.User, a user id, or None (the system, e.g. an Open311 client)."""
+    if actor is None or isinstance(actor, uuid.UUID):
+        return actor
+    return actor.id
+
+
+def change_status(
+    session: Session,
+    contribution_id: uuid.UUID,
+    to_status: str,
+    response_text: str,
+    actor: Any,
+) -> Transition:
+    """Move a contribution to `to_status` with a public response; commit, or refuse:
+    404 unknown, 409 not an allowed transition, 422 without a response text."""
+    response_text = (response_text or "").strip()
+    try:
+        row = session.execute(
+            text("SELECT status FROM contribution WHERE id = :id FOR UPDATE"),
+            {"id": contribution_id},
+        ).one_or_none()
+        if row is None:
+            raise not_found("This contribution")
+        if to_status not in allowed(row.status):
+            options = ", ".join(allowed(row.status)) or "none"
+            reason = f"From {row.status} a contribution can go to: {options}."
+            raise ApiError(
+                409,
+                "Status change refused",
+                reason,
+                [FieldError("status", reason, "status_transition_refused")],
+            )
+        if not response_text:
+            raise invalid(
+                "response", "Every status change needs a public response.", "response_missing"
+            )
+        if len(response_text) > RESPONSE_MAX:
+            raise invalid("response", "The response is too long.", "response_too_long")
+        at = session.execute(
+            text(
+                "UPDATE contribution SET status = :to, response = :response, "
+                "responded_at = now(), updated_at = now() WHERE id = :id RETURNING responded_at"
+            ),
+            {"to": to_status, "response": response_text, "id": contribution_id},
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO contribution_event "
+                "(contribution_id, actor_id, action, from_status, to_status, text) "
+                "VALUES (:id, :actor, 'status', :from_status, :to, :response)"
+            ),
+            {
+                "id": contribution_id,
+                "actor": actor_id(actor),
+                "from_status": row.status,
+                "to": to_status,
+                "response": response_text,
+            },
+        )
+        session.commit()
+    except ApiError:
+        session.rollback()
+        raise
+    return Transition(contribution_id, row.status, to_status, at)
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    to_visibility: str | None
+    text: str | None
+    actor: str | None  # the staff member's name; None for residents and the system
+
+
+def history(
+    session: Session, contribution_id: uuid.UUID, *, public: bool, show_staff: bool = True
+) -> list[Event]:
+    """The contribution's events, oldest first. The public sees its creation and status
+    changes (with staff names only when `show_staff`); /beheer sees everything."""
+    where = "e.contribution_id = :id"
+    if public:
+        where += " AND e.action IN ('created', 'status')"
+    rows = session.execute(
+        text(
+            "SELECT e.at, e.action, e.from_status, e.to_status, e.to_visibility, e.text, "
+            "u.display_name FROM contribution_event e LEFT JOIN app_user u ON u.id = e.actor_id "
+            f"WHERE {where} ORDER BY e.at, e.id"
+        ),
+        {"id": contribution_id},
+    ).all()
+    names = not public or show_staff
+    return [
+        Event(
+            r.at,
+            r.action,
+            r.from_status,
+            r.to_status,
+            r.to_visibility,
+            r.text,
+            r.display_name if names else None,
+        )
+        for r in rows
+    ]

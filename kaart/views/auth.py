@@ -1,0 +1,50 @@
+"""Logging in and out of the staff area (/inloggen, /uitloggen)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from kaart.auth import current_user, log_in, log_out, safe_next
+from kaart.db import get_session
+from kaart.services import users
+
+bp = Blueprint("auth", __name__)
+
+
+def client_ip() -> str:
+    # Behind a TLS proxy the deployment sets ProxyFix; remote_addr is then the client's address.
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int] | str:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(next_url)
+        return render_template("auth/login.html", next=next_url, error=None, email="")
+    email = request.form.get("email", "")
+    limit = current_app.config["KAART"].login_max_attempts
+    try:
+        user = users.authenticate(
+            get_session(), email, request.form.get("password", ""), client_ip(), limit
+        )
+    except users.LoginThrottled:
+        page = render_template(
+            "auth/login.html", next=next_url, error="dialogue.login.throttled", email=email
+        )
+        return page, 429
+    if user is None:
+        page = render_template(
+            "auth/login.html", next=next_url, error="dialogue.login.failed", email=email
+        )
+        return page, 401
+    log_in(user)
+    return redirect(next_url)
+
+
+@bp.post("/uitloggen")
+def logout() -> Response:
+    log_out()
+    return redirect(url_for("auth.login", out=1))

@@ -1,0 +1,72 @@
+// On the private edit page: moderation state and the history, fetched with the edit token
+// (edit.js keeps it in sessionStorage after taking it from the URL fragment).
+
+import { el, readJSON, t } from "./common.js";
+
+const feature = readJSON("kaart-feature");
+const section = document.getElementById("private-dialogue");
+
+function token() {
+  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  if (fromHash) return fromHash;
+  try {
+    return sessionStorage.getItem(`wijkkaart:edit-token:${feature.id}`);
+  } catch {
+    return null;
+  }
+}
+
+function formatDate(iso) {
+  return new Date(iso).toLocaleDateString(document.documentElement.lang === "en" ? "en-GB" : "nl-NL", {
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+  });
+}
+
+async function load() {
+  const secret = token();
+  if (!section || !feature || !secret) return;
+  let response;
+  try {
+    response = await fetch(`/api/v1/contributions/${encodeURIComponent(feature.id)}/private`, {
+      headers: { Authorization: `Bearer ${secret}`, Accept: "application/json" },
+    });
+  } catch {
+    return;
+  }
+  if (!response.ok) return;
+  const data = await response.json();
+  const visibility = document.getElementById("private-visibility");
+  visibility.textContent = t(`dialogue.private.visibility.${data.visibility}`);
+  if (data.visibility === "hidden" && data.hidden_reason) {
+    visibility.append(el("br"), `${t("dialogue.moderation.reason")}: ${data.hidden_reason}`);
+  }
+  visibility.classList.toggle("notice--error", data.visibility === "hidden");
+  document.getElementById("private-support").textContent = t("dialogue.support.count", {
+    count: data.support_count,
+  });
+  const list = document.getElementById("private-history");
+  list.replaceChildren(
+    ...data.history.map((event) => {
+      const what =
+        event.action === "status"
+          ? t("dialogue.history.status", {
+              from: t(`status.${event.from_status}`),
+              to: t(`status.${event.to_status}`),
+            })
+          : t(`dialogue.history.${event.action}`);
+      const meta = formatDate(event.at) + (event.actor ? ` · ${event.actor}` : "");
+      return el(
+        "li",
+        { class: "history__item" },
+        el("p", { class: "history__meta" }, meta),
+        el("p", { class: "history__what" }, what),
+        event.text ? el("div", { class: "description history__text" }, event.text) : null,
+      );
+    }),
+  );
+  section.hidden = false;
+}
+
+load();

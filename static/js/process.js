@@ -1,0 +1,143 @@
+// A participation process's public page: its area and published contributions on a map, and a
+// form to contribute within it (the API checks area, period and categories; errors show here).
+
+import {
+  categoryIcon,
+  config,
+  createMap,
+  editOptions,
+  el,
+  errorText,
+  problemText,
+  readJSON,
+  request,
+  shapeStyle,
+  t,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const process = config.process;
+const map = createMap($("process-map"), { draw: true, zoom: 16 });
+window.kaartMap = map;
+
+const area = L.geoJSON(process.geometry, {
+  style: { color: "#154273", weight: 3, fillOpacity: 0.06, dashArray: "8 6" },
+  interactive: false,
+}).addTo(map);
+map.fitBounds(area.getBounds(), { padding: [16, 16] });
+
+const contributions = readJSON("process-contributions") || { features: [] };
+L.geoJSON(contributions, {
+  style: (feature) => shapeStyle(feature.properties.category),
+  pointToLayer: (feature, latlng) => L.marker(latlng, { icon: categoryIcon(feature.properties.category) }),
+  onEachFeature: (feature, layer) => {
+    const link = el("a", { href: feature.properties.url }, feature.properties.title);
+    layer.bindPopup(el("div", {}, el("strong", {}, link)));
+  },
+}).addTo(map);
+
+// -- Contributing ------------------------------------------------------------------------------
+
+const form = $("process-contribute");
+let drawn = null;
+
+function setDrawn(layer) {
+  if (drawn) map.removeLayer(drawn);
+  drawn = layer;
+  if (layer.pm) layer.pm.enable(editOptions(layer));
+  $("geometry-status").textContent = t("dialogue.process.drawn");
+}
+
+if (form) {
+  map.on("pm:create", ({ layer }) => {
+    layer.options.pmIgnore = false;
+    L.PM.reInitLayer(layer);
+    setDrawn(layer);
+  });
+  for (const button of form.querySelectorAll("[data-shape]")) {
+    button.addEventListener("click", () => {
+      map.pm.enableDraw(button.dataset.shape, {
+        allowSelfIntersection: false,
+        markerStyle: { icon: categoryIcon("idee") },
+      });
+      $("geometry-status").textContent = t(`dialogue.process.draw_${button.dataset.shape.toLowerCase()}`);
+    });
+  }
+  $("draw-centre").addEventListener("click", () => {
+    const marker = L.marker(map.getCenter(), { icon: categoryIcon("idee"), pmIgnore: false }).addTo(map);
+    setDrawn(marker);
+  });
+
+  const fieldErrorIds = {
+    geometry: "geometry-error",
+    "properties.category": "category-error",
+    "properties.title": "title-error",
+    "properties.description": "description-error",
+    "properties.process": null,
+  };
+
+  function showErrors(errors) {
+    const summary = $("contribute-errors");
+    const list = summary.querySelector("ul");
+    list.replaceChildren();
+    for (const node of form.querySelectorAll(".field-error")) node.hidden = true;
+    for (const error of errors) {
+      list.append(el("li", { "data-code": error.code || "" }, error.message));
+      const key = Object.keys(fieldErrorIds).find((prefix) => (error.field || "").startsWith(prefix));
+      const holder = key && fieldErrorIds[key] && $(fieldErrorIds[key]);
+      if (holder) {
+        holder.textContent = error.message;
+        holder.hidden = false;
+      }
+    }
+    summary.hidden = false;
+    summary.focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const checked = form.querySelector('input[name="category"]:checked');
+    const local = [];
+    if (!drawn) local.push({ field: "geometry", code: "geometry_missing" });
+    if (!checked) local.push({ field: "properties.category", code: "category_missing" });
+    if (!$("title").value.trim()) local.push({ field: "properties.title", code: "title_missing" });
+    if (local.length) {
+      showErrors(local.map((e) => ({ ...e, message: errorText(e) })));
+      return;
+    }
+    const feature = {
+      type: "Feature",
+      geometry: drawn.toGeoJSON().geometry,
+      properties: {
+        category: checked.value,
+        title: $("title").value.trim(),
+        description: $("description").value,
+        process: process.slug,
+      },
+    };
+    $("contribute-submit").disabled = true;
+    const result = await request("/api/v1/contributions", { method: "POST", body: feature });
+    $("contribute-submit").disabled = false;
+    if (!result.ok) {
+      const errors = (result.data && result.data.errors) || [];
+      showErrors(
+        errors.length
+          ? errors.map((e) => ({ field: e.field, code: e.code, message: errorText(e) }))
+          : [{ field: null, message: problemText(result) }],
+      );
+      return;
+    }
+    form.hidden = true;
+    const done = $("contribute-done");
+    const pending = process.premoderation;
+    $("contribute-done-title").textContent = t(pending ? "dialogue.process.done_pending" : "dialogue.process.done");
+    $("contribute-edit-link").href = result.data.edit_url;
+    $("contribute-edit-link").textContent = new URL(result.data.edit_url, window.location.href).href;
+    if (!pending) {
+      $("contribute-view-link").href = result.data.properties.url;
+      $("contribute-view-link").hidden = false;
+    }
+    done.hidden = false;
+    done.focus();
+  });
+}
