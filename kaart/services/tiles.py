@@ -46,7 +46,7 @@ WEB_MERCATOR_WIDTH = 2 * 20037508.342789244  # metres, EPSG:3857
 # data, and transforming a world-sized envelope to RD New gives nonsense.
 RD_DOMAIN = (2.0, 50.0, 8.0, 56.0)
 # Bump when the tile SQL changes what a tile holds, so clients do not keep stale tiles.
-TILE_FORMAT = "1"
+TILE_FORMAT = "2"
 
 _DIGITS = re.compile(r"[0-9]{1,8}")
 # Identifiers the loader writes; anything else in the catalogue means it was edited by hand.
@@ -194,6 +194,10 @@ def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
     # `area` is the tile plus margin, clipped to RD_DOMAIN and densified before the transform
     # so that its bounding box in RD New covers the whole tile. ST_AsMVT skips the rows whose
     # geometry ST_AsMVTGeom clipped away (NULL); filtering them in SQL would compute it twice.
+    table_sql = sql.Identifier("open_data", table).as_string(None)
+    where = """t.geom && bounds.area
+            AND (:tolerance = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom),
+                                            ST_YMax(t.geom) - ST_YMin(t.geom)) >= :tolerance)"""
     return f"""
         WITH bounds AS (
           SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
@@ -202,14 +206,25 @@ def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
                    ST_Transform(ST_MakeEnvelope(:west, :south, :east, :north, 4326), 3857)
                  ), :segment), 28992) AS area
         ),
-        picked AS (
+        candidates AS MATERIALIZED (
           SELECT t.fid, t.feature_id{attributes}, t.geom
-          FROM {sql.Identifier("open_data", table).as_string(None)} AS t, bounds
-          WHERE t.geom && bounds.area
-            AND (:tolerance = 0 OR greatest(ST_XMax(t.geom) - ST_XMin(t.geom),
-                                            ST_YMax(t.geom) - ST_YMin(t.geom)) >= :tolerance)
-          ORDER BY {_ORDER.get(family, "t.fid")}
-          LIMIT :cap
+          FROM {table_sql} AS t, bounds
+          WHERE {where}
+          LIMIT :cap + 1
+        ),
+        -- Which features a tile keeps matters only when there are more than the cap: then the
+        -- largest (sorted); otherwise all of them, and sorting them would be wasted work.
+        picked AS (
+          SELECT * FROM candidates WHERE (SELECT count(*) FROM candidates) <= :cap
+          UNION ALL
+          SELECT * FROM (
+            SELECT t.fid, t.feature_id{attributes}, t.geom
+            FROM {table_sql} AS t, bounds
+            WHERE {where}
+            ORDER BY {_ORDER.get(family, "t.fid")}
+            LIMIT :cap
+          ) AS largest
+          WHERE (SELECT count(*) FROM candidates) > :cap
         )
         SELECT ST_AsMVT(mvt, :name, :extent, 'geom', 'fid')
         FROM (
