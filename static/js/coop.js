@@ -29,6 +29,7 @@ const SKIPPED = "#c9c9c9";
 const OFFER_TITLES = { roof: "solar.offer.title_roof", join: "solar.offer.title_join" };
 
 const map = createMap(document.getElementById("map"), { draw: true, zoom: Math.max(config.zoom, 16) });
+window.kaartMap = map; // as on the other map pages: for scripts and browser tests
 const status = document.getElementById("coop-status");
 const buildingLayer = (config.layers || []).find((l) => l.name === solar.buildingLayer);
 let tiles = null;
