@@ -200,8 +200,11 @@ def map_columns(
     id_columns = [c for c in source.id_candidates if c in frame.columns]
     used.update(id_columns)
     ids = _coalesce(frame, id_columns) if id_columns else None
+    bag_ids_done = False
     if ids is not None and pd.api.types.is_string_dtype(ids.dtype) and not ids.hasnans:
-        out["feature_id"] = ids.str.strip().tolist()  # the common case, in one vectorised pass
+        stripped = ids.str.strip()  # the common case, in vectorised passes
+        out["feature_id"] = stripped.tolist()
+        bag_ids_done = bool(stripped.str.fullmatch("[0-9]{16}").all())
     else:
         fallback = pd.Series(list(fallback_ids), index=frame.index, dtype=object)
         ids = fallback if ids is None else ids.astype(object).where(ids.notna(), fallback)
@@ -216,6 +219,8 @@ def map_columns(
     result = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
     result.index = frame.index
     for column in source.bag_id_columns:
+        if column == "feature_id" and bag_ids_done:
+            continue
         if column in result.columns:
             result[column] = bag_ids(result[column].tolist())
         else:  # a source attribute kept in properties, e.g. BGT's identificatiebagpnd
