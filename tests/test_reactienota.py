@@ -64,7 +64,7 @@ def test_html_has_question_period_figures_and_the_published_input_only(planner, 
     assert "Waar wilt u meer groen en speelruimte in Weesp Centrum?" in html
     assert "Participatieperiode: 1 september 2026 tot en met 31 december 2026" in html
     assert "Er zijn 3 bijdragen gepubliceerd." in html
-    assert "Daarvan zijn er 1 overgenomen of gerealiseerd." in html
+    assert "Overgenomen of gerealiseerd: 1." in html
     assert "2 bijdragen zijn niet gepubliceerd" in html
     for title in PUBLISHED:
         assert html.count(f'<p class="item__title">{title}</p>') == 1

@@ -208,7 +208,9 @@ def render(
             ),
         )
         layer.add_to(fmap)
-        fmap.fit_bounds(_bounds(buurten))
+        # Zoom to the buurten that hold contributions; their neighbours are context.
+        holding = [f for f in buurten["features"] if f["properties"]["count"]]
+        fmap.fit_bounds(_bounds({"features": holding or buurten["features"]}))
     if points["features"]:
         folium.GeoJson(
             points,
@@ -219,9 +221,10 @@ def render(
                 fields=["title", "category"], aliases=["", ""], labels=False
             ),
         ).add_to(fmap)
-    fmap.get_root().header.add_child(
-        Element(f"<title>{html.escape(labels['title'])}</title>"), name="title"
-    )
+    header = fmap.get_root().header
+    header.add_child(Element(f"<title>{html.escape(labels['title'])}</title>"), name="title")
+    # An empty icon, or the browser asks this server for /favicon.ico.
+    header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
     self_host(fmap)
     return fmap.get_root().render(), legend, figures
 
