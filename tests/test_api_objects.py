@@ -87,3 +87,29 @@ def test_patch_attaches_and_detaches(client, bag_panden):
     assert r.status_code == 200 and r.get_json()["properties"]["object"] is None
     wrong = {"type": "Feature", "properties": {"object": {"layer": bag_panden, "id": "nee"}}}
     assert client.patch(url, json=wrong, headers=auth).status_code == 422
+
+
+def test_one_object_of_a_layer_by_its_id(client, bag_panden):
+    r = client.get(f"/api/v1/layers/{bag_panden}/features/{PAND_WEESP}")
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    found = r.get_json()
+    assert found["id"] == PAND_WEESP and found["geometry"]["type"] == "MultiPolygon"
+    assert found["properties"]["construction_year"] == 1890
+    lon, lat = found["geometry"]["coordinates"][0][0][0]
+    assert 5.03 < lon < 5.06 and 52.30 < lat < 52.32  # WGS84, in Weesp
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/layers/bag-panden/features/0457100000000000", "id"),
+        ("/api/v1/layers/bag-panden/features/%27%20OR%201%3D1%20--", "id"),
+        ("/api/v1/layers/gebouwen/features/0457100000019147", None),
+        ("/api/v1/layers/contributions/features/1", None),
+    ],
+)
+def test_an_unknown_object_or_layer_is_a_404_problem(client, bag_panden, path, field):
+    r = client.get(path)
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+    if field:
+        assert [e["field"] for e in r.get_json()["errors"]] == [field]

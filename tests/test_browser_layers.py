@@ -253,6 +253,7 @@ def test_a_new_point_contribution_about_a_pand_stores_the_object_and_can_be_deta
     page.locator("#success-link").click()
     expect(page.locator("#contribution-object")).to_have_text(label)
     expect(page.locator(".layer-tiles--bag-panden")).to_have_count(1)  # the panden around it
+    expect(page.locator("#detail-map")).to_have_attribute("data-object-shown", "true")
 
     # The edit page shows it too, and can remove the link.
     page.goto(edit_link)

@@ -126,6 +126,42 @@ def features(
     return Page([r[1] for r in rows[:limit]], next_cursor)
 
 
+def feature(session: Session, name: str, feature_id: str) -> str:
+    """One feature of a loaded layer by its id (e.g. a BAG pand id) as GeoJSON text; 404 when
+    the layer or the feature is not there. When a source repeats an id, the first one loaded."""
+    layer = tiles.find_layer(session, name)
+    if layer.table is None:
+        raise ApiError(404, "Not found", "Contributions are served by /api/v1/contributions/{id}")
+    row = session.execute(
+        text(_feature_sql(layer.table, layer.columns)), {"feature_id": feature_id[:200]}
+    ).one_or_none()
+    if row is None:
+        raise ApiError(
+            404,
+            "Not found",
+            f"Layer {name!r} has no feature {feature_id[:40]!r}.",
+            [FieldError("id", "No feature with this id in the loaded layer.", "feature_unknown")],
+        )
+    return row[0]
+
+
+def _feature_sql(table: str, columns: tuple[str, ...]) -> str:
+    typed = ", ".join(f"t.{sql.Identifier(c).as_string(None)}" for c in ("feature_id", *columns))
+    return f"""
+        SELECT json_build_object(
+          'type', 'Feature',
+          'id', t.feature_id,
+          'geometry', ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json,
+          'properties', t.properties || to_jsonb(a)
+        )::text
+        FROM {sql.Identifier("open_data", table).as_string(None)} AS t
+          CROSS JOIN LATERAL (SELECT {typed}) AS a
+        WHERE t.feature_id = :feature_id
+        ORDER BY t.fid
+        LIMIT 1
+    """
+
+
 def _clip(
     bbox: tuple[float, float, float, float], domain: tuple[float, float, float, float]
 ) -> tuple[float, float, float, float] | None:

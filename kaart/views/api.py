@@ -221,3 +221,9 @@ def list_layer_features(layer: str) -> Response:
     after = layer_features.decode_cursor(args["cursor"]) if args.get("cursor") else None
     page = layer_features.features(get_session(), layer, bbox, limit, after)
     return _collection(page.features, page.next_cursor)
+
+
+@bp.get("/layers/<layer>/features/<feature_id>")
+def get_layer_feature(layer: str, feature_id: str) -> Response:
+    """One object of an open layer, e.g. the BAG pand a contribution is about."""
+    return _geojson(layer_features.feature(get_session(), layer, feature_id))

@@ -1,7 +1,7 @@
 // A contribution's public page: a small map with its point, line or area among the buurten
 // and the open layers the resident has switched on.
 
-import { categoryIcon, createMap, focusOn, readJSON, shapeStyle } from "./common.js";
+import { categoryIcon, createMap, focusOn, readJSON, request, shapeStyle } from "./common.js";
 import { addTileLayers } from "./layers.js";
 
 const feature = readJSON("kaart-feature");
@@ -19,3 +19,21 @@ const layer = L.geoJSON(feature, {
 
 focusOn(map, layer);
 addTileLayers(map);
+
+// The open-data object the contribution is about (a BAG pand, a green area): drawn under it as
+// a dashed outline, or a ring for a point object. The page reads fine without it.
+const about = feature.properties.object;
+if (about && about.layer && about.id) {
+  const url = `/api/v1/layers/${encodeURIComponent(about.layer)}/features/${encodeURIComponent(about.id)}`;
+  request(url).then((result) => {
+    if (!result.ok || !result.data || !result.data.geometry) return;
+    const outline = L.geoJSON(result.data, {
+      style: () => ({ color: "#154273", weight: 3, dashArray: "6 4", fill: true, fillOpacity: 0.08 }),
+      pointToLayer: (_f, latlng) =>
+        L.circleMarker(latlng, { radius: 12, color: "#154273", weight: 3, dashArray: "4 3", fill: false }),
+      interactive: false,
+    }).addTo(map);
+    outline.bringToBack();
+    container.dataset.objectShown = "true";
+  });
+}
