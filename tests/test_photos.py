@@ -265,3 +265,32 @@ def test_listing_deleting_and_withdrawing(client, upload_dir, count_rows):
 def test_photo_file_names_are_ours_only(client):
     for name in ("../../etc/passwd", "x.jpg", f"{uuid.uuid4()}.gif", f"{uuid.uuid4()}.jpg"):
         assert client.get(f"/fotos/{name}").status_code == 404
+
+
+def test_photo_settings_come_from_kaart_variables_and_are_checked(tmp_path):
+    from kaart.config import Settings
+    from kaart.errors import ConfigError
+
+    base = {"KAART_DATABASE_URL": "postgresql+psycopg:///x"}
+    settings = Settings.from_env(
+        {
+            **base,
+            "KAART_UPLOAD_DIR": str(tmp_path / "fotos"),
+            "KAART_PHOTO_MAX_BYTES": "2000000",
+            "KAART_PHOTO_MAX_PIXELS": "1000000",
+            "KAART_PHOTO_MAX_COUNT": "2",
+        }
+    )
+    assert settings.upload_dir == tmp_path / "fotos"
+    assert (settings.photo_max_bytes, settings.photo_max_pixels, settings.photo_max_count) == (
+        2_000_000,
+        1_000_000,
+        2,
+    )
+    assert Settings.from_env(base).upload_dir.parts[-2:] == ("var", "uploads")
+    a_file = tmp_path / "bestand"
+    a_file.write_text("geen map")
+    with pytest.raises(ConfigError, match="KAART_UPLOAD_DIR"):
+        Settings.from_env({**base, "KAART_UPLOAD_DIR": str(a_file)})
+    with pytest.raises(ConfigError, match="KAART_PHOTO_MAX_BYTES must be a positive number"):
+        Settings.from_env({**base, "KAART_PHOTO_MAX_BYTES": "-1"})
