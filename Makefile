@@ -8,7 +8,7 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system system-test system-bench db demo lint format bench bench-import bench-tiles stop-db clean
+.PHONY: run test setup system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
@@ -59,6 +59,12 @@ bench-import: system-bench setup
 
 bench-tiles: system-bench setup
 	$(WITH_DB) $(PY) -m bench.tiles
+
+bench-solar: setup
+	$(WITH_DB) $(PY) -m bench.solar
+
+bench-ogc: system-bench setup
+	$(WITH_DB) $(PY) -m bench.ogc
 
 stop-db:
 	scripts/pgcluster stop

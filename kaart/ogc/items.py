@@ -50,6 +50,9 @@ def items(session: Session, collection: Collection, query: ItemsQuery) -> ItemsP
         if built is None:  # the box lies nowhere near the Netherlands
             return ItemsPage([], None, None, 0)
         stmt, params = built
+    # A page is at most 10,000 rows read in key order: starting parallel workers costs more
+    # than they save (bench S4: 130-300 ms with them, 30 ms without, for 1,000 of 300,000).
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = session.execute(stmt, params).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
