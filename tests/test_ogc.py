@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from pyproj import Transformer
+from sqlalchemy import text
 
 from kaart.ogc.crs import CRS84, EPSG_4326, EPSG_28992
 from tests.layers_fixture import PAND_WEESP
@@ -206,8 +207,17 @@ def test_contribution_filters_datetime_and_crs(client):
     assert rd["properties"]["buurt_code"] == "BU0363SD03"
 
 
-def test_contributions_page_newest_first_with_next_and_prev(client):
+def test_contributions_page_newest_first_with_next_and_prev(client, connection):
     ids = [add(client, title=f"Nummer {i}") for i in range(5)]
+    # One test transaction gives every row the same now(): spread them a minute apart.
+    for i, ident in enumerate(ids):
+        connection.execute(
+            text(
+                "UPDATE contribution SET created_at = now() - make_interval(mins => :m) "
+                "WHERE id = :id"
+            ),
+            {"m": 10 - i, "id": ident},
+        )
     path = f"{OGC}/collections/contributions/items?limit=2"
     first = client.get(path).get_json()
     assert [f["id"] for f in first["features"]] == ids[::-1][:2]
