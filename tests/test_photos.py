@@ -294,3 +294,12 @@ def test_photo_settings_come_from_kaart_variables_and_are_checked(tmp_path):
         Settings.from_env({**base, "KAART_UPLOAD_DIR": str(a_file)})
     with pytest.raises(ConfigError, match="KAART_PHOTO_MAX_BYTES must be a positive number"):
         Settings.from_env({**base, "KAART_PHOTO_MAX_BYTES": "-1"})
+
+
+def test_a_truncated_jpeg_is_refused_even_after_weasyprint_was_imported(client, upload_dir):
+    import weasyprint  # noqa: F401  (it sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True)
+
+    body = contribution(client)
+    r = upload(client, body, truncated_jpeg())
+    assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "photo_unreadable"
+    assert files_in(upload_dir) == []

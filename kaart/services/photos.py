@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,10 @@ def decode(data: bytes, settings: Settings) -> Image.Image:
         f"The image has more than {settings.photo_max_pixels:,} pixels.",
         "photo_too_many_pixels",
     )
+    # WeasyPrint (the reactienota) turns this process-wide switch on when it is imported; with it
+    # Pillow would fill a truncated upload with grey instead of refusing it. Nothing here needs
+    # truncated images, so it is set off before every decode.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         # Pillow warns (and past twice its limit raises) on huge images while opening: both are
         # a refusal here, whatever the process-wide warning filters say.

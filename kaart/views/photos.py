@@ -94,3 +94,8 @@ def contribution_photos(contribution_id: str) -> list[dict]:
     except ValueError:
         return []
     return service.public_photos(get_session(), ident)
+
+
+@bp.app_template_global()
+def config_photo_max_bytes() -> int:
+    return current_app.config["KAART"].photo_max_bytes
