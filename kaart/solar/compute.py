@@ -233,18 +233,32 @@ def potentials(
     result = roofs.part_yields(arrays, table, economics)
     totals = roofs.building_totals(len(rows), arrays, result, table, economics)
     per_building: list[list[dict]] = [[] for _ in rows]
-    for k, i in enumerate(arrays.building):
+    # Plain Python lists first: element access on numpy arrays is slow in a loop of 100,000s.
+    columns = zip(
+        arrays.building.tolist(),
+        np.round(arrays.tilt, 1).tolist(),
+        np.round(arrays.azimuth, 1).tolist(),
+        np.round(arrays.area_m2, 1).tolist(),
+        result.flat.tolist(),
+        result.kept.tolist(),
+        result.panels.astype(int).tolist(),
+        np.round(result.kwp, 2).tolist(),
+        np.round(result.kwh).astype(int).tolist(),
+        np.round(result.plane_kwh_m2).astype(int).tolist(),
+        strict=True,
+    )
+    for i, tilt_, azimuth_, area_, flat, kept, panels_, kwp_, kwh_, plane_ in columns:
         per_building[i].append(
             {
-                "tilt": round(float(arrays.tilt[k]), 1),
-                "azimuth": round(float(arrays.azimuth[k]), 1),
-                "area_m2": round(float(arrays.area_m2[k]), 1),
-                "layout": "east_west" if result.flat[k] else "in_plane",
-                "kept": bool(result.kept[k]),
-                "panels": int(result.panels[k]),
-                "kwp": round(float(result.kwp[k]), 2),
-                "kwh_year": round(float(result.kwh[k])),
-                "plane_kwh_m2": round(float(result.plane_kwh_m2[k])),
+                "tilt": tilt_,
+                "azimuth": azimuth_,
+                "area_m2": area_,
+                "layout": "east_west" if flat else "in_plane",
+                "kept": kept,
+                "panels": panels_,
+                "kwp": kwp_,
+                "kwh_year": kwh_,
+                "plane_kwh_m2": plane_,
             }
         )
     records = []
@@ -281,34 +295,51 @@ def potentials(
     return records
 
 
+COLUMNS = (
+    "bag_id",
+    "building_layer",
+    "inputs_hash",
+    "method",
+    "skipped_reason",
+    "roof_area_m2",
+    "usable_area_m2",
+    "panels",
+    "kwp",
+    "kwh_year",
+    "kwh_per_kwp",
+    "suitability",
+    "co2_kg_year",
+    "households",
+    "construction_year",
+    "usage",
+    "roof_parts",
+)
+
+
 def _write(conn: Connection, records: list[dict]) -> None:
+    """COPY a batch into a staging table, then upsert it: ~5x faster than row inserts (bench/)."""
     if not records:
         return
-    conn.execute(
-        text(
-            """
-            INSERT INTO solar_potential
-              (bag_id, building_layer, inputs_hash, method, skipped_reason, roof_area_m2,
-               usable_area_m2, panels, kwp, kwh_year, kwh_per_kwp, suitability, co2_kg_year,
-               households, construction_year, usage, roof_parts, computed_at)
-            VALUES
-              (:bag_id, :building_layer, :inputs_hash, :method, :skipped_reason, :roof_area_m2,
-               :usable_area_m2, :panels, :kwp, :kwh_year, :kwh_per_kwp, :suitability,
-               :co2_kg_year, :households, :construction_year, :usage,
-               CAST(:roof_parts AS jsonb), now())
-            ON CONFLICT (bag_id) DO UPDATE SET
-              building_layer = excluded.building_layer, inputs_hash = excluded.inputs_hash,
-              method = excluded.method, skipped_reason = excluded.skipped_reason,
-              roof_area_m2 = excluded.roof_area_m2, usable_area_m2 = excluded.usable_area_m2,
-              panels = excluded.panels, kwp = excluded.kwp, kwh_year = excluded.kwh_year,
-              kwh_per_kwp = excluded.kwh_per_kwp, suitability = excluded.suitability,
-              co2_kg_year = excluded.co2_kg_year, households = excluded.households,
-              construction_year = excluded.construction_year, usage = excluded.usage,
-              roof_parts = excluded.roof_parts, computed_at = excluded.computed_at
-            """
-        ),
-        records,
-    )
+    listed = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS solar_staging "
+            "(LIKE solar_potential INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE solar_staging")
+        with cursor.copy(f"COPY solar_staging ({listed}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row([record[c] for c in COLUMNS])
+        # The table's own constraints check every row as it moves over.
+        cursor.execute(
+            f"INSERT INTO solar_potential ({listed}, computed_at) "
+            f"SELECT {listed}, now() FROM solar_staging "
+            f"ON CONFLICT (bag_id) DO UPDATE SET {updates}, computed_at = excluded.computed_at"
+        )
+    finally:
+        cursor.close()
 
 
 def economics_for(settings) -> roofs.Economics:
