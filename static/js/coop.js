@@ -6,14 +6,21 @@
 import {
   bboxParam,
   config,
+  containsPoint,
   createMap,
   el,
   formatNumber,
+  lang,
   problemText,
   request,
   t,
 } from "./common.js";
 import { objectsAt } from "./layers.js";
+
+const decimalFormat = new Intl.NumberFormat(lang === "nl" ? "nl-NL" : "en-GB", {
+  maximumFractionDigits: 1,
+});
+const decimal = (value) => decimalFormat.format(value);
 
 const solar = config.solar;
 // kWh per year -> colour, light to dark (YlOrRd-like, distinguishable for colour-blind readers
@@ -28,7 +35,10 @@ const BUCKETS = [
 const SKIPPED = "#c9c9c9";
 const OFFER_TITLES = { roof: "solar.offer.title_roof", join: "solar.offer.title_join" };
 
-const map = createMap(document.getElementById("map"), { draw: true, zoom: Math.max(config.zoom, 16) });
+const map = createMap(document.getElementById("map"), {
+  draw: true,
+  zoom: Math.max(config.zoom, 16),
+});
 window.kaartMap = map; // as on the other map pages: for scripts and browser tests
 const status = document.getElementById("coop-status");
 const buildingLayer = (config.layers || []).find((l) => l.name === solar.buildingLayer);
@@ -60,7 +70,8 @@ function addTiles() {
     symbolizer: new P.PolygonSymbolizer({ fill: SKIPPED, opacity: 0.7 }),
     filter: (z, f) => !(f.props.kwp > 0),
   });
-  rules.push({ dataLayer: "solar", symbolizer: new P.LineSymbolizer({ color: "#5b3a12", width: 0.6 }) });
+  const outline = new P.LineSymbolizer({ color: "#5b3a12", width: 0.6 });
+  rules.push({ dataLayer: "solar", symbolizer: outline });
   rules.push({
     dataLayer: "solar",
     symbolizer: new P.LineSymbolizer({ color: "#0068a8", width: 3 }),
@@ -103,13 +114,29 @@ function legend() {
     el(
       "li",
       { class: "coop-legend__item" },
-      el("span", { class: "coop-legend__swatch coop-legend__swatch--offered", "aria-hidden": "true" }),
+      el("span", {
+        class: "coop-legend__swatch coop-legend__swatch--offered",
+        "aria-hidden": "true",
+      }),
       el("span", {}, t("solar.legend.offered")),
     ),
   );
 }
 
 // -- A building's popup --------------------------------------------------------------------------
+
+const PART_HEADINGS = [
+  "solar.part.tilt",
+  "solar.part.azimuth",
+  "solar.part.area",
+  "solar.part.panels",
+  "solar.field.kwh_year",
+];
+const flatLayout = (part) => part.layout === "east_west";
+
+function button(kind, text) {
+  return el("button", { type: "button", class: `button button--small ${kind}` }, text);
+}
 
 function figure(label, value) {
   return el("div", { class: "inspect__row" }, el("dt", {}, label), el("dd", {}, value));
@@ -131,9 +158,7 @@ function partsTable(parts) {
       el(
         "tr",
         {},
-        ["solar.part.tilt", "solar.part.azimuth", "solar.part.area", "solar.part.panels", "solar.field.kwh_year"].map(
-          (key) => el("th", { scope: "col" }, t(key)),
-        ),
+        PART_HEADINGS.map((key) => el("th", { scope: "col" }, t(key))),
       ),
     ),
     el(
@@ -143,8 +168,8 @@ function partsTable(parts) {
         el(
           "tr",
           {},
-          el("td", {}, p.layout === "east_west" ? t("solar.part.east_west") : `${Math.round(p.tilt)}°`),
-          el("td", {}, p.layout === "east_west" ? "–" : `${Math.round(p.azimuth)}°`),
+          el("td", {}, flatLayout(p) ? t("solar.part.east_west") : `${Math.round(p.tilt)}°`),
+          el("td", {}, flatLayout(p) ? "–" : `${Math.round(p.azimuth)}°`),
           el("td", { class: "num" }, formatNumber(p.area_m2)),
           el("td", { class: "num" }, p.kept ? formatNumber(p.panels) : t("solar.part.too_small")),
           el("td", { class: "num" }, formatNumber(p.kwh_year)),
@@ -156,25 +181,29 @@ function partsTable(parts) {
 
 function popupContent(b, latlng) {
   const facts = [];
-  if (b.skipped_reason) facts.push(figure(t("solar.field.suitability"), t(`solar.skipped.${b.skipped_reason}`)));
+  const m2 = (value) => t("solar.unit.m2", { value: formatNumber(value) });
+  if (b.skipped_reason) {
+    facts.push(figure(t("solar.field.suitability"), t(`solar.skipped.${b.skipped_reason}`)));
+  }
   else {
     facts.push(figure(t("solar.field.suitability"), t(`solar.class.${b.suitability}`)));
     facts.push(figure(t("solar.field.kwh_year"), kwh(b.kwh_year)));
-    facts.push(figure(t("solar.field.kwp"), t("solar.unit.kwp", { value: b.kwp })));
+    facts.push(figure(t("solar.field.kwp"), t("solar.unit.kwp", { value: decimal(b.kwp) })));
     facts.push(figure(t("solar.field.panels"), formatNumber(b.panels)));
     facts.push(figure(t("solar.field.kwh_per_kwp"), formatNumber(b.kwh_per_kwp)));
-    facts.push(figure(t("solar.field.households"), String(b.households)));
-    facts.push(figure(t("solar.field.co2"), t("solar.unit.kg", { value: formatNumber(b.co2_kg_year) })));
+    facts.push(figure(t("solar.field.households"), decimal(b.households)));
+    const co2 = t("solar.unit.kg", { value: formatNumber(b.co2_kg_year) });
+    facts.push(figure(t("solar.field.co2"), co2));
   }
-  facts.push(figure(t("solar.field.roof_area"), t("solar.unit.m2", { value: formatNumber(b.roof_area_m2) })));
-  facts.push(figure(t("solar.field.usable_area"), t("solar.unit.m2", { value: formatNumber(b.usable_area_m2) })));
+  facts.push(figure(t("solar.field.roof_area"), m2(b.roof_area_m2)));
+  facts.push(figure(t("solar.field.usable_area"), m2(b.usable_area_m2)));
   facts.push(figure(t("solar.field.method"), t(`solar.method.${b.method}`)));
   if (b.construction_year) facts.push(figure(t("solar.field.year"), String(b.construction_year)));
   if (b.usage) facts.push(figure(t("solar.field.usage"), b.usage.replace(/,/g, ", ")));
   facts.push(figure(t("solar.field.offers"), formatNumber(b.offer_count)));
-  const offer = el("button", { type: "button", class: "button button--primary button--small coop-offer" }, t("solar.offer.start"));
+  const offer = button("button--primary coop-offer", t("solar.offer.start"));
   offer.addEventListener("click", () => startOffer(b, latlng));
-  const roseHere = el("button", { type: "button", class: "button button--secondary button--small" }, t("solar.rose.here"));
+  const roseHere = button("button--secondary", t("solar.rose.here"));
   roseHere.addEventListener("click", () => showRose(latlng));
   return el(
     "div",
@@ -198,12 +227,17 @@ async function inspect(latlng) {
   if (!found.length) return say(t("solar.none_here"));
   const id = found[0].feature.properties.feature_id;
   const result = await request(`/api/v1/solar/buildings/${encodeURIComponent(id)}`);
-  if (!result.ok) return say(result.status === 404 ? t("solar.not_computed") : t("solar.load_error"));
+  if (!result.ok) {
+    return say(result.status === 404 ? t("solar.not_computed") : t("solar.load_error"));
+  }
   say("");
-  L.popup({ maxWidth: 360, minWidth: 260 }).setLatLng(latlng).setContent(popupContent(result.data, latlng)).openOn(map);
+  L.popup({ maxWidth: 360, minWidth: 260 })
+    .setLatLng(latlng)
+    .setContent(popupContent(result.data, latlng))
+    .openOn(map);
 }
 
-// -- Offer my roof ---------------------------------------------------------------------------------
+// -- Offer my roof -------------------------------------------------------------------------------
 
 function startOffer(building, latlng) {
   offerFor = { bag_id: building.bag_id, latlng };
@@ -250,14 +284,16 @@ async function submitOffer(event) {
   if (!document.getElementById("shortlist").hidden) loadShortlist();
 }
 
-// -- Area, filters and the shortlist ---------------------------------------------------------------
+// -- Area, filters and the shortlist -------------------------------------------------------------
 
 function areaKind() {
   return document.querySelector('input[name="area"]:checked').value;
 }
 
 function syncAreaKind() {
-  for (const row of document.querySelectorAll("[data-area]")) row.hidden = row.dataset.area !== areaKind();
+  for (const row of document.querySelectorAll("[data-area]")) {
+    row.hidden = row.dataset.area !== areaKind();
+  }
 }
 
 async function fillBuurten() {
@@ -267,10 +303,10 @@ async function fillBuurten() {
   const centre = map.getCenter();
   const features = result.data.features;
   select.replaceChildren(
-    ...features.map((f) => el("option", { value: f.properties.code }, `${f.properties.name} (${f.properties.code})`)),
+    ...features.map(({ properties: p }) => el("option", { value: p.code }, `${p.name} ${p.code}`)),
   );
   // The buurt in the middle of the map first.
-  const here = features.find((f) => L.geoJSON(f).getBounds().contains(centre));
+  const here = features.find((f) => containsPoint(f.geometry, centre.lng, centre.lat));
   if (here) select.value = here.properties.code;
 }
 
@@ -304,7 +340,8 @@ function shortlistQuery() {
   }
   const minKwp = document.getElementById("filter-min-kwp").value;
   if (minKwp) params.set("min_kwp", minKwp);
-  const classes = [...document.querySelectorAll('input[name="suitability"]:checked')].map((c) => c.value);
+  const checked = document.querySelectorAll('input[name="suitability"]:checked');
+  const classes = [...checked].map((c) => c.value);
   if (classes.length < solar.classes.length) params.set("suitability", classes.join(","));
   const usage = document.getElementById("filter-usage").value;
   if (usage) params.set("usage", usage);
@@ -321,11 +358,13 @@ function totalsList(totals) {
     ["solar.total.roofs", formatNumber(totals.roofs)],
     ["solar.total.kwp", t("solar.unit.kwp", { value: formatNumber(totals.kwp) })],
     ["solar.total.kwh", kwh(totals.kwh_year)],
-    ["solar.total.households", formatNumber(totals.households)],
+    ["solar.total.households", decimal(totals.households)],
     ["solar.total.co2", t("solar.unit.kg", { value: formatNumber(totals.co2_kg_year) })],
     ["solar.total.offered", formatNumber(totals.offered_roofs)],
   ];
-  return rows.map(([key, value]) => el("div", { class: "coop-totals__row" }, el("dt", {}, t(key)), el("dd", {}, value)));
+  return rows.map(([key, value]) =>
+    el("div", { class: "coop-totals__row" }, el("dt", {}, t(key)), el("dd", {}, value)),
+  );
 }
 
 function offerCell(p) {
@@ -369,7 +408,11 @@ async function loadShortlist(event) {
   }
   const rows = data.features.map((f) => {
     const p = f.properties;
-    const name = el("button", { type: "button", class: "button button--link coop-table__building" }, p.address || p.bag_id);
+    const name = el(
+      "button",
+      { type: "button", class: "button button--link coop-table__building" },
+      p.address || p.bag_id,
+    );
     name.addEventListener("click", () => {
       const shape = L.geoJSON(f);
       map.fitBounds(shape.getBounds(), { maxZoom: 18 });
@@ -380,7 +423,7 @@ async function loadShortlist(event) {
       { "data-bag-id": p.bag_id, class: p.offer_count ? "coop-table__offered" : null },
       el("td", { class: "num" }, String(p.rank)),
       el("td", {}, name),
-      el("td", { class: "num" }, formatNumber(p.kwp)),
+      el("td", { class: "num" }, decimal(p.kwp)),
       el("td", { class: "num" }, formatNumber(p.kwh_year)),
       el("td", {}, t(`solar.class.${p.suitability}`)),
       offerCell(p),
@@ -390,7 +433,7 @@ async function loadShortlist(event) {
   say(t("solar.shortlist.done", { count: formatNumber(data.totals.roofs) }));
 }
 
-// -- The postcoderoos ------------------------------------------------------------------------------
+// -- The postcoderoos ----------------------------------------------------------------------------
 
 function setPickingRose(on) {
   pickingRose = on;
@@ -428,10 +471,11 @@ async function showRose(latlng) {
   });
   const rows = data.features.map((f) => {
     const p = f.properties;
-    const label = p.role === "centre" ? t("solar.rose.centre", { postcode: p.postcode }) : p.postcode;
+    const centre = p.role === "centre";
+    const label = centre ? t("solar.rose.centre", { postcode: p.postcode }) : p.postcode;
     return el(
       "tr",
-      { "data-postcode": p.postcode, class: p.role === "centre" ? "coop-rose__centre" : null },
+      { "data-postcode": p.postcode, class: centre ? "coop-rose__centre" : null },
       el("td", {}, label),
       el("td", { class: "num" }, p.addresses === null ? "–" : formatNumber(p.addresses)),
       el("td", { class: "num" }, formatNumber(p.interested)),
@@ -442,13 +486,15 @@ async function showRose(latlng) {
   say("");
 }
 
-// -- Wiring ----------------------------------------------------------------------------------------
+// -- Wiring --------------------------------------------------------------------------------------
 
 legend();
 addTiles();
 fillBuurten();
 syncAreaKind();
-for (const radio of document.querySelectorAll('input[name="area"]')) radio.addEventListener("change", syncAreaKind);
+for (const radio of document.querySelectorAll('input[name="area"]')) {
+  radio.addEventListener("change", syncAreaKind);
+}
 document.getElementById("area-draw").addEventListener("click", drawArea);
 document.getElementById("shortlist-form").addEventListener("submit", loadShortlist);
 document.getElementById("offer-form").addEventListener("submit", submitOffer);
