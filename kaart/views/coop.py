@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ MVT = "application/vnd.mapbox-vector-tile"
 GPKG = "application/geopackage+sqlite3"
 CLASS_NAMES = tuple(name for name, _ in roofs.CLASSES)
 AREA_MAX_M2 = 250_000.0  # the largest roof plane an estimate takes
+BAG_ID = re.compile(r"[0-9A-Za-z_.-]{1,40}")
+BUURT_CODE = re.compile(r"[A-Za-z0-9]{1,12}")
+USAGE = re.compile(r"[a-z, ]{1,40}")
 CSV_COLUMNS = (
     "rank",
     "bag_id",
@@ -150,6 +154,8 @@ def solar_estimate() -> Response:
 
 @bp.get("/api/v1/solar/buildings/<bag_id>")
 def solar_building(bag_id: str) -> Response:
+    if not BAG_ID.fullmatch(bag_id):
+        raise ApiError(404, "Not found", "There is no pand with this id.")
     return _json(queries.building(get_session(), bag_id))
 
 
@@ -185,7 +191,10 @@ def _shortlist_request() -> tuple[queries.Area, queries.Filters, str]:
     fmt = args.get("format", "json")
     if fmt not in ("json", "csv", "gpkg"):
         params.errors.append(FieldError("format", "format must be json, csv or gpkg.", "format"))
-    usage = args.get("usage", "").strip()[:40] or None
+    usage = args.get("usage", "").strip() or None
+    if usage is not None and not USAGE.fullmatch(usage):
+        reason = "usage must be a BAG gebruiksdoel such as woonfunctie."
+        params.errors.append(FieldError("usage", reason, "usage_invalid"))
     params.check()
     area = _area(given[0], args[given[0]].strip())
     filters = queries.Filters(
@@ -203,7 +212,12 @@ def _shortlist_request() -> tuple[queries.Area, queries.Filters, str]:
 
 def _area(kind: str, value: str) -> queries.Area:
     if kind == "buurt":
-        return queries.Area(buurt=value[:12])
+        if not BUURT_CODE.fullmatch(value):
+            reason = "buurt must be a buurt code such as BU0363SD03."
+            raise ApiError(
+                400, "Bad request", reason, [FieldError("buurt", reason, "buurt_invalid")]
+            )
+        return queries.Area(buurt=value)
     if kind == "pc4":
         if not (len(value) == 4 and value.isdigit()):
             reason = "pc4 must be four digits."
