@@ -8,12 +8,13 @@ from click.testing import CliRunner
 from shapely import wkt
 from sqlalchemy import text
 
+from geodata.load import load_layer
 from geodata.read import read
 from geodata.sources.three_d_bag import BUILDINGS, ROOF_PARTS
 from kaart.cli import main
 from kaart.solar import roofs
 from kaart.solar.compute import ComputeError, compute
-from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, make_layer, weesp_panden
+from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, WEESP_BAG, make_layer, weesp_panden
 
 ECONOMICS = roofs.Economics()
 # A bow-tie: a self-intersecting footprint that no loader should have let through.
@@ -202,3 +203,30 @@ def test_cli_reports_a_missing_layer_as_an_error(database_url, monkeypatch):
     assert result.exit_code == 1
     assert "no building layer 'bag-panden'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def committed_panden(engine):
+    """Weesp's panden committed as `bag-panden`, for the command (its own connection)."""
+    load_layer(engine, "bag-panden", path=WEESP_BAG, layer="pand", progress=lambda _m: None)
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM solar_potential"))
+        conn.execute(text("DROP TABLE open_data.bag_panden"))
+        conn.execute(text("DELETE FROM layer WHERE name = 'bag-panden'"))
+
+
+def test_cli_computes_with_progress_and_then_only_what_changed(
+    database_url, monkeypatch, committed_panden
+):
+    monkeypatch.setenv("KAART_DATABASE_URL", database_url)
+    first = CliRunner().invoke(main, ["solar", "compute"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.splitlines()
+    assert lines[0].startswith("solar: bag-panden: 1,271 buildings, footprints only")
+    assert "solar: computed 1,271 / 1,271" in lines
+    assert lines[-1].startswith("solar: bag-panden: 1,271 buildings, 1,271 computed")
+    again = CliRunner().invoke(main, ["solar", "compute"])
+    assert "0 computed, 1,271 unchanged, 0 removed" in again.output
+    forced = CliRunner().invoke(main, ["solar", "compute", "--force"])
+    assert "1,271 computed, 0 unchanged" in forced.output
