@@ -128,12 +128,20 @@ class Event:
 
 
 def history(
-    session: Session, contribution_id: uuid.UUID, *, public: bool, show_staff: bool = True
+    session: Session,
+    contribution_id: uuid.UUID,
+    *,
+    public: bool,
+    show_staff: bool = True,
+    author: bool = False,
 ) -> list[Event]:
     """The contribution's events, oldest first. The public sees its creation and status
-    changes (with staff names only when `show_staff`); /beheer sees everything."""
+    changes, the `author` (private link) moderation decisions too, both with staff names only
+    when `show_staff`; /beheer (`public=False`) sees everything with names."""
     where = "e.contribution_id = :id"
-    if public:
+    if author:
+        where += " AND e.action <> 'reported'"
+    elif public:
         where += " AND e.action IN ('created', 'status')"
     rows = session.execute(
         text(
@@ -143,7 +151,7 @@ def history(
         ),
         {"id": contribution_id},
     ).all()
-    names = not public or show_staff
+    names = show_staff or not (public or author)
     return [
         Event(
             r.at,

@@ -211,7 +211,7 @@ def private(contribution_id: str) -> Response:
     row = session.execute(PRIVATE_SQL, {"id": ident}).one()
     session.rollback()  # _authorise locked the row; nothing was written
     show_staff = current_app.config["KAART"].history_show_staff
-    events = workflow.history(session, ident, public=True, show_staff=show_staff)
+    events = workflow.history(session, ident, public=True, show_staff=show_staff, author=True)
     return _json(
         {
             "status": row.status,

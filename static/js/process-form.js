@@ -1,13 +1,19 @@
 // /beheer process form: draw the process's area on the map (Leaflet-Geoman), or take the buurt
 // at the map's centre; the area travels as GeoJSON in the form's `geometry` field.
 
-import { config, createMap, request, t } from "./common.js";
+import { areaAttribution, bboxParam, buurtStyle, config, createMap, request, t } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const field = $("geometry");
 const map = createMap($("process-map"), { draw: true, zoom: 15 });
 window.kaartMap = map;
 const style = { color: "#154273", weight: 3, fillOpacity: 0.1 };
+
+// The buurten around, for orientation (and the outline of the buurt a planner may take).
+request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(2))}`).then((result) => {
+  if (!result.ok || !result.data) return;
+  L.geoJSON(result.data, { interactive: false, style: buurtStyle(), attribution: areaAttribution() }).addTo(map);
+});
 let areaLayer = null;
 
 function setArea(layer) {
@@ -35,7 +41,7 @@ function load(text) {
     if (!layer) return;
     layer.addTo(map);
     areaLayer = layer;
-    map.fitBounds(layer.getBounds(), { padding: [16, 16] });
+    map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: false });
     layer.pm.enable({ allowSelfIntersection: false, snappable: false });
     layer.on("pm:edit", write);
     $("area-status").textContent = t("dialogue.process.area_drawn");

@@ -2,6 +2,9 @@
 // form to contribute within it (the API checks area, period and categories; errors show here).
 
 import {
+  areaAttribution,
+  bboxParam,
+  buurtStyle,
   categoryIcon,
   config,
   createMap,
@@ -24,7 +27,12 @@ const area = L.geoJSON(process.geometry, {
   style: { color: "#154273", weight: 3, fillOpacity: 0.06, dashArray: "8 6" },
   interactive: false,
 }).addTo(map);
-map.fitBounds(area.getBounds(), { padding: [16, 16] });
+map.fitBounds(area.getBounds(), { padding: [16, 16], animate: false });
+request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(1))}`).then((result) => {
+  if (!result.ok || !result.data) return;
+  L.geoJSON(result.data, { interactive: false, style: buurtStyle(), attribution: areaAttribution() }).addTo(map);
+  area.bringToFront();
+});
 
 const contributions = readJSON("process-contributions") || { features: [] };
 L.geoJSON(contributions, {
