@@ -26,6 +26,12 @@ STAFF = ("moderator", "planner")  # and admin, who passes every check
 KINDS = ("contribution", "comment")
 
 
+@bp.app_context_processor
+def _nav_globals() -> dict:
+    # Other parts add /beheer pages (the overview); the nav links to those that exist.
+    return {"has_endpoint": lambda name: name in current_app.view_functions}
+
+
 def _uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
