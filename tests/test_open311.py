@@ -295,3 +295,20 @@ def test_round_trip_against_the_running_server(live_server, clean_db):
     assert done["updated_datetime"] >= found["updated_datetime"]
     closed = requests.get(f"{base}/requests.json", params={"status": "closed"}, timeout=10).json()
     assert [row["service_request_id"] for row in closed] == [ident]
+
+
+def test_open311_settings_from_the_environment():
+    from kaart.config import Settings
+    from kaart.errors import ConfigError
+
+    base = {"KAART_DATABASE_URL": "postgresql+psycopg:///x"}
+    defaults = Settings.from_env(base)
+    assert (defaults.open311_jurisdiction, defaults.open311_api_key) == ("wijkkaart", "")
+    custom = Settings.from_env(
+        base | {"KAART_OPEN311_JURISDICTION": "weesp.nl", "KAART_OPEN311_API_KEY": "s" * 20}
+    )
+    assert (custom.open311_jurisdiction, custom.open311_api_key) == ("weesp.nl", "s" * 20)
+    assert "s" * 20 not in repr(custom)
+    for bad in ({"KAART_OPEN311_API_KEY": "short"}, {"KAART_OPEN311_JURISDICTION": " "}):
+        with pytest.raises(ConfigError):
+            Settings.from_env(base | bad)

@@ -30,6 +30,7 @@ from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL, PUBLIC_WHERE
 from kaart.services.input import parse_feature
 
 OPEN_STATUSES = ("ontvangen", "in_behandeling")
+_OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)  # constants, never input
 # Problem spots are what municipal meldingen systems deal in; they come first.
 SERVICE_CODES = ("knelpunt", *(c for c in CATEGORIES if c != "knelpunt"))
 CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
@@ -73,8 +74,7 @@ def _sql_request_row() -> str:
     return f"""
       json_build_object(
         'service_request_id', c.id,
-        'status', CASE WHEN c.status IN ('ontvangen', 'in_behandeling')
-                       THEN 'open' ELSE 'closed' END,
+        'status', CASE WHEN c.status IN ({_OPEN_SQL}) THEN 'open' ELSE 'closed' END,
         'status_notes', ({FEATURE_SQL})::json -> 'properties' ->> 'response',
         'service_code', c.category,
         'description', CASE WHEN c.description = '' THEN c.title ELSE c.description END,

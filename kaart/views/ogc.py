@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from kaart.db import get_session
+from kaart.i18n import translate as _
 from kaart.ogc import collections, crs, items, openapi
 from kaart.ogc.params import bad, check_known, encode_cursor, items_query
 
@@ -113,7 +114,7 @@ def api_definition() -> Response:
             render_template(
                 "apidocs.html",
                 spec_url=_url("ogc.api_definition", f="json"),
-                title="OGC API – Features",
+                title=_("standards.ogc.name"),
             ),
             mimetype=HTML,
         )

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 
+from kaart.i18n import translate as _
 from kaart.services import openapi
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -20,5 +21,5 @@ def document() -> Response:
 @bp.get("/docs")
 def docs() -> str:
     return render_template(
-        "apidocs.html", spec_url=url_for("openapi.document"), title="Wijkkaart JSON API"
+        "apidocs.html", spec_url=url_for("openapi.document"), title=_("standards.docs.api_title")
     )
