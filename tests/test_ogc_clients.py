@@ -126,3 +126,32 @@ def test_owslib_reads_landing_collections_and_items(live_server, bag_panden, two
     assert [f["id"] for f in mine["features"]] == two_contributions[:1]
     one = api.collection_item("contributions", two_contributions[1])
     assert one["properties"]["category"] == "groen"
+
+
+def test_schemathesis_over_the_ogc_definition(live_server, bag_panden, two_contributions):
+    """The /ogc OpenAPI 3.0 definition describes what the server answers (bounded examples)."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    schema = schemathesis.from_uri(f"{live_server}/ogc/api", base_url=f"{live_server}/ogc")
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(
+            max_examples=15,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def check(case) -> None:
+            response = case.call(timeout=60)
+            response.encoding = "utf-8"  # RFC 8259; see tests/test_openapi.py
+            case.validate_response(response)
+
+        check()
+        checked.append(operation.verbose_name)
+    assert "GET /ogc/collections/{collectionId}/items" in checked

@@ -83,6 +83,9 @@ def test_services_list_categories_problem_spots_first(client):
     assert services[0]["metadata"] is False and services[0]["type"] == "realtime"
     english = client.get(f"{V2}/services.json?lang=en").get_json()
     assert english[0]["description"].startswith("A problem spot")
+    discovery = client.get(f"{V2}/discovery.json").get_json()
+    assert discovery["jurisdiction_id"] == "wijkkaart"
+    assert discovery["endpoints"][0]["url"].endswith("/open311/v2")
 
 
 def test_services_as_xml(client):

@@ -43,7 +43,7 @@ CRS = _param("crs", "CRS of the coordinates in the answer.", {"type": "string", 
 
 
 def _responses(media: str, description: str) -> dict[str, Any]:
-    problem = {"application/problem+json": JSON_BODY}
+    problem = {"application/problem+json": JSON_BODY, "text/html": {}}  # HTML with f=html
     return {
         "200": {"description": description, "content": {media: JSON_BODY, "text/html": {}}},
         "400": {"description": "A query parameter is wrong.", "content": problem},
