@@ -38,7 +38,7 @@ def total(html: str) -> int:
 
 def table_titles(html: str) -> list[str]:
     table = html[html.index('id="overview-table"') :] if 'id="overview-table"' in html else ""
-    return re.findall(r'<a href="/bijdragen/[0-9a-f-]+">([^<]+)</a>', table)
+    return re.findall(r'<a href="/beheer/bijdragen/[0-9a-f-]+">([^<]+)</a>', table)
 
 
 # -- Who may enter ------------------------------------------------------------------------------

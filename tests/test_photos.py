@@ -303,3 +303,16 @@ def test_a_truncated_jpeg_is_refused_even_after_weasyprint_was_imported(client, 
     r = upload(client, body, truncated_jpeg())
     assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "photo_unreadable"
     assert files_in(upload_dir) == []
+
+
+def test_photos_of_a_hidden_contribution_are_not_served(client, connection):
+    from sqlalchemy import text
+
+    body = contribution(client)
+    photo = upload(client, body, image_bytes()).get_json()
+    connection.execute(
+        text("UPDATE contribution SET visibility = 'hidden' WHERE id = :id"), {"id": body["id"]}
+    )
+    assert client.get(photo["url"]).status_code == 404
+    assert client.get(photo["thumbnail"]["url"]).status_code == 404
+    assert client.get(f"{API}/{body['id']}/photos").get_json()["photos"] == []
