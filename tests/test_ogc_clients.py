@@ -155,3 +155,26 @@ def test_schemathesis_over_the_ogc_definition(live_server, bag_panden, two_contr
         check()
         checked.append(operation.verbose_name)
     assert "GET /ogc/collections/{collectionId}/items" in checked
+
+
+@pytest.mark.browser
+def test_html_items_page_shows_the_features_on_a_map(page, live_server, bag_panden):
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith(live_server) else None,
+    )
+    page.goto(
+        f"{live_server}/ogc/collections/bag-panden/items?f=html&limit=20"
+        "&bbox=5.040,52.305,5.045,52.308"
+    )
+    page.wait_for_selector('#ogc-map[data-features="20"]')
+    assert page.locator(".ogc__table").count() == 20
+    assert page.locator("#ogc-map path.leaflet-interactive").count() == 20
+    # Coordinates in RD New are not drawn on a longitude/latitude map; the table remains.
+    page.goto(
+        f"{live_server}/ogc/collections/bag-panden/items/{PAND_WEESP}?f=html&crs={EPSG_28992}"
+    )
+    assert page.locator("#ogc-map").count() == 0
+    assert page.locator(".ogc__table").count() == 1
+    assert outside == []

@@ -207,6 +207,7 @@ def list_items(collection_id: str) -> Response:
         doc = json.loads(head) | {
             "features": [json.loads(f) for f in page.features],
             "collection": found.describe(),
+            "lonlat": query.crs.uri == crs.CRS84,  # the page's map draws longitude/latitude
         }
         return Response(render_template("ogc/items.html", doc=doc), mimetype=HTML, headers=headers)
     body = head[:-1] + ', "features": [' + ",".join(page.features) + "]}"
@@ -237,7 +238,11 @@ def get_item(collection_id: str, feature_id: str) -> Response:
     ]
     headers = {"Content-Crs": crs.header(query_crs)}
     if _format(GEOJSON) == "html":
-        doc = json.loads(feature) | {"links": links, "collection": found.describe()}
+        doc = json.loads(feature) | {
+            "links": links,
+            "collection": found.describe(),
+            "lonlat": query_crs.uri == crs.CRS84,
+        }
         return Response(render_template("ogc/item.html", doc=doc), mimetype=HTML, headers=headers)
     body = feature[:-1] + f', "links": {json.dumps(links, ensure_ascii=False)}}}'
     return Response(body, mimetype=GEOJSON, headers=headers)
