@@ -4,6 +4,7 @@ thumbnail, on disk under KAART_UPLOAD_DIR; anything else is a 4xx that leaves no
 from __future__ import annotations
 
 import io
+import random
 import struct
 import uuid
 import zlib
@@ -18,6 +19,7 @@ from tests.places import feature, point
 API = "/api/v1/contributions"
 MAX_BYTES = 300_000
 MAX_PIXELS = 4_000_000
+MAX_BODY = 50_000
 # Het Grote Plein, Weesp, as a camera writes it: degrees, minutes, seconds.
 GPS = {
     ExifTags.GPS.GPSLatitudeRef: "N",
@@ -35,7 +37,10 @@ def upload_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def app(settings, connection, upload_dir):
     limits = settings.replace(
-        upload_dir=upload_dir, photo_max_bytes=MAX_BYTES, photo_max_pixels=MAX_PIXELS
+        upload_dir=upload_dir,
+        photo_max_bytes=MAX_BYTES,
+        photo_max_pixels=MAX_PIXELS,
+        max_body_bytes=MAX_BODY,  # a photo may be larger than a JSON body
     )
     return create_app({"settings": limits, "db_bind": connection})
 
@@ -316,3 +321,15 @@ def test_photos_of_a_hidden_contribution_are_not_served(client, connection):
     assert client.get(photo["url"]).status_code == 404
     assert client.get(photo["thumbnail"]["url"]).status_code == 404
     assert client.get(f"{API}/{body['id']}/photos").get_json()["photos"] == []
+
+
+def test_a_photo_may_be_larger_than_the_json_body_limit(client, upload_dir):
+    noise = Image.frombytes("RGB", (300, 300), bytes(random.Random(7).randbytes(300 * 300 * 3)))
+    out = io.BytesIO()
+    noise.save(out, format="JPEG", quality=95)
+    data = out.getvalue()
+    assert MAX_BODY < len(data) < MAX_BYTES
+    body = contribution(client)
+    assert upload(client, body, data).status_code == 201
+    too_big_feature = client.post(API, data=b" " * (MAX_BODY + 1), content_type="application/json")
+    assert too_big_feature.status_code == 413  # the JSON API keeps its own limit
