@@ -124,6 +124,9 @@ def test_contributions_inside_the_process_are_admitted_and_linked(client, connec
     html = client.get("/trajecten/plein-weesp").get_data(as_text=True)
     data = html[html.index('id="process-contributions">') :]
     assert data.count('"type": "Feature"') == 2
+    page = client.get(f"/bijdragen/{body['id']}").get_data(as_text=True)
+    assert "Onderdeel van het participatietraject" in page
+    assert '<a href="/trajecten/plein-weesp">Het Grote Plein opnieuw</a>' in page
 
 
 def _refused(client, body) -> dict:

@@ -249,11 +249,16 @@ def dialogue_for(contribution_id: str) -> dict[str, Any]:
     session = get_session()
     ident = uuid.UUID(str(contribution_id))
     settings = current_app.config["KAART"]
-    count = session.execute(
-        text("SELECT support_count FROM contribution WHERE id = :id"), {"id": ident}
-    ).scalar_one()
+    row = session.execute(
+        text(
+            "SELECT c.support_count, p.slug, p.title FROM contribution c "
+            "LEFT JOIN process p ON p.id = c.process_id WHERE c.id = :id"
+        ),
+        {"id": ident},
+    ).one()
     return {
-        "support_count": count,
+        "support_count": row.support_count,
+        "process": {"slug": row.slug, "title": row.title} if row.slug else None,
         "supported": dialogue.supported(session, ident, existing_supporter_key()),
         "comments": dialogue.comments(session, ident),
         "history": workflow.history(
