@@ -8,7 +8,7 @@ linked to a pand (object layer `bag-panden`, object id the pand's BAG id).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
@@ -125,7 +125,6 @@ class Filters:
     year_to: int | None = None
     offered_only: bool = False
     limit: int = 500
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _area_sql(session: Session, area: Area) -> tuple[str, dict[str, Any]]:
