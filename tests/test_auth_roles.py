@@ -285,3 +285,14 @@ def test_kaart_users_create_reads_the_password_from_stdin(database_url, monkeypa
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM app_user WHERE email = :e"), {"e": email})
         engine.dispose()
+
+
+def test_a_coop_account_lands_on_the_coop_page_not_on_a_403(client, connection):
+    make_user(connection, "coop", email="coop@weesp.example")
+    token = csrf_of(client)
+    r = client.post(
+        "/inloggen",
+        data={"email": "coop@weesp.example", "password": PASSWORD, "csrf_token": token},
+    )
+    assert r.status_code == 302 and r.headers["Location"] in ("/coop", "/")
+    assert client.get("/beheer").status_code == 403

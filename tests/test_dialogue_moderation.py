@@ -58,6 +58,10 @@ def test_a_moderator_hides_with_a_reason_and_restores(app, client, connection):
     ).get_json()
     assert private["visibility"] == "hidden"
     assert private["hidden_reason"] == "Reclame hoort niet op de wijkkaart."
+    assert [e["action"] for e in private["history"]] == ["created", "hidden"]
+    assert private["history"][1]["text"] == "Reclame hoort niet op de wijkkaart."
+    # The public history never shows moderation decisions.
+    assert client.get(f"{API}/{cid}/history").status_code == 404
 
     queue = client.get("/beheer/moderatie").get_data(as_text=True)
     assert "Reclame voor mijn bedrijf" in queue and "Terugzetten" in queue

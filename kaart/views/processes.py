@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from flask import Blueprint, abort, render_template
 
 from kaart.db import get_session
+from kaart.i18n import translate
 from kaart.services import processes
 from kaart.views.public import map_config
 
@@ -35,3 +37,10 @@ def show(slug: str) -> str:
         config=config,
         contributions=contributions,
     )
+
+
+@bp.app_template_filter("longdate")
+def longdate(value: date) -> str:
+    """A date as people read it in the page's language: "1 december 2026"."""
+    month = translate(f"month.{value.month}")
+    return translate("date.format", day=value.day, month=month, year=value.year)

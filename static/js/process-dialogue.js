@@ -80,7 +80,12 @@ if (section) {
   function commentNode(comment) {
     const meta = el("p", { class: "comment__meta" }, comment.author_name || t("dialogue.comments.anonymous"));
     const body = el("div", { class: "description comment__body" }, comment.body);
-    const item = el("li", { class: comment.parent ? "comment comment--reply" : "comment", id: `comment-${comment.id}` }, meta, body);
+    const actions = el("p", { class: "comment__actions" });
+    if (!comment.parent) {
+      actions.append(el("button", { type: "button", class: "button button--link button--small", "data-reply": comment.id }, t("dialogue.comments.reply")));
+    }
+    actions.append(el("button", { type: "button", class: "button button--link button--small", "data-report-comment": comment.id }, t("dialogue.report.button")));
+    const item = el("li", { class: comment.parent ? "comment comment--reply" : "comment", id: `comment-${comment.id}` }, meta, body, actions);
     if (!comment.parent) item.append(el("ul", { class: "comment-list comment-list--replies" }));
     return item;
   }
