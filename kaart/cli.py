@@ -12,7 +12,7 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart import ROOT, users_cli
+from kaart import ROOT, outputs_cli, users_cli
 from kaart.config import Settings
 from kaart.db import make_engine
 from kaart.errors import ApiError, ConfigError
@@ -209,6 +209,8 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
 
 # Staff accounts (dialogue part), in kaart/users_cli.py.
 main.add_command(users_cli.users)
+# The reactienota as a file (outputs part), in kaart/outputs_cli.py.
+main.add_command(outputs_cli.reactienota)
 
 
 @main.command()

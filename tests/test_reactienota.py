@@ -175,3 +175,42 @@ def test_the_pdf_renderer_fetches_nothing_but_data_uris():
     reader = PdfReader(io.BytesIO(reactienota.pdf(html)))
     assert "Kaart" in reader.pages[0].extract_text()
     assert len(list(reader.pages[0].images)) == 0
+
+
+@pytest.fixture
+def committed_weesp(engine):
+    """The Weesp process committed, for the command line (its own connection); removed after."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        seed = seed_weesp(conn)
+    yield seed
+    with engine.begin() as conn:
+        for table in ("contribution", "process", "app_user"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+def test_the_command_line_writes_the_pdf_and_html(committed_weesp, database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from kaart.cli import main
+
+    env = {"KAART_DATABASE_URL": database_url, "KAART_BASEMAP_URL": ""}
+    runner = CliRunner()
+    pdf = tmp_path / "nota.pdf"
+    result = runner.invoke(main, ["reactienota", "groen-weesp-centrum", "-o", str(pdf)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Groener Weesp Centrum, 3 contributions" in result.output
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert all(title in " ".join(text.split()) for title in PUBLISHED)
+
+    html = tmp_path / "nota.html"
+    args = ["reactienota", str(committed_weesp.process), "-o", str(html), "--lang", "en"]
+    assert runner.invoke(main, args, env=env).exit_code == 0
+    assert "3 contributions were published." in html.read_text(encoding="utf-8")
+
+    unknown = runner.invoke(main, ["reactienota", "geen-traject", "-o", str(pdf)], env=env)
+    assert unknown.exit_code != 0 and "there is no process 'geen-traject'" in unknown.output
+    wrong = runner.invoke(main, ["reactienota", "groen-weesp-centrum", "-o", "x.docx"], env=env)
+    assert wrong.exit_code != 0 and ".pdf or .html" in wrong.output

@@ -58,7 +58,12 @@ def _labels() -> dict[str, str]:
 
 
 def _report_html(process_id: str) -> tuple[str, reactienota.Report]:
-    report = reactienota.build(get_session(), _process_id(process_id), _labels())
+    return render_report(_process_id(process_id))
+
+
+def render_report(process_id: uuid.UUID) -> tuple[str, reactienota.Report]:
+    """The reactienota as HTML in the request's language (also used by `kaart reactienota`)."""
+    report = reactienota.build(get_session(), process_id, _labels())
     html = render_template(
         "reactienota/report.html",
         report=report,

@@ -1,0 +1,70 @@
+"""`kaart reactienota …`: the reactienota of a process as a file, without a web request.
+
+A large process (a thousand contributions take WeasyPrint about half a minute on a small
+machine) can outlast a web worker's timeout; from the command line there is no such limit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from kaart.config import Settings
+from kaart.errors import ApiError, ConfigError
+
+
+@click.command("reactienota")
+@click.argument("process")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write it: a .pdf or an .html file.",
+)
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def reactienota(process: str, output: Path, lang: str) -> None:
+    """Write the reactienota of PROCESS (its slug or id) as PDF or HTML."""
+    if output.suffix.lower() not in (".pdf", ".html"):
+        raise click.BadParameter("the file must end in .pdf or .html", param_hint="--output")
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    from kaart import create_app
+    from kaart.db import get_session
+    from kaart.services import reactienota as service
+    from kaart.views.exports import render_report
+
+    app = create_app({"settings": settings})
+    try:
+        # A request context gives the templates their language and the url helpers a host.
+        with app.test_request_context(f"/?lang={lang}"):
+            process_id = _process_id(get_session(), process)
+            html, report = render_report(process_id)
+            if output.suffix.lower() == ".pdf":
+                output.write_bytes(service.pdf(html))
+            else:
+                output.write_text(html, encoding="utf-8")
+    except ApiError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        app.extensions["kaart.db"]["engine"].dispose()
+    click.echo(
+        f"reactienota: {report.process.title}, {report.total} contributions -> {output}", err=True
+    )
+
+
+def _process_id(session, value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        pass
+    found = session.execute(text("SELECT id FROM process WHERE slug = :slug"), {"slug": value})
+    ident = found.scalar_one_or_none()
+    if ident is None:
+        raise click.ClickException(f"there is no process {value!r} (give its slug or id)")
+    return ident
