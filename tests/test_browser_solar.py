@@ -134,6 +134,9 @@ def test_buildings_are_coloured_by_their_potential(page: Page, live_server: str)
     assert painted > 2000
     # Several classes of yield show, not one flat colour.
     assert len([c for c, n in colours.items() if n > 200]) >= 3
+    attribution = page.locator(".leaflet-control-attribution")
+    expect(attribution).to_contain_text("Zonnepotentie")
+    expect(attribution).to_contain_text("Kadaster / BAG")  # the footprints are BAG's
     legend = page.locator("#coop-legend li")
     expect(legend).to_have_count(7)
     expect(legend.first).to_contain_text("kWh")
@@ -223,3 +226,4 @@ def test_the_postcoderoos_of_a_point_is_drawn_and_listed(page: Page, live_server
     expect(centre.nth(1)).to_have_text("1.415")  # every demo address lies in 1381
     expect(page.locator("path.coop-rose-area")).to_have_count(len(rose["features"]))
     expect(page.locator("#rose-summary")).to_contain_text("Postcode 1381")
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("CBS")

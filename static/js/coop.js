@@ -9,6 +9,7 @@ import {
   containsPoint,
   createMap,
   el,
+  escapeHtml,
   formatNumber,
   lang,
   problemText,
@@ -42,6 +43,7 @@ const map = createMap(document.getElementById("map"), {
 window.kaartMap = map; // as on the other map pages: for scripts and browser tests
 const status = document.getElementById("coop-status");
 const buildingLayer = (config.layers || []).find((l) => l.name === solar.buildingLayer);
+const pc4Layer = (config.layers || []).find((l) => l.kind === "postcode");
 let tiles = null;
 let drawn = null; // the drawn area (Leaflet polygon)
 let rose = null; // the postcoderoos on the map
@@ -88,9 +90,15 @@ function addTiles() {
     maxZoom: 22,
     pane: "solar",
     className: "layer-tiles layer-tiles--solar",
-    attribution: t("solar.attribution"),
+    attribution: attributionOf(t("solar.attribution"), buildingLayer),
   });
   tiles.addTo(map);
+}
+
+/** Leaflet takes attribution as HTML: our text plus the open layer's credit, escaped. */
+function attributionOf(text, layer) {
+  const parts = [text, layer?.attribution].filter(Boolean);
+  return parts.map((part) => escapeHtml(part)).join(" · ");
 }
 
 function legend() {
@@ -459,6 +467,7 @@ async function showRose(latlng) {
         ? { color: "#6a3d9a", weight: 3, fillColor: "#6a3d9a", fillOpacity: 0.12 }
         : { color: "#6a3d9a", weight: 2, dashArray: "6 4", fillOpacity: 0.04 },
     className: "coop-rose-area",
+    attribution: attributionOf(t("solar.rose.attribution"), pc4Layer),
   }).addTo(map);
   map.fitBounds(rose.getBounds(), { padding: [16, 16] });
   const box = document.getElementById("rose");
