@@ -96,6 +96,9 @@ def test_flat_roof_gets_an_east_west_layout_at_10_degrees():
     result = estimate(Plane(5.0425, 52.3067, 0, 180, 100), roofs.Economics())
     assert result["layout"] == "east_west"
     assert result["panel_tilt"] == 10
+    # Irradiation on the roof as given (horizontal: the climate basis) and on the panels.
+    assert result["plane_kwh_m2"] == pytest.approx(1038, rel=0.01)
+    assert result["panel_plane_kwh_m2"] == pytest.approx(1029, rel=0.01)
     assert result["usable_area_m2"] == 60  # FLAT_USABLE
     assert result["panels"] == 31  # 60 m² / (1.95 m² x cos 10°)
     assert 0.83 <= result["orientation_factor"] <= 0.92

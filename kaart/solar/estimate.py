@@ -35,7 +35,11 @@ def estimate(plane: Plane, economics: roofs.Economics) -> dict:
         azimuths = np.asarray(roofs.FLAT_AZIMUTHS)
     else:
         tilts, azimuths = np.asarray([plane.tilt]), np.asarray([plane.azimuth])
-    irradiation, specific = model.plane_yields(weather, tilts, azimuths)
+    # The roof plane as given comes first, then the panels' plane(s).
+    all_tilts = np.concatenate([[plane.tilt], tilts])
+    all_azimuths = np.concatenate([[plane.azimuth], azimuths])
+    irradiation, specific = model.plane_yields(weather, all_tilts, all_azimuths)
+    roof_plane, irradiation, specific = irradiation[0], irradiation[1:], specific[1:]
     per_kwp = float(specific.mean())
     kwp = float(panels[0]) * roofs.PANEL_WP / 1000
     kwh = kwp * per_kwp
@@ -48,7 +52,8 @@ def estimate(plane: Plane, economics: roofs.Economics) -> dict:
         "area_m2": plane.area_m2,
         "layout": "east_west" if flat[0] else "in_plane",
         "panel_tilt": float(tilts[0]),
-        "plane_kwh_m2": round(float(irradiation.mean()), 1),
+        "plane_kwh_m2": round(float(roof_plane), 1),
+        "panel_plane_kwh_m2": round(float(irradiation.mean()), 1),
         "usable_area_m2": round(float(usable[0]), 1),
         "panels": int(panels[0]),
         "kwp": round(kwp, 2),
