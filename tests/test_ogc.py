@@ -70,7 +70,12 @@ def test_openapi_definition_lists_the_paths_and_collection_ids(client, panden):
     doc = r.get_json()
     assert doc["openapi"].startswith("3.0")
     items = doc["paths"]["/collections/{collectionId}/items"]["get"]
-    names = {p["name"] for p in items["parameters"]}
+    shared = doc["components"]["parameters"]
+    params = [
+        shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in items["parameters"]
+    ]
+    names = {p["name"] for p in params}
+    assert shared["limit"]["schema"]["maximum"] == 10_000
     assert {"bbox", "bbox-crs", "crs", "limit", "datetime", "category", "status", "buurt"} <= names
     collection_ids = items["parameters"][0]["schema"]["enum"]
     assert {"contributions", "weesp-panden"} <= set(collection_ids)

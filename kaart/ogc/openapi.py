@@ -51,6 +51,15 @@ def _responses(media: str, description: str) -> dict[str, Any]:
     }
 
 
+# Shared parameters by reference, as the OGC API – Features OpenAPI fragments define them
+# (clients such as GDAL read the page size they may ask for from components/parameters/limit).
+LIMIT = _param(
+    "limit",
+    "Features per page.",
+    {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+)
+
+
 def document(session: Session, base_url: str) -> dict[str, Any]:
     found = collections.all_collections(session)
     ids = [c.id for c in found]
@@ -66,11 +75,7 @@ def document(session: Session, base_url: str) -> dict[str, Any]:
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         ),
         _param("bbox-crs", "CRS of bbox (default CRS84).", {"type": "string", "enum": crs.URIS}),
-        _param(
-            "limit",
-            "Features per page.",
-            {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
-        ),
+        {"$ref": "#/components/parameters/limit"},
         _param(
             "datetime",
             "RFC 3339 instant or interval (contributions: created_at).",
@@ -97,6 +102,7 @@ def document(session: Session, base_url: str) -> dict[str, Any]:
             "license": {"name": "EUPL-1.2"},
         },
         "servers": [{"url": base_url}],
+        "components": {"parameters": {"limit": LIMIT}},
         "paths": {
             "/": {
                 "get": {
