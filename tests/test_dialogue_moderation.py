@@ -112,19 +112,28 @@ def test_reports_hide_a_contribution_pending_review_at_the_threshold(app, client
     cid = created["id"]
     url = f"{API}/{cid}/reports"
     residents = [app.test_client() for _ in range(3)]
-    for n, resident in enumerate(residents[:2], start=1):
-        r = resident.post(
-            url, json={"reason": "kwetsend"}, headers={"X-CSRF-Token": csrf_of(resident)}
+
+    def report(resident, n, body):
+        # Each resident from their own address (one address reports an item once a day).
+        return resident.post(
+            url,
+            json=body,
+            headers={"X-CSRF-Token": csrf_of(resident)},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{n}"},
         )
+
+    for n, resident in enumerate(residents[:2], start=1):
+        r = report(resident, n, {"reason": "kwetsend"})
         assert r.status_code == 201 and r.get_json() == {"report_count": n, "hidden": False}
-    # The same person reporting twice counts once.
-    first = residents[0]
-    again = first.post(url, json={}, headers={"X-CSRF-Token": csrf_of(first)})
+    # The same person reporting twice counts once, even from another address ...
+    again = report(residents[0], 9, {})
     assert again.status_code == 409 and again.get_json()["errors"][0]["code"] == "report_duplicate"
+    # ... and a fresh cookie from an address that reported already does not count either.
+    fresh = report(app.test_client(), 2, {})
+    assert fresh.status_code == 409 and fresh.get_json()["errors"][0]["code"] == "report_duplicate"
     assert _visibility(connection, cid) == "published"
 
-    third = residents[2]
-    r = third.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": csrf_of(third)})
+    r = report(residents[2], 3, {"reason": "x"})
     assert r.get_json() == {"report_count": 3, "hidden": True}
     assert _visibility(connection, cid) == "pending"
     assert client.get(f"{API}/{cid}").status_code == 404

@@ -160,6 +160,17 @@ def _report(table: str, item_id: str) -> Response:
         reason = ""
     key = supporter_key()
     _rate_limit()
+    # A new cookie is a new reporter, so one address may report one item once a day: hiding
+    # something takes reports from as many addresses as the threshold.
+    session = get_session()
+    if not ratelimit.allow(session, f"report:{ident}", client_ip(), 1, timedelta(days=1)):
+        session.rollback()
+        raise ApiError(
+            409,
+            "Already reported",
+            "This item was reported from your address already; a moderator will look at it.",
+            [FieldError("report", "already reported", "report_duplicate")],
+        )
     threshold = current_app.config["KAART"].report_threshold
     result = moderation.report(get_session(), table, ident, key, reason, threshold)
     return _json({"report_count": result.report_count, "hidden": result.hidden}, 201)
