@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_api_responses_carry_security_headers(client):
     r = client.get("/api/v1/contributions")
@@ -31,3 +33,34 @@ def test_problem_details_are_not_cached_as_html(client):
     assert r.mimetype == "application/problem+json"
     body = r.get_json()
     assert body["instance"] == "/api/v1/contributions/00000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "field"),
+    [
+        ("get", "/api/v1/layers/x%00y/features/1", {}, "path"),
+        ("get", "/api/v1/contributions?category=groen%00", {}, "category"),
+        ("get", "/?lang=nl%00", {}, "lang"),
+        (
+            "post",
+            "/api/v1/contributions",
+            {"json": {"type": "Feature", "properties": {"object": {"layer": "a\x00", "id": "1"}}}},
+            "properties.object.layer",
+        ),
+        ("post", "/api/v1/contributions", {"json": {"x\x00": 1}}, "x"),
+        ("post", "/api/v1/contributions", {"json": ["ok", "b\x00"]}, "1"),
+    ],
+)
+def test_nul_characters_are_refused_with_a_field_not_a_500(client, method, url, kwargs, field):
+    r = getattr(client, method)(url, **kwargs)
+    assert r.status_code == 400
+    if url.startswith("/api/"):
+        assert r.mimetype == "application/problem+json"
+        assert [(e["field"], e["code"]) for e in r.get_json()["errors"]] == [(field, "text_nul")]
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
+    body = '{"type": "Feature", "properties": {"title": "\\\\u0000"}}'
+    r = client.post("/api/v1/contributions", data=body, content_type="application/json")
+    assert r.status_code == 422  # refused for what is missing, not for NUL
+    assert "text_nul" not in {e["code"] for e in r.get_json()["errors"]}
