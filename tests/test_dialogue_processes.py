@@ -208,3 +208,12 @@ def test_the_database_refuses_a_process_without_categories_or_with_a_reversed_pe
                 ),
                 {"g": json.dumps(block_geometry()), "s": starts, "e": ends, "c": categories},
             )
+
+
+def test_the_process_pages_speak_english_too(client, connection):
+    make_process(connection, "plein-weesp", starts=-1, ends=1)
+    html = client.get("/trajecten/plein-weesp?lang=en").get_data(as_text=True)
+    assert "Open for contributions" in html and "Take part" in html
+    assert "Doe mee" not in html
+    assert "Participation processes" in client.get("/trajecten?lang=en").get_data(as_text=True)
+    assert "E-mail address" in client.get("/inloggen?lang=en").get_data(as_text=True)
