@@ -41,9 +41,9 @@ def _json_nul_path(value: Any, path: str) -> str | None:
     """The dotted path of the first key or string holding NUL, e.g. ``properties.title``."""
     if isinstance(value, str):
         return path or "body" if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value)
     if not isinstance(value, dict | list):
         return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         here = f"{path}.{key}" if path else str(key)
         if "\x00" in str(key):
@@ -74,8 +74,10 @@ def init_app(app: Flask) -> None:
         # psycopg refuses NUL in text; without this check such a request would end in a 500.
         field = nul_field()
         if field is not None:
-            reason = "Text must not contain NUL (\\u0000) characters."
-            raise ApiError(400, "Bad request", reason, [FieldError(field, reason, "text_nul")])
+            reason = "Text must not contain control characters such as NUL (\\u0000)."
+            in_body = field not in request.args and field != "path"
+            status, title = (422, "Unprocessable content") if in_body else (400, "Bad request")
+            raise ApiError(status, title, reason, [FieldError(field, reason, "text_control_chars")])
 
     @app.after_request
     def add_headers(response: Response) -> Response:

@@ -36,31 +36,37 @@ def test_problem_details_are_not_cached_as_html(client):
 
 
 @pytest.mark.parametrize(
-    ("method", "url", "kwargs", "field"),
+    ("method", "url", "kwargs", "field", "status"),
     [
-        ("get", "/api/v1/layers/x%00y/features/1", {}, "path"),
-        ("get", "/api/v1/contributions?category=groen%00", {}, "category"),
-        ("get", "/?lang=nl%00", {}, "lang"),
+        ("get", "/api/v1/layers/x%00y/features/1", {}, "path", 400),
+        ("get", "/api/v1/contributions?category=groen%00", {}, "category", 400),
+        ("get", "/?lang=nl%00", {}, "lang", 400),
         (
             "post",
             "/api/v1/contributions",
             {"json": {"type": "Feature", "properties": {"object": {"layer": "a\x00", "id": "1"}}}},
             "properties.object.layer",
+            422,
         ),
-        ("post", "/api/v1/contributions", {"json": {"x\x00": 1}}, "x"),
-        ("post", "/api/v1/contributions", {"json": ["ok", "b\x00"]}, "1"),
+        ("post", "/api/v1/contributions", {"json": {"x\x00": 1}}, "x", 422),
+        ("post", "/api/v1/contributions", {"json": ["ok", "b\x00"]}, "1", 422),
+        ("post", "/api/v1/contributions", {"json": {"n": [1.5, None, True, "\x00"]}}, "n.3", 422),
     ],
 )
-def test_nul_characters_are_refused_with_a_field_not_a_500(client, method, url, kwargs, field):
+def test_nul_characters_are_refused_with_a_field_not_a_500(
+    client, method, url, kwargs, field, status
+):
     r = getattr(client, method)(url, **kwargs)
-    assert r.status_code == 400
+    assert r.status_code == status
     if url.startswith("/api/"):
         assert r.mimetype == "application/problem+json"
-        assert [(e["field"], e["code"]) for e in r.get_json()["errors"]] == [(field, "text_nul")]
+        assert [(e["field"], e["code"]) for e in r.get_json()["errors"]] == [
+            (field, "text_control_chars")
+        ]
 
 
 def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
     body = '{"type": "Feature", "properties": {"title": "\\\\u0000"}}'
     r = client.post("/api/v1/contributions", data=body, content_type="application/json")
     assert r.status_code == 422  # refused for what is missing, not for NUL
-    assert "text_nul" not in {e["code"] for e in r.get_json()["errors"]}
+    assert "text_control_chars" not in {e["code"] for e in r.get_json()["errors"]}
