@@ -18,6 +18,7 @@ from kaart.db import make_engine
 from kaart.errors import ApiError, ConfigError
 from kaart.geo import limits_for
 from kaart.schema import upgrade
+from kaart.services import processes
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -71,6 +72,9 @@ def demo_load(force: bool) -> None:
         _load(engine, name, path=ROOT / "data" / relative, layer=layer, force=force)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
+    with Session(engine) as session:  # dialogue part: a participation process over the buurt
+        if processes.load_demo(session):
+            click.echo(f"demo process: /trajecten/{processes.DEMO_SLUG}", err=True)
     _solar(engine, settings, force=False)
     engine.dispose()
 

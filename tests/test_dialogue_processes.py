@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from tests.dialogue_fixtures import block_geometry, log_in_as, make_process, make_user
+from tests.dialogue_fixtures import block_geometry, log_in_as, make_process, make_user, session_on
 from tests.places import DAM_AMSTERDAM, HET_GROTE_PLEIN, SINGEL_GRASVELD, feature, point, polygon
 
 API = "/api/v1/contributions"
@@ -217,3 +217,21 @@ def test_the_process_pages_speak_english_too(client, connection):
     assert "Doe mee" not in html
     assert "Participation processes" in client.get("/trajecten?lang=en").get_data(as_text=True)
     assert "E-mail address" in client.get("/inloggen?lang=en").get_data(as_text=True)
+
+
+def test_the_demo_process_covers_weesp_centrum_once(connection):
+    from kaart.services import processes
+
+    with session_on(connection) as session:
+        assert processes.load_demo(session) is True
+        assert processes.load_demo(session) is False  # safe to run again
+        process = processes.find(session, processes.DEMO_SLUG)
+    assert process.state() == "open" and "speelplek" in process.categories
+    inside = connection.execute(
+        text(
+            "SELECT ST_Contains(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) FROM process "
+            "WHERE slug = :slug"
+        ),
+        {"lon": HET_GROTE_PLEIN[0], "lat": HET_GROTE_PLEIN[1], "slug": processes.DEMO_SLUG},
+    ).scalar_one()
+    assert inside

@@ -326,3 +326,31 @@ def contributions_geojson(session: Session, process_id: uuid.UUID) -> str:
         ),
         {"id": process_id},
     ).scalar_one()
+
+
+DEMO_SLUG = "grote-plein-weesp"
+
+
+def load_demo(session: Session, buurt_code: str = "BU0363SD03") -> bool:
+    """The demo's process over the buurt Weesp Centrum, open for 90 days from today (kept when
+    it exists). False when the buurt is not loaded or the process was there already."""
+    today = local_today()
+    created = session.execute(
+        text(
+            """
+            INSERT INTO process (slug, title, question, description, geom, starts_on, ends_on,
+                                 categories, premoderation)
+            SELECT :slug, 'Het Grote Plein en omgeving',
+                   'Wat maakt het centrum van Weesp groener, veiliger en fijner om te spelen?',
+                   'Voorbeeldtraject: zet uw idee of knelpunt binnen de buurt op de kaart.',
+                   ST_Multi(geom), :today, :today + 90,
+                   ARRAY['groen', 'speelplek', 'knelpunt', 'idee'], false
+            FROM buurt WHERE code = :code
+            ON CONFLICT (slug) DO NOTHING
+            RETURNING id
+            """
+        ),
+        {"slug": DEMO_SLUG, "today": today, "code": buurt_code},
+    ).first()
+    session.commit()
+    return created is not None
