@@ -1,14 +1,14 @@
 """Rooftop solar potential per BAG pand, with the version of the inputs it was computed from.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-24
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ endpoint. A row belongs to one contribution and goes with it. The foreign key is
 commit, so the request row and its contribution are written in one transaction.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-24
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
