@@ -267,3 +267,18 @@ def test_with_cbs_population_the_choropleth_is_per_1000_inhabitants(planner, con
 def test_an_empty_selection_still_draws_a_map_without_buurten(planner):
     r = planner.get(f"{MAP}?q=niets-dat-bestaat")
     assert r.status_code == 200 and "L.map(" in r.get_data(as_text=True)
+
+
+def test_a_folium_element_that_wants_a_cdn_resource_is_an_error_not_a_request():
+    import folium
+    from folium.plugins import Fullscreen
+
+    from kaart.services.overview_map import self_host
+
+    fmap = folium.Map(location=[52.3067, 5.0425], tiles=None)
+    self_host(fmap)
+    assert fmap.default_js == [("leaflet", "/static/vendor/leaflet/leaflet.js")]
+    assert folium.Map.default_js[0][1].startswith("https://")  # folium's own list untouched
+    Fullscreen().add_to(fmap)
+    with pytest.raises(RuntimeError, match="not self-hosted"):
+        self_host(fmap)
