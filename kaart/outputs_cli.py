@@ -1,7 +1,7 @@
 """`kaart reactienota …`: the reactienota of a process as a file, without a web request.
 
-A large process (a thousand contributions take WeasyPrint about half a minute on a small
-machine) can outlast a web worker's timeout; from the command line there is no such limit.
+A large process (WeasyPrint needs 10–25 s per thousand contributions on a 2-core machine) can
+outlast a web worker's timeout; from the command line there is no such limit.
 """
 
 from __future__ import annotations
