@@ -215,6 +215,7 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
 main.add_command(users_cli.users)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.
 main.add_command(outputs_cli.reactienota)
+main.add_command(outputs_cli.photos)
 
 
 @main.command()

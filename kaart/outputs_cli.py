@@ -68,3 +68,42 @@ def _process_id(session, value: str) -> uuid.UUID:
     if ident is None:
         raise click.ClickException(f"there is no process {value!r} (give its slug or id)")
     return ident
+
+
+@click.group("photos")
+def photos() -> None:
+    """Photos of contributions on disk (KAART_UPLOAD_DIR)."""
+
+
+@photos.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option(
+    "--min-age",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Leave files younger than this many minutes (uploads in progress).",
+)
+def photos_prune(dry_run: bool, min_age: int) -> None:
+    """Remove files in KAART_UPLOAD_DIR that belong to no photo in the database."""
+    from sqlalchemy.orm import Session
+
+    from kaart.db import make_engine
+    from kaart.services import photos as service
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(bind=engine) as session:
+            found = service.orphans(session, settings.upload_dir, min_age * 60)
+    finally:
+        engine.dispose()
+    for path in found:
+        click.echo(str(path))
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"photos: {verb} {len(found)} file(s) without a photo row", err=True)

@@ -333,3 +333,51 @@ def test_a_photo_may_be_larger_than_the_json_body_limit(client, upload_dir):
     assert upload(client, body, data).status_code == 201
     too_big_feature = client.post(API, data=b" " * (MAX_BODY + 1), content_type="application/json")
     assert too_big_feature.status_code == 413  # the JSON API keeps its own limit
+
+
+def test_prune_removes_only_old_files_without_a_photo_row(client, upload_dir, connection):
+    import os
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from kaart.services.photos import orphans
+
+    body = contribution(client)
+    upload(client, body, image_bytes())
+    kept = files_in(upload_dir)
+    stray = upload_dir / "ab" / f"{uuid.uuid4()}.jpg"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"left behind")
+    partial = upload_dir / "cd" / f"{uuid.uuid4()}.jpg.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"half")
+    fresh = upload_dir / "ef" / f"{uuid.uuid4()}.png"
+    fresh.parent.mkdir(parents=True, exist_ok=True)
+    fresh.write_bytes(b"an upload still committing")
+    two_hours_ago = time.time() - 7200
+    for path in (*kept, stray, partial):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        assert orphans(session, upload_dir) == sorted([stray, partial])
+        assert fresh in orphans(session, upload_dir, min_age_s=0)
+        assert orphans(session, upload_dir / "nothing-here") == []
+
+
+def test_the_prune_command(tmp_path, database_url):
+    from click.testing import CliRunner
+
+    from kaart.cli import main
+
+    folder = tmp_path / "uploads"
+    (folder / "ab").mkdir(parents=True)
+    stray = folder / "ab" / "stray.jpg"
+    stray.write_bytes(b"x")
+    env = {"KAART_DATABASE_URL": database_url, "KAART_UPLOAD_DIR": str(folder)}
+    runner = CliRunner()
+    dry = runner.invoke(main, ["photos", "prune", "--dry-run", "--min-age", "0"], env=env)
+    assert dry.exit_code == 0 and str(stray) in dry.output and stray.exists()
+    assert "would remove 1 file(s)" in dry.output
+    done = runner.invoke(main, ["photos", "prune", "--min-age", "0"], env=env)
+    assert done.exit_code == 0 and not stray.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -280,3 +281,20 @@ def remove(
     session.commit()
     for path in photo_paths(settings.upload_dir, photo_id, media_type):
         path.unlink(missing_ok=True)
+
+
+def orphans(session: Session, upload_dir: Path, min_age_s: float = 3600) -> list[Path]:
+    """Files under the upload folder that belong to no photo row: left by a crash mid-upload
+    (`.part`), by a restored database or by contributions erased in SQL. Files younger than
+    `min_age_s` are left alone: their upload may still be committing."""
+    if not upload_dir.is_dir():
+        return []
+    known: set[str] = set()
+    for photo_id, media_type in session.execute(text("SELECT id, media_type FROM photo")):
+        known.update(str(p) for p in photo_paths(upload_dir, photo_id, media_type))
+    cutoff = time.time() - min_age_s
+    return sorted(
+        p
+        for p in upload_dir.rglob("*")
+        if p.is_file() and str(p) not in known and p.stat().st_mtime < cutoff
+    )
