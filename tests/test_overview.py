@@ -282,3 +282,33 @@ def test_a_folium_element_that_wants_a_cdn_resource_is_an_error_not_a_request():
     Fullscreen().add_to(fmap)
     with pytest.raises(RuntimeError, match="not self-hosted"):
         self_host(fmap)
+
+
+def test_legend_classes_for_counts_and_rates():
+    from kaart.services.overview import BuurtFigure
+    from kaart.services.overview_map import EMPTY_FILL, PALETTE, colour_of, legend_for
+
+    counts = legend_for([BuurtFigure("BU1", "A", 3, None), BuurtFigure("BU2", "B", 1, 900)])
+    assert not counts.per_1000  # one buurt without population: absolute counts for all
+    assert [label for _high, _colour, label in counts.classes] == ["1", "2", "3"]
+    assert [colour for _high, colour, _label in counts.classes] == list(PALETTE[2:])
+    assert (
+        colour_of(3, counts.classes) == PALETTE[-1] and colour_of(1, counts.classes) == PALETTE[2]
+    )
+    assert colour_of(0, counts.classes) == EMPTY_FILL
+
+    many = legend_for([BuurtFigure("BU1", "A", 23, None)])
+    assert [label for *_rest, label in many.classes] == [
+        "1 – 5",
+        "6 – 9",
+        "10 – 14",
+        "15 – 18",
+        "19 – 23",
+    ]
+
+    rates = legend_for([BuurtFigure("BU1", "A", 5, 2500), BuurtFigure("BU2", "B", 1, 4000)])
+    assert rates.per_1000 and len(rates.classes) == 5
+    assert rates.classes[-1][2] == "1.6 – 2.0"
+    assert colour_of(2.0, rates.classes) == PALETTE[-1]
+    assert colour_of(0.25, rates.classes) == PALETTE[0]
+    assert legend_for([]).classes == []
