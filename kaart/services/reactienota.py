@@ -94,7 +94,7 @@ def build(session: Session, process_id: uuid.UUID, labels: dict[str, str]) -> Re
         generated_at=datetime.now().astimezone(),
         total=len(selected),
         not_published=sum(counts_by(session, everything, "category").values()) - len(selected),
-        by_category={c: n for c, n in counts_by(session, public, "category").items()},
+        by_category=counts_by(session, public, "category"),
         by_status=counts_by(session, public, "status"),
         by_buurt=buurt_figures(session, public),
         adopted=sum(1 for r in selected if r.status in ADOPTED_STATUSES),
