@@ -19,6 +19,7 @@ from kaart.geo import GEOMETRY_DEPTH
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
 from kaart.services.contributions import NEAR_RADIUS_MAX_M
 from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
+from kaart.views.coop import AREA_MAX_M2
 
 PREFIX = "/api/v1"
 GEOJSON = "application/geo+json"
@@ -263,7 +264,48 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             "parameters": [{**bbox, "required": True}, limit, cursor],
             "responses": _ok("200", GEOJSON, "FeatureCollection", "A page of features"),
         },
+        ("api.get_layer_feature", "get"): {
+            "summary": "One object of an open layer by its id (e.g. a BAG pand id)",
+            "responses": {"200": {"description": "The object", "content": {GEOJSON: {}}}},
+        },
+        ("coop.solar_estimate", "get"): {
+            "summary": "Solar yield of one roof plane (pvlib model)",
+            "parameters": [
+                _number("lon", -180, 180, "Longitude (WGS84), in the Netherlands."),
+                _number("lat", -90, 90, "Latitude (WGS84), in the Netherlands."),
+                _number("tilt", 0, 90, "Roof slope in degrees (0 = flat)."),
+                _number("azimuth", 0, 360, "Compass direction the plane faces (180 = south)."),
+                _number("area_m2", 0.1, AREA_MAX_M2, "Area of the roof plane in m²."),
+            ],
+            "responses": {"200": {"description": "Irradiation, kWp, kWh per year, kWh/kWp"}},
+        },
+        ("coop.solar_shortlist", "get"): {
+            "summary": "Roofs in a buurt, PC4 or drawn polygon, best first, with totals",
+            "parameters": [
+                _query("buurt", {"type": "string"}, "A buurt code, e.g. BU0363SD03."),
+                _query("pc4", {"type": "string", "pattern": "^[0-9]{4}$"}, "A PC4 area."),
+                _query("polygon", {"type": "string"}, "A GeoJSON Polygon (WGS84)."),
+                _query(
+                    "format", {"type": "string", "enum": ["json", "csv", "gpkg"]}, "Answer format."
+                ),
+            ],
+            "responses": _success("get"),
+        },
+        ("coop.get_postcoderoos", "get"): {
+            "summary": "The PC4 area of a point (or pc4) and every adjacent PC4 area",
+            "parameters": [
+                _query("lon", {"type": "number"}, "Longitude (WGS84); with lat."),
+                _query("lat", {"type": "number"}, "Latitude (WGS84); with lon."),
+                _query("pc4", {"type": "string"}, "A PC4 code instead of a point."),
+            ],
+            "responses": {"200": {"description": "The PC4 areas", "content": {GEOJSON: {}}}},
+        },
     }
+
+
+def _number(name: str, low: float, high: float, description: str) -> dict[str, Any]:
+    schema = {"type": "number", "minimum": low, "maximum": high}
+    return _query(name, schema, description, required=True)
 
 
 def _path_params(rule: str) -> list[dict[str, Any]]:
