@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
+
 from sqlalchemy import create_engine, make_url, text
 
 from kaart import ROOT
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import (
+        Config,
+    )  # imported when needed: commands that never migrate start faster
+
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -17,6 +24,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
