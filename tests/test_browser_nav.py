@@ -12,9 +12,9 @@ def test_the_header_leads_to_the_map_the_processes_and_the_solar_roofs(page: Pag
     page.goto(f"{live_server}/")
     nav = page.get_by_role("navigation", name="Hoofdmenu")
     expect(nav.get_by_role("link", name="Kaart")).to_have_attribute("aria-current", "page")
-    nav.get_by_role("link", name="Trajecten").click()
+    nav.get_by_role("link", name="Meedoen").click()
     expect(page).to_have_url(f"{live_server}/trajecten")
-    expect(nav.get_by_role("link", name="Trajecten")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Meedoen")).to_have_attribute("aria-current", "page")
     nav.get_by_role("link", name="Zonnedaken").click()
     expect(page).to_have_url(f"{live_server}/coop")
     nav.get_by_role("link", name="Inloggen").click()
@@ -41,8 +41,8 @@ def test_on_a_small_phone_the_menu_opens_over_the_page(page: Page, live_server, 
     toggle = page.locator(".site-menu__toggle")
     toggle.focus()
     page.keyboard.press("Enter")  # a keyboard opens it as well as a tap
-    expect(links.get_by_role("link", name="Trajecten")).to_be_visible()
+    expect(links.get_by_role("link", name="Meedoen")).to_be_visible()
     box = links.get_by_role("link", name="Zonnedaken").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
-    links.get_by_role("link", name="Trajecten").click()
+    links.get_by_role("link", name="Meedoen").click()
     expect(page).to_have_url(f"{live_server}/trajecten")
