@@ -145,17 +145,25 @@ def feature(session: Session, name: str, feature_id: str) -> str:
     return row[0]
 
 
-def _feature_sql(table: str, columns: tuple[str, ...]) -> str:
+def _feature_json(columns: tuple[str, ...]) -> tuple[str, str]:
+    """A row of `t` as GeoJSON Feature text in WGS84, and the lateral join it needs. Source
+    attributes first, the typed columns over them: those are the checked values."""
     typed = ", ".join(f"t.{sql.Identifier(c).as_string(None)}" for c in ("feature_id", *columns))
-    return f"""
-        SELECT json_build_object(
+    feature = """json_build_object(
           'type', 'Feature',
           'id', t.feature_id,
           'geometry', ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json,
           'properties', t.properties || to_jsonb(a)
-        )::text
+        )::text"""
+    return feature, f"CROSS JOIN LATERAL (SELECT {typed}) AS a"
+
+
+def _feature_sql(table: str, columns: tuple[str, ...]) -> str:
+    feature, typed = _feature_json(columns)
+    return f"""
+        SELECT {feature}
         FROM {sql.Identifier("open_data", table).as_string(None)} AS t
-          CROSS JOIN LATERAL (SELECT {typed}) AS a
+          {typed}
         WHERE t.feature_id = :feature_id
         ORDER BY t.fid
         LIMIT 1
@@ -171,22 +179,16 @@ def _clip(
 
 
 def _features_sql(table: str, columns: tuple[str, ...]) -> str:
-    # Source attributes first, the typed columns over them: those are the checked values.
-    typed = ", ".join(f"t.{sql.Identifier(c).as_string(None)}" for c in ("feature_id", *columns))
+    feature, typed = _feature_json(columns)
     return f"""
         WITH box AS (
           SELECT ST_Transform(ST_Segmentize(
                    ST_MakeEnvelope(:west, :south, :east, :north, 4326), :segment), 28992) AS area
         )
-        SELECT t.fid, json_build_object(
-          'type', 'Feature',
-          'id', t.feature_id,
-          'geometry', ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json,
-          'properties', t.properties || to_jsonb(a)
-        )::text
+        SELECT t.fid, {feature}
         FROM {sql.Identifier("open_data", table).as_string(None)} AS t
           CROSS JOIN box
-          CROSS JOIN LATERAL (SELECT {typed}) AS a
+          {typed}
         WHERE t.geom && box.area AND ST_Intersects(t.geom, box.area) AND t.fid > :after
         ORDER BY t.fid
         LIMIT :limit

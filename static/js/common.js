@@ -354,3 +354,21 @@ export function containsPoint(geometry, lng, lat) {
   const polygons = type === "Polygon" ? [coordinates] : type === "MultiPolygon" ? coordinates : [];
   return polygons.some((rings) => rings.filter((ring) => inRing(ring, lng, lat)).length % 2 === 1);
 }
+
+// -- The private edit token -------------------------------------------------------------------
+
+/** Where a contribution's edit token is kept for this tab (edit.js takes it from the link). */
+export function editTokenKey(id) {
+  return `wijkkaart:edit-token:${id}`;
+}
+
+/** The edit token from the URL fragment or, once edit.js has moved it there, sessionStorage. */
+export function storedEditToken(id) {
+  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  if (fromHash) return fromHash;
+  try {
+    return sessionStorage.getItem(editTokenKey(id));
+  } catch {
+    return null;
+  }
+}

@@ -5,6 +5,7 @@ import {
   categoryIcon,
   createMap,
   editOptions,
+  editTokenKey,
   focusOn,
   problemText,
   readJSON,
@@ -20,7 +21,7 @@ import { ObjectChoice } from "./object.js";
 const $ = (id) => document.getElementById(id);
 const feature = readJSON("kaart-feature");
 const apiUrl = `/api/v1/contributions/${encodeURIComponent(feature.id)}`;
-const storageKey = `wijkkaart:edit-token:${feature.id}`;
+const storageKey = editTokenKey(feature.id);
 const form = new ContributionForm($("edit-form"), { geometryTarget: "edit-map" });
 const saveButton = $("edit-save");
 

@@ -1,20 +1,12 @@
 // Photos on the private edit page: list, add and remove them with the edit token. edit.js keeps
 // the token (from the URL fragment) in sessionStorage; this script reads it from there.
-import { problemText, readJSON, t } from "./common.js";
+import { problemText, readJSON, storedEditToken, t } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const section = $("photos-edit");
 const feature = readJSON("kaart-feature");
 
-function editToken() {
-  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
-  if (fromHash) return fromHash;
-  try {
-    return sessionStorage.getItem(`wijkkaart:edit-token:${feature.id}`);
-  } catch {
-    return null;
-  }
-}
+const editToken = () => storedEditToken(feature.id);
 
 const base = `/api/v1/contributions/${encodeURIComponent(feature.id)}/photos`;
 const fileInput = $("photo-file");

@@ -1,20 +1,12 @@
 // On the private edit page: moderation state and the history, fetched with the edit token
 // (edit.js keeps it in sessionStorage after taking it from the URL fragment).
 
-import { el, readJSON, t } from "./common.js";
+import { el, readJSON, storedEditToken, t } from "./common.js";
 
 const feature = readJSON("kaart-feature");
 const section = document.getElementById("private-dialogue");
 
-function token() {
-  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
-  if (fromHash) return fromHash;
-  try {
-    return sessionStorage.getItem(`wijkkaart:edit-token:${feature.id}`);
-  } catch {
-    return null;
-  }
-}
+const token = () => storedEditToken(feature.id);
 
 function formatDate(iso) {
   return new Date(iso).toLocaleDateString(document.documentElement.lang === "en" ? "en-GB" : "nl-NL", {
