@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import struct
+import time
+import urllib.request
 
 import pytest
 import shapely
@@ -10,6 +12,7 @@ from shapely.geometry import box
 from sqlalchemy import text
 
 from kaart.services import tiles
+from tests.conftest import serving
 from tests.layers_fixture import PAND_WEESP, make_layer
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, VAALSERBERG, feature, point
 
@@ -395,3 +398,40 @@ def test_a_hand_edited_catalogue_column_is_refused_not_put_in_sql(client, panden
     )
     r = client.get(url(panden, *WEESP_Z14))
     assert r.status_code == 500 and r.mimetype == "application/problem+json"
+
+
+def test_a_worker_sees_a_reloaded_layer_within_the_catalogue_ttl(
+    engine, settings, monkeypatch, tmp_path
+):
+    """Served tiles use a short-lived copy of the catalogue row: after a reload, the ETag
+    changes once the copy expires, and tiles keep coming meanwhile (the table keeps its name
+    and columns)."""
+    from geodata.load import load_layer
+    from geodata.source import OPEN_DATA
+    from kaart.views import tiles as tile_views
+
+    monkeypatch.setattr(tile_views, "CATALOGUE_TTL_SECONDS", 0.5)
+    gpkg = OPEN_DATA / "amsterdam" / "bag_weesp_centrum_2021.gpkg"
+    load_layer(engine, "bag-panden", path=gpkg, layer="pand", force=True, progress=lambda _m: None)
+    try:
+        with serving(settings) as url:
+            z, x, y = HET_GROTE_PLEIN_Z16
+            tile_url = f"{url}/tiles/bag-panden/{z}/{x}/{y}.pbf"
+
+            def fetch() -> tuple[int, str]:
+                with urllib.request.urlopen(tile_url) as r:
+                    return r.status, r.headers["ETag"]
+
+            status, first = fetch()
+            assert status == 200
+            load_layer(
+                engine, "bag-panden", path=gpkg, layer="pand", force=True, progress=lambda _m: None
+            )
+            assert fetch() == (200, first)  # the worker's copy is still fresh
+            time.sleep(0.6)
+            status, after = fetch()
+            assert status == 200 and after != first
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS open_data.bag_panden"))
+            conn.execute(text("DELETE FROM layer WHERE name = 'bag-panden'"))

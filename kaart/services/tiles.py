@@ -14,9 +14,10 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
@@ -150,8 +151,14 @@ def render(session: Session, layer: TileLayer, tile: Tile) -> bytes:
         params = _detail_params(layer, tile)
     params |= {"z": tile.z, "x": tile.x, "y": tile.y, "margin": MARGIN, "cap": MAX_FEATURES}
     params |= {"name": layer.name, "extent": EXTENT, "buffer": BUFFER}
-    data = session.execute(text(stmt), params).scalar_one()
+    data = session.execute(_clause(stmt), params).scalar_one()
     return bytes(data or b"")
+
+
+@lru_cache(maxsize=256)
+def _clause(stmt: str) -> TextClause:
+    """The statement parsed once per layer shape, not on every tile request."""
+    return text(stmt)
 
 
 def _detail_params(layer: TileLayer, tile: Tile) -> dict[str, object]:
@@ -179,6 +186,7 @@ def simplify_tolerance(tile: Tile) -> float:
     return ground_width * TOLERANCE_PER_TILE
 
 
+@lru_cache(maxsize=256)
 def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
     """The tile query of one open_data table; every value in it is a bound parameter."""
     quoted = [sql.Identifier(c).as_string(None) for c in columns]
@@ -236,6 +244,7 @@ def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
     """
 
 
+@lru_cache(maxsize=1)
 def _contributions_sql() -> str:
     # Published contributions only; a full tile keeps the newest.
     return f"""

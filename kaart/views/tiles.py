@@ -7,9 +7,12 @@ client's copy is current, 404 problem+json for an unknown layer or a tile outsid
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+import time
 
-from kaart.db import get_session
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.orm import Session
+
+from kaart.db import get_read_session
 from kaart.errors import ApiError
 from kaart.services import tiles
 
@@ -22,11 +25,17 @@ LAYER_CACHE = "public, max-age=3600"
 CONTRIBUTIONS_CACHE = "public, no-cache"
 
 
+# How long a worker trusts its copy of a layer's catalogue row. A reload keeps the table's name
+# and columns (they follow from the source), so a copy only lags in its version: for up to this
+# long after a reload, tiles still carry the previous ETag.
+CATALOGUE_TTL_SECONDS = 5.0
+
+
 @bp.get("/<layer>/<z>/<x>/<y>.pbf")
 def tile(layer: str, z: str, x: str, y: str) -> Response:
     address = tiles.tile_address(z, x, y)
-    session = get_session()
-    source = tiles.find_layer(session, layer)
+    session = get_read_session()
+    source = _layer(session, layer)
     cache = CONTRIBUTIONS_CACHE if source.table is None else LAYER_CACHE
     data = None
     if source.version is None:  # only the bytes tell whether the client's copy is current
@@ -40,6 +49,22 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
     if not data:
         return Response(status=204, headers=headers)
     return Response(data, mimetype=MVT, headers=headers)
+
+
+def _layer(session: Session, name: str) -> tiles.TileLayer:
+    """The layer's catalogue row, from this worker's short-lived copy when it has one (the
+    catalogue changes only when a layer is reloaded). Tests, bound to one connection, always
+    read it afresh."""
+    if current_app.extensions["kaart.db"]["bind"] is not None:
+        return tiles.find_layer(session, name)
+    copies = current_app.extensions.setdefault("kaart.tile_layers", {})
+    now = time.monotonic()
+    copy = copies.get(name)
+    if copy is not None and copy[0] > now:
+        return copy[1]
+    layer = tiles.find_layer(session, name)
+    copies[name] = (now + CATALOGUE_TTL_SECONDS, layer)
+    return layer
 
 
 @bp.route("/", defaults={"_rest": ""})
