@@ -10,17 +10,12 @@ old version as it was. Loading the same file again changes nothing.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty, Full, Queue
-from typing import TypeVar
 
 import shapely
 from psycopg import Cursor, sql
@@ -28,12 +23,12 @@ from sqlalchemy import Connection, Engine, text
 
 from geodata.errors import ReadError
 from geodata.pgcopy import CopyWriter, column_definitions, column_types
+from geodata.pipeline import prefetched, quiet_gc
 from geodata.read import Reader, read
 from geodata.registry import get_source
 from geodata.source import Source
 
 Progress = Callable[[str], None]
-T = TypeVar("T")
 SCHEMA = "open_data"
 # Zoom levels at which a kind of layer is worth drawing (vector tiles).
 ZOOMS = {
@@ -184,7 +179,7 @@ def _write_staging(
     staging = sql.Identifier(SCHEMA, f"{table}__loading")
     types: dict[str, str | None] = {}
     created = False
-    with CopyWriter(cursor, staging) as writer, _quiet_gc():
+    with CopyWriter(cursor, staging) as writer, quiet_gc():
         for frame in prefetched(reader):
             wanted = column_types(frame, types)
             clash = RESERVED & set(wanted)
@@ -234,61 +229,6 @@ def _btree_indexes(cursor: Cursor, table: str, staging: sql.Composable) -> None:
             sql.Identifier(f"{table}__loading_feature_id_idx"), staging
         )
     )
-
-
-def prefetched(frames: Iterable[T], depth: int = 1) -> Iterator[T]:
-    """Iterate `frames` in a thread, `depth` items ahead: GDAL, shapely and PostgreSQL work
-    without Python's lock, so reading the next batch overlaps encoding this one. An error in
-    the thread is raised here; leaving early stops the thread."""
-    queue: Queue = Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce() -> None:
-        try:
-            for item in frames:
-                while not stop.is_set():
-                    try:
-                        queue.put((item, None), timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-            queue.put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            queue.put((done, exc))
-
-    thread = threading.Thread(target=produce, name="layer-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = queue.get()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with suppress(Empty):
-                queue.get(timeout=0.1)
-        thread.join()
-
-
-@contextmanager
-def _quiet_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a batch turns into hundreds of thousands of small,
-    acyclic objects (freed by reference counting anyway): the collector's passes over them
-    cost a fifth of a load's time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _create_staging(cursor: Cursor, staging: sql.Composable, types: dict[str, str | None]) -> None:

@@ -21,11 +21,11 @@ import pyproj
 import pytest
 import shapely
 
-from geodata.normalise import bag_id, bag_id_list
 from geodata.read import ReadError, read
 from geodata.registry import SOURCES, get_source, list_sources
 from geodata.source import OPEN_DATA, Source
 from geodata.sources import amsterdam_buurten
+from geodata.values import bag_id, bag_id_list
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PC4 = OPEN_DATA / "pc4" / "cbs_pc4_2024_nl.gpkg"

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geodata.errors import ReadError
-from geodata.load import LoadError, load_layer, prefetched
+from geodata.load import LoadError, load_layer
+from geodata.pipeline import prefetched
 from geodata.source import OPEN_DATA
 from geodata.sources import amsterdam_buurten
 

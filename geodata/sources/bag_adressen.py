@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodata.normalise import bag_id_list
 from geodata.source import OPEN_DATA, Source
 from geodata.sources.bag_panden import BAG_ATTRIBUTION, BAG_GEOPACKAGE, BAG_LICENCE, BAG_OGC_API
+from geodata.values import bag_id_list
 
 
 def building_id_lists(frame: pd.DataFrame) -> pd.DataFrame:

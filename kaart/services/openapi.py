@@ -15,10 +15,9 @@ from typing import Any
 from flask import Flask
 
 from kaart.config import Settings
-from kaart.geo import GEOMETRY_DEPTH
-from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
+from kaart.models.contribution import CATEGORIES
 from kaart.services.contributions import NEAR_RADIUS_MAX_M
-from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
+from kaart.services.openapi_schemas import schemas
 from kaart.views.coop import AREA_MAX_M2
 
 PREFIX = "/api/v1"
@@ -26,150 +25,6 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
-
-
-def _position() -> dict[str, Any]:
-    return {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"}}
-
-
-def _nested(depth: int) -> dict[str, Any]:
-    schema = _position()
-    for _ in range(depth):
-        schema = {"type": "array", "minItems": 1, "items": schema}
-    return schema
-
-
-def schemas(settings: Settings) -> dict[str, Any]:
-    text_props = {
-        "category": {"type": "string", "enum": list(CATEGORIES)},
-        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-        "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-        "object": {
-            "type": "object",
-            "nullable": True,
-            "required": ["layer", "id"],
-            "properties": {
-                key: {"type": "string", "minLength": 1, "maxLength": OBJECT_REF_MAX}
-                for key in ("layer", "id")
-            },
-        },
-    }
-    # Every property the checks accept: typed where this module knows its rule, else any value.
-    editable = {name: text_props.get(name, {}) for name in EDITABLE}
-    read_only = {name: {"readOnly": True} for name in READ_ONLY}
-    return {
-        "Geometry": {
-            "type": "object",
-            "required": ["type", "coordinates"],
-            "description": "WGS84 longitude/latitude (RFC 7946).",
-            "properties": {
-                "type": {"type": "string", "enum": list(GEOMETRY_DEPTH)},
-                "coordinates": {"type": "array"},
-            },
-        },
-        "Problem": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "reason", "code"],
-                        "properties": {k: {"type": "string"} for k in ("field", "reason", "code")},
-                    },
-                },
-            },
-        },
-        "ContributionInput": {
-            "type": "object",
-            "required": ["type", "geometry", "properties"],
-            "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
-                "geometry": {"$ref": "#/components/schemas/Geometry"},
-                "properties": {
-                    "type": "object",
-                    "required": ["category", "title"],
-                    "properties": editable | read_only,
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "ContributionPatch": {
-            "type": "object",
-            "required": ["type"],
-            "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
-                "geometry": {"$ref": "#/components/schemas/Geometry"},
-                "properties": {
-                    "type": "object",
-                    "properties": editable | read_only,
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "Contribution": {
-            "type": "object",
-            "required": ["type", "id", "geometry", "properties"],
-            "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
-                "id": {"type": "string", "format": "uuid"},
-                "geometry": {"$ref": "#/components/schemas/Geometry"},
-                "properties": {
-                    "type": "object",
-                    "required": ["category", "title", "status"],
-                    "properties": {
-                        "category": text_props["category"],
-                        "title": text_props["title"],
-                        "description": text_props["description"],
-                        "status": {"type": "string", "enum": list(STATUSES)},
-                    },
-                },
-            },
-        },
-        "Created": {
-            "allOf": [
-                {"$ref": "#/components/schemas/Contribution"},
-                {
-                    "type": "object",
-                    "required": ["edit_token", "edit_url"],
-                    "properties": {
-                        "edit_token": {"type": "string"},
-                        "edit_url": {"type": "string"},
-                    },
-                },
-            ]
-        },
-        "FeatureCollection": {
-            "type": "object",
-            "required": ["type", "features"],
-            "properties": {
-                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {
-                    "type": "array",
-                    "maxItems": settings.page_max,
-                    "items": {"type": "object"},
-                },
-                "numberReturned": {"type": "integer", "minimum": 0},
-                "links": {"type": "array", "items": {"type": "object"}},
-            },
-        },
-        "Layers": {
-            "type": "object",
-            "required": ["layers"],
-            "properties": {
-                "layers": {
-                    "type": "array",
-                    "items": {"type": "object", "required": ["name", "title"]},
-                }
-            },
-        },
-    }
 
 
 def _ref(name: str) -> dict[str, str]:

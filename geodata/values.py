@@ -1,0 +1,91 @@
+"""Values as the database and JSON take them: plain Python (no numpy, NaN or pandas NA), and
+BAG identifiers as their 16 digits whatever a source made of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# -- Plain values -------------------------------------------------------------------------------
+
+
+def plain_values(series: pd.Series) -> list:
+    """A column as plain Python values that json.dumps and COPY take (no numpy, no NaN)."""
+    dtype = series.dtype
+    numpy_typed = not isinstance(dtype, pd.api.extensions.ExtensionDtype)
+    if numpy_typed and dtype.kind in "iub":
+        return series.to_numpy().tolist()
+    if numpy_typed and dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in series.to_numpy().tolist()]
+    if isinstance(dtype, pd.StringDtype):  # pandas 3 text columns: only NaN/NA to replace
+        if not series.hasnans:
+            return series.tolist()
+        return series.astype(object).where(series.notna(), None).tolist()
+    return [plain_value(v) for v in series.astype(object)]
+
+
+def plain_value(value: Any) -> Any:
+    """One value as plain, JSON-safe Python: NaN/NaT/NA become None, times ISO 8601 text."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.generic):  # before int/float: np.float64 is a float subclass
+        return plain_value(value.item())
+    if isinstance(value, int | float):
+        return value if not isinstance(value, float) or math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain_value(v) for v in value]
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, dt.datetime | dt.date | dt.time | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+# -- BAG identifiers ----------------------------------------------------------------------------
+
+
+def bag_id(value: Any) -> str | None:
+    """A BAG object id as its 16 digits.
+
+    Sources drop the leading zero of municipality codes below 1000 (Delft's 0503 becomes
+    503100000000296, BGT's identificatiebagpnd is often an integer) or wrap the id in a URI-like
+    name (3DBAG: NL.IMBAG.Pand.0503100000012869). Anything else is returned as given.
+    """
+    if isinstance(value, str) and len(value) == 16 and value.isdigit():
+        return value  # the common case, kept fast for national files
+    value = plain_value(value)
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip().rsplit(".", 1)[-1]
+    if text.isdigit() and len(text) <= 16:
+        return text.zfill(16)
+    return str(value).strip()
+
+
+def bag_ids(values: list[Any]) -> list[str | None]:
+    """bag_id() of each value; a column that is already all 16-digit text is returned as is."""
+    if all(type(v) is str and len(v) == 16 and v.isdigit() for v in values):
+        return values
+    return [bag_id(v) for v in values]
+
+
+def bag_id_list(value: Any) -> list[str]:
+    """Several BAG ids in one field ("0457100000054466,0457100000054467" or a list)."""
+    value = plain_value(value)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
+    return [i for i in (bag_id(item) for item in items) if i]
