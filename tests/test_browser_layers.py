@@ -16,6 +16,7 @@ from geodata.load import load_layer
 from geodata.source import OPEN_DATA
 from kaart.config import Settings
 from tests.conftest import serving
+from tests.map_helpers import pixel_of, set_view
 from tests.places import HET_GROTE_PLEIN
 
 pytestmark = pytest.mark.browser
@@ -73,31 +74,6 @@ def open_map(page: Page, url: str) -> None:
 
 def layer_checkbox(page: Page, title: str):
     return page.locator("#layers").get_by_role("checkbox", name=title, exact=True)
-
-
-def set_view(page: Page, lonlat: tuple[float, float], zoom: int) -> None:
-    """Move the map and wait until Leaflet has settled there."""
-    page.evaluate(
-        """([lon, lat, zoom]) => new Promise((resolve) => {
-            kaartMap.once("moveend", () => resolve());
-            kaartMap.setView([lat, lon], zoom, { animate: false });
-        })""",
-        [lonlat[0], lonlat[1], zoom],
-    )
-
-
-def pixel_of(page: Page, lonlat: tuple[float, float]) -> tuple[float, float]:
-    """The viewport pixel where a place lies on the map."""
-    return tuple(
-        page.evaluate(
-            """([lon, lat]) => {
-                const box = kaartMap.getContainer().getBoundingClientRect();
-                const p = kaartMap.latLngToContainerPoint([lat, lon]);
-                return [box.left + p.x, box.top + p.y];
-            }""",
-            list(lonlat),
-        )
-    )
 
 
 def painted_pixels(page: Page, layer: str) -> int:

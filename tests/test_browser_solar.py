@@ -18,6 +18,7 @@ from geodata.load import load_layer
 from geodata.source import OPEN_DATA
 from kaart.solar import roofs
 from kaart.solar.compute import compute
+from tests.map_helpers import pixel_of, set_view
 from tests.places import HET_GROTE_PLEIN
 
 pytestmark = pytest.mark.browser
@@ -73,29 +74,6 @@ def pand(engine: Engine) -> dict:
 def open_coop(page: Page, url: str) -> None:
     page.goto(f"{url}/coop")
     expect(page.locator("#area-buurt option")).not_to_have_count(0)
-
-
-def set_view(page: Page, lonlat: tuple[float, float], zoom: int) -> None:
-    page.evaluate(
-        """([lon, lat, zoom]) => new Promise((resolve) => {
-            kaartMap.once("moveend", () => resolve());
-            kaartMap.setView([lat, lon], zoom, { animate: false });
-        })""",
-        [lonlat[0], lonlat[1], zoom],
-    )
-
-
-def pixel_of(page: Page, lonlat: tuple[float, float]) -> tuple[float, float]:
-    return tuple(
-        page.evaluate(
-            """([lon, lat]) => {
-                const box = kaartMap.getContainer().getBoundingClientRect();
-                const p = kaartMap.latLngToContainerPoint([lat, lon]);
-                return [box.left + p.x, box.top + p.y];
-            }""",
-            list(lonlat),
-        )
-    )
 
 
 def painted_colours(page: Page) -> dict[str, int]:

@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
+from kaart.services.exports import GEOPACKAGE
 from kaart.solar import roofs
 from kaart.solar.compute import compute
 from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, make_layer, weesp_panden
@@ -250,7 +251,7 @@ def test_csv_export_has_a_header_and_the_same_rows(client, potentials):
 
 def test_geopackage_export_opens_in_rd_new(client, potentials, tmp_path):
     r = client.get(f"{SHORTLIST}?buurt={WEESP_CENTRUM}&limit=25&format=gpkg")
-    assert r.status_code == 200 and r.mimetype == "application/geopackage+sqlite3"
+    assert r.status_code == 200 and r.mimetype == GEOPACKAGE
     path = tmp_path / "shortlist.gpkg"
     path.write_bytes(r.data)
     frame = pyogrio.read_dataframe(path, layer="zon_shortlist")

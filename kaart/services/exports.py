@@ -63,9 +63,10 @@ GEOMETRY_SQL = ", ST_AsBinary(c.geom) AS wkb, ST_AsGeoJSON(c.geom, 7) AS geojson
 # Text that a spreadsheet would run as a formula when a cell starts with one of these.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LAYER = "bijdragen"
+GEOPACKAGE = "application/geopackage+sqlite3"  # the OGC GeoPackage media type
 FORMATS = {
     "geojson": ("application/geo+json", "geojson"),
-    "gpkg": ("application/geopackage+sqlite3", "gpkg"),
+    "gpkg": (GEOPACKAGE, "gpkg"),
     "csv": ("text/csv; charset=utf-8", "csv"),
 }
 

@@ -24,6 +24,7 @@ from kaart.db import get_session
 from kaart.errors import ApiError, FieldError
 from kaart.geo import limits_for, parse_geometry
 from kaart.services import tiles
+from kaart.services.exports import GEOPACKAGE
 from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
 from kaart.solar.compute import economics_for
@@ -33,7 +34,6 @@ from kaart.views.public import map_config
 bp = Blueprint("coop", __name__)
 
 MVT = "application/vnd.mapbox-vector-tile"
-GPKG = "application/geopackage+sqlite3"
 CLASS_NAMES = tuple(name for name, _ in roofs.CLASSES)
 AREA_MAX_M2 = 250_000.0  # the largest roof plane an estimate takes
 BAG_ID = re.compile(r"[0-9A-Za-z_.-]{1,40}")
@@ -271,7 +271,7 @@ def _gpkg(result: dict[str, Any]) -> Response:
         data = path.read_bytes()
     return Response(
         data,
-        mimetype=GPKG,
+        mimetype=GEOPACKAGE,
         headers={"Content-Disposition": 'attachment; filename="zon-shortlist.gpkg"'},
     )
 
