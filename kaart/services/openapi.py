@@ -18,7 +18,7 @@ from kaart.config import Settings
 from kaart.models.contribution import CATEGORIES
 from kaart.services.contributions import NEAR_RADIUS_MAX_M
 from kaart.services.openapi_schemas import schemas
-from kaart.views.coop import AREA_MAX_M2
+from kaart.solar.estimate import AREA_MAX_M2
 
 PREFIX = "/api/v1"
 GEOJSON = "application/geo+json"

@@ -12,6 +12,8 @@ import numpy as np
 
 from kaart.solar import model, roofs
 
+AREA_MAX_M2 = 250_000.0  # the largest roof plane an estimate takes
+
 
 @dataclass(frozen=True)
 class Plane:

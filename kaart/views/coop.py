@@ -28,14 +28,13 @@ from kaart.services.exports import GEOPACKAGE
 from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
 from kaart.solar.compute import economics_for
-from kaart.solar.estimate import Plane, estimate
+from kaart.solar.estimate import AREA_MAX_M2, Plane, estimate
 from kaart.views.public import map_config
 
 bp = Blueprint("coop", __name__)
 
 MVT = "application/vnd.mapbox-vector-tile"
 CLASS_NAMES = tuple(name for name, _ in roofs.CLASSES)
-AREA_MAX_M2 = 250_000.0  # the largest roof plane an estimate takes
 BAG_ID = re.compile(r"[0-9A-Za-z_.-]{1,40}")
 BUURT_CODE = re.compile(r"[A-Za-z0-9]{1,12}")
 USAGE = re.compile(r"[a-z, ]{1,40}")
