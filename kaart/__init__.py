@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from kaart import db, i18n
+from kaart import db, i18n, textcheck
 from kaart.config import Settings
 from kaart.errors import ConfigError
 
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     db.init_app(app, bind=test_config.get("db_bind"))
     i18n.init_app(app)
+    textcheck.init_app(app)  # before anything reads the request (CSRF, views, rate limits)
 
     from kaart import errors_http, security
     from kaart.views import api, health, public, tiles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,6 +41,9 @@ class Settings:
 
     database_url: str
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    env: str = ""  # KAART_ENV: "production", "development" or unset
+    # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    trusted_proxies: int = 0
     area_bbox: tuple[float, ...] = NETHERLANDS_BBOX
     # Contributions must lie inside this outline too (GeoJSON, WGS84); None = the bbox alone.
     area_file: Path | None = field(default=NETHERLANDS_OUTLINE)
@@ -56,8 +60,11 @@ class Settings:
     session_cookie_secure: bool = True  # off by default only when KAART_ENV=development
     report_threshold: int = 3  # reports that hide a contribution or comment pending review
     history_show_staff: bool = True  # staff names in the public history
-    login_max_attempts: int = 5  # failed logins per account per 15 minutes (per IP: 4x)
-    public_actions_per_hour: int = 60  # support, comments and reports per IP per hour
+    login_max_attempts: int = 5  # failed logins per account and address per 15 min (address: 4x)
+    public_actions_per_hour: int = 60  # support, comments and reports per address per hour
+    contributions_per_hour: int = 100  # new contributions (API, Open311) per address per hour
+    edits_per_hour: int = 300  # changes, withdrawals and photo uploads per address per hour
+    audit_retention_days: int = 365  # audit log entries older than this are purged
     # Photos on contributions (outputs part): where they are stored and what is accepted.
     upload_dir: Path = field(default=ROOT / "var" / "uploads")
     photo_max_bytes: int = 10_000_000
@@ -81,6 +88,7 @@ class Settings:
                 "`make run` sets it to a private cluster for you"
             )
         values: dict[str, Any] = {"database_url": url, **_secret(env), **_area(env)}
+        values["env"] = _env(env)
         values.update(_numbers(env))
         if env.get("KAART_MAP_CENTER"):
             values["map_center"] = _floats(env["KAART_MAP_CENTER"], 2, "KAART_MAP_CENTER")
@@ -143,12 +151,88 @@ def _open311(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+# Secrets that have been published (in this repository or its documentation): never accepted.
+KNOWN_PLACEHOLDERS = frozenset(
+    {
+        "change-me-to-64-random-hex-characters",
+        "change-me",
+        "changeme",
+        "secret",
+        "test-secret",
+        "development",
+    }
+)
+SECRET_MIN_BYTES = 32
+SIGNING_KEY_FILE = "secret_key"
+
+
+def _env(env: Mapping[str, str]) -> str:
+    value = env.get("KAART_ENV", "").strip()
+    if value not in ("", "production", "development"):
+        raise ConfigError(f"KAART_ENV must be production or development, got {value!r}")
+    return value
+
+
 def _secret(env: Mapping[str, str]) -> dict[str, Any]:
-    if env.get("KAART_SECRET_KEY"):
-        return {"secret_key": env["KAART_SECRET_KEY"]}
-    if env.get("KAART_ENV") == "production":
-        raise ConfigError("KAART_SECRET_KEY must be set when KAART_ENV=production")
-    return {}
+    """The signing secret. Production: KAART_SECRET_KEY, at least 32 bytes, not a placeholder.
+    Elsewhere without one: a secret made once and kept in the state folder, so every worker
+    and every restart signs cookies with the same key."""
+    given = env.get("KAART_SECRET_KEY", "").strip()
+    production = env.get("KAART_ENV", "").strip() == "production"
+    if given:
+        if production:
+            check_production_secret(given)
+        return {"secret_key": given}
+    if production:
+        raise ConfigError(
+            "KAART_SECRET_KEY must be set when KAART_ENV=production "
+            "(make one with: python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return {"secret_key": stored_secret(state_dir(env))}
+
+
+def check_production_secret(secret: str) -> None:
+    if secret.lower() in KNOWN_PLACEHOLDERS or "change-me" in secret.lower():
+        raise ConfigError("KAART_SECRET_KEY is a published placeholder; set a random secret")
+    if len(secret.encode("utf-8")) < SECRET_MIN_BYTES:
+        raise ConfigError(f"KAART_SECRET_KEY must be at least {SECRET_MIN_BYTES} bytes long")
+    if len(set(secret)) < 8:
+        raise ConfigError("KAART_SECRET_KEY is not random enough; set a random secret")
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """Where this installation keeps what it makes for itself (untracked): KAART_STATE_DIR."""
+    raw = env.get("KAART_STATE_DIR", "").strip()
+    return Path(raw) if raw else ROOT / "var"
+
+
+def stored_secret(folder: Path) -> str:
+    """The secret in `folder`/secret_key, created (mode 0600) by whichever process comes first."""
+    path = folder / SIGNING_KEY_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the secret key file {path}: {exc}") from exc
+    partial = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(partial + "\n")
+    return partial
+
+
+def _read_secret(path: Path) -> str:
+    # Another process may have created the file a moment ago and not yet written it.
+    for _attempt in range(50):
+        try:
+            value = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the secret key file {path}: {exc}") from exc
+        if len(value) >= SECRET_MIN_BYTES:
+            return value
+        time.sleep(0.02)
+    raise ConfigError(f"the secret key file {path} is empty or too short; remove it to renew")
 
 
 def _area(env: Mapping[str, str]) -> dict[str, Any]:
@@ -176,6 +260,10 @@ NUMBERS = {
     "report_threshold": int,
     "login_max_attempts": int,
     "public_actions_per_hour": int,
+    "contributions_per_hour": int,
+    "edits_per_hour": int,
+    "audit_retention_days": int,
+    "trusted_proxies": int,
     "photo_max_bytes": int,
     "photo_max_pixels": int,
     "photo_max_count": int,
@@ -183,6 +271,10 @@ NUMBERS = {
     "solar_co2_kg_per_kwh": float,
     "solar_household_kwh": float,
 }
+
+
+# Settings for which 0 means something (no proxy in front).
+ZERO_ALLOWED = frozenset({"trusted_proxies"})
 
 
 def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
@@ -196,6 +288,7 @@ def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
             values[name] = cast(raw)
         except ValueError as exc:
             raise ConfigError(f"{var} must be a number, got {raw!r}") from exc
-        if not 0 < values[name] < float("inf"):
+        low_ok = values[name] == 0 and name in ZERO_ALLOWED
+        if not (0 < values[name] < float("inf") or low_ok):
             raise ConfigError(f"{var} must be a positive number")
     return values

@@ -1,14 +1,27 @@
-"""Engine per app, one session per request (on `g`), closed at teardown."""
+"""Engine per app, one session per request (on `g`), closed at teardown; the one owner of
+transactions.
+
+    with transaction() as session:      # the edge of a request or command that writes
+        service.create(session, data)   # services never commit
+    # committed here, or rolled back if anything above raised
+
+A lost or refused database connection is `Unavailable` (503 with Retry-After), never a 500; see
+`is_connection_error`.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, exc
 from sqlalchemy.orm import Session
 
 EXTENSION_KEY = "kaart.db"
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask, bind: Connection | None = None) -> None:
@@ -23,12 +36,14 @@ def init_app(app: Flask, bind: Connection | None = None) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # No server-side prepared statements: after five runs psycopg would prepare a query, and the
     # generic plan PostgreSQL then picks for bbox searches is several times slower (bench/).
+    # A short connect timeout: when the database is down, answer 503 quickly instead of hanging.
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"prepare_threshold": None},
+        pool_timeout=5,
+        connect_args={"prepare_threshold": None, "connect_timeout": 3},
         **kwargs,
     )
 
@@ -58,8 +73,54 @@ def get_read_session() -> Session:
     return g.db_read_session
 
 
+@contextmanager
+def transaction(session: Session | None = None) -> Iterator[Session]:
+    """Everything inside is one transaction: committed at the end, rolled back on any error.
+    The only place that commits (outside the CLI's bulk loaders, which own their connections)."""
+    session = session if session is not None else get_session()
+    try:
+        yield session
+    except BaseException:
+        _rollback(session)
+        raise
+    session.commit()
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except exc.DBAPIError as error:
+        # The connection is gone (that is usually why we are rolling back); the server rolls
+        # back what it had. The error that brought us here is the one to report.
+        if not is_connection_error(error):
+            raise
+        log.warning("rollback on a lost connection: %s", type(error.orig).__name__)
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True for errors that mean "the database cannot be reached or used right now": a refused
+    or lost connection, a server shutting down or starting, an exhausted pool."""
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(
+            error, exc.OperationalError | exc.InterfaceError
+        )
+    return False
+
+
 def _close_session(_exc: BaseException | None) -> None:
+    # Teardown must never raise into the server (gunicorn would answer with its own bare page).
     for key in ("db_session", "db_read_session"):
         session = g.pop(key, None)
-        if session is not None:
+        if session is None:
+            continue
+        try:
             session.close()
+        except exc.SQLAlchemyError as error:
+            # The response is already made; log, and drop the connection instead of pooling it.
+            if is_connection_error(error):
+                log.warning("closing a session on a lost connection: %s", type(error).__name__)
+            else:
+                log.exception("closing the request's database session failed")
+            session.invalidate()

@@ -1,4 +1,16 @@
-"""Errors that carry an HTTP status and a message safe to show, rendered as RFC 9457 problems."""
+"""Errors that carry an HTTP status and a message safe to show, rendered as RFC 9457 problems.
+
+Raise the typed ones; each names the part of the request that is wrong when there is one:
+
+    raise BadRequest("limit must be a number from 1 to 1000.", "limit", "limit_invalid")
+    raise Invalid("The title is empty.", "properties.title", "title_missing")
+    raise NotFound("This contribution")            # "... does not exist"
+    raise TooManyRequests("actions", retry_after=120)
+    raise Unavailable("The database is not reachable.")
+
+How an error looks on the wire is decided by the blueprint that served the request (problem+json
+for the API, a page for people, GeoReport v2's own list for Open311; kaart/errors_http.py).
+"""
 
 from __future__ import annotations
 
@@ -50,6 +62,106 @@ class ApiError(Exception):
         if self.errors:
             body["errors"] = [e.as_dict() for e in self.errors]
         return body
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.errors]
+
+
+class _Typed(ApiError):
+    """An ApiError whose status and title come from its class."""
+
+    STATUS = 500
+    TITLE = "Internal server error"
+
+    def __init__(
+        self,
+        reason: str = "",
+        field_name: str | None = None,
+        code: str | None = None,
+        *,
+        title: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        found = list(errors or [])
+        if field_name is not None and code is not None:
+            found.insert(0, FieldError(field_name, reason, code))
+        super().__init__(
+            status=self.STATUS,
+            title=title or self.TITLE,
+            detail=reason,
+            errors=found,
+            headers=dict(headers or {}),
+        )
+
+
+class BadRequest(_Typed):
+    """A parameter, header or body that cannot be read (400)."""
+
+    STATUS, TITLE = 400, "Bad request"
+
+
+class Unauthorized(_Typed):
+    """Credentials are needed (401)."""
+
+    STATUS, TITLE = 401, "Unauthorized"
+
+
+class Forbidden(_Typed):
+    """The credentials do not allow this (403)."""
+
+    STATUS, TITLE = 403, "Forbidden"
+
+
+class NotFound(_Typed):
+    """`what` does not exist (404). ``NotFound("This contribution")``."""
+
+    STATUS, TITLE = 404, "Not found"
+
+    def __init__(self, what: str = "This", **kwargs: Any) -> None:
+        kwargs.setdefault("field_name", None)
+        super().__init__(f"{what} does not exist", **kwargs)
+
+
+class Conflict(_Typed):
+    """The request collides with the current state (409)."""
+
+    STATUS, TITLE = 409, "Conflict"
+
+
+class Gone(_Typed):
+    """It existed and was taken away (410)."""
+
+    STATUS, TITLE = 410, "Gone"
+
+
+class Invalid(_Typed):
+    """The request parsed but breaks a rule about one field (422)."""
+
+    STATUS, TITLE = 422, "Unprocessable content"
+
+
+class TooManyRequests(_Typed):
+    """A rate limit; ``retry_after`` seconds until the next attempt may succeed (429)."""
+
+    STATUS, TITLE = 429, "Too many requests"
+
+    def __init__(self, what: str = "requests", retry_after: int = 60, **kwargs: Any) -> None:
+        reason = f"Too many {what} from here; wait a while and try again."
+        kwargs.setdefault("headers", {})["Retry-After"] = str(max(1, int(retry_after)))
+        super().__init__(reason, "rate", "rate_limited", **kwargs)
+
+
+class Unavailable(_Typed):
+    """A dependency (the database) is down or overloaded; try again later (503)."""
+
+    STATUS, TITLE = 503, "Service unavailable"
+    RETRY_AFTER = 5
+
+    def __init__(self, reason: str, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {}).setdefault("Retry-After", str(self.RETRY_AFTER))
+        super().__init__(reason, "service", "unavailable", **kwargs)
 
 
 def invalid(field_name: str, reason: str, code: str, status: int = 422) -> ApiError:

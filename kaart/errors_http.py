@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kaart.errors import PROBLEM_JSON, ApiError, FieldError
+from kaart.db import is_connection_error
+from kaart.errors import PROBLEM_JSON, ApiError, FieldError, Unavailable
 
 log = logging.getLogger(__name__)
+DATABASE_DOWN = (
+    "The database cannot be reached right now; try again in a few seconds. A request sent "
+    "again with the same Idempotency-Key header is never stored twice."
+)
 
 
 def _wants_problem() -> bool:
@@ -39,7 +45,7 @@ def init_app(app: Flask) -> None:
     def handle_api_error(error: ApiError) -> Response:
         if _wants_problem():
             return problem_response(error)
-        return _page(error.status, error.title, error.detail)
+        return _page(error.status, error.title, error.detail, error.headers)
 
     @app.errorhandler(RequestEntityTooLarge)
     def handle_too_large(_error: RequestEntityTooLarge) -> Response:
@@ -62,6 +68,13 @@ def init_app(app: Flask) -> None:
             return response
         return _page(status, title, detail)
 
+    @app.errorhandler(SQLAlchemyError)
+    def handle_database(error: SQLAlchemyError) -> Response:
+        if not is_connection_error(error):
+            return handle_unexpected(error)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        return handle_api_error(Unavailable(DATABASE_DOWN))
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -71,6 +84,8 @@ def init_app(app: Flask) -> None:
         return _page(500, "Internal server error", detail)
 
 
-def _page(status: int, title: str, detail: str) -> Response:
+def _page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    if status == 503:
+        g.kaart_user = None  # the page header must not ask the database who is logged in
     html = render_template("error.html", status=status, title=title, detail=detail)
-    return Response(html, status=status, mimetype="text/html")
+    return Response(html, status=status, mimetype="text/html", headers=headers or {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -11,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from kaart.errors import ApiError, invalid
 from kaart.geo import Limits, check_crs, parse_geometry
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, TITLE_MAX
+from kaart.textcheck import CONTROL
 
 EDITABLE = ("category", "title", "description", "object")
 # Returned by the API; a client may send them back unchanged in a PATCH, and they are ignored.
@@ -30,8 +30,8 @@ READ_ONLY = (
     "responded_at",
     "support_count",
 )
-# C0 control characters other than tab, newline and carriage return, and DEL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab, newline and carriage return, DEL and C1 (textcheck.py).
+_CONTROL = CONTROL
 
 
 OBJECT_REF_MAX = 100

@@ -16,6 +16,7 @@ from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
 from kaart.services import layer_features, layers, processes
 from kaart.services.input import bad_json, parse_feature
+from kaart.textcheck import request_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -39,19 +40,10 @@ def read_json() -> Any:
                 FieldError("Content-Type", f"got {mimetype or 'nothing'}", "unsupported_media_type")
             ],
         )
-    raw = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH here -> 413
+    raw = request.get_data(cache=True)  # werkzeug enforces MAX_CONTENT_LENGTH here -> 413
     if not raw.strip():
         raise bad_json("The request body is empty; send a GeoJSON Feature.")
-    try:
-        return json.loads(raw.decode("utf-8"))  # RFC 8259: JSON between systems is UTF-8
-    except json.JSONDecodeError as exc:
-        raise bad_json(
-            f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise bad_json("The request body is not UTF-8 text.") from exc
-    except (ValueError, RecursionError) as exc:
-        raise bad_json("The JSON is nested too deeply or has a number too large to read.") from exc
+    return request_json()  # RFC 8259: JSON between systems is UTF-8; kaart/textcheck.py
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -7,14 +7,10 @@ from werkzeug.wrappers import Response
 
 from kaart.auth import current_user, log_in, log_out, safe_next
 from kaart.db import get_session
+from kaart.security import client_address
 from kaart.services import users
 
 bp = Blueprint("auth", __name__)
-
-
-def client_ip() -> str:
-    # Behind a TLS proxy the deployment sets ProxyFix; remote_addr is then the client's address.
-    return request.remote_addr or "unknown"
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
@@ -28,7 +24,7 @@ def login() -> Response | tuple[str, int] | str:
     limit = current_app.config["KAART"].login_max_attempts
     try:
         user = users.authenticate(
-            get_session(), email, request.form.get("password", ""), client_ip(), limit
+            get_session(), email, request.form.get("password", ""), client_address(), limit
         )
     except users.LoginThrottled:
         page = render_template(

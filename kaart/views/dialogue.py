@@ -18,9 +18,9 @@ from sqlalchemy import text
 from kaart.auth import csrf_protected
 from kaart.db import get_session
 from kaart.errors import ApiError, FieldError
+from kaart.security import client_address
 from kaart.services import contributions, dialogue, moderation, processes, ratelimit, workflow
 from kaart.views.api import read_json
-from kaart.views.auth import client_ip
 
 bp = Blueprint("dialogue", __name__, url_prefix="/api/v1")
 
@@ -94,7 +94,7 @@ def _rate_limit() -> None:
     settings = current_app.config["KAART"]
     session = get_session()
     if not ratelimit.allow(
-        session, "public", client_ip(), settings.public_actions_per_hour, timedelta(hours=1)
+        session, "public", client_address(), settings.public_actions_per_hour, timedelta(hours=1)
     ):
         session.commit()
         raise ratelimit.too_many("actions")
@@ -163,7 +163,7 @@ def _report(table: str, item_id: str) -> Response:
     # A new cookie is a new reporter, so one address may report one item once a day: hiding
     # something takes reports from as many addresses as the threshold.
     session = get_session()
-    if not ratelimit.allow(session, f"report:{ident}", client_ip(), 1, timedelta(days=1)):
+    if not ratelimit.allow(session, f"report:{ident}", client_address(), 1, timedelta(days=1)):
         session.rollback()
         raise ApiError(
             409,
