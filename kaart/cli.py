@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from kaart import ROOT, outputs_cli, users_cli
 from kaart.config import Settings
-from kaart.db import make_engine
+from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
 from kaart.geo import limits_for
 from kaart.schema import upgrade
+from kaart.services import audit as audit_log
 from kaart.services import processes
 
 DEMO_DIR = ROOT / "data" / "demo"
@@ -125,6 +127,10 @@ def _load(engine, name: str, **options) -> None:
             f"{name}: interrupted; the loaded version is unchanged"
         ) from None
     click.echo(report.summary(), err=True)
+    if not report.unchanged:  # the audit log keeps which layer came from where
+        details = {"layer": report.layer, "features": report.loaded, "read": report.read}
+        details |= {key: str(options[key]) for key in ("path", "url") if options.get(key)}
+        audit_log.record_command(engine, "layer.loaded", details)
 
 
 @main.group()
@@ -209,6 +215,29 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
             service.create(session, data, contribution_id=ident)
             added += 1
     return added
+
+
+@main.group()
+def audit() -> None:
+    """The audit log of /beheer and of these commands."""
+
+
+@audit.command("purge")
+def audit_purge() -> None:
+    """Remove entries older than KAART_AUDIT_RETENTION_DAYS (run it daily, e.g. from cron)."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    retention = timedelta(days=settings.audit_retention_days)
+    try:
+        with Session(engine) as session, transaction(session):
+            purged = audit_log.purge(session, retention, actor=audit_log.CLI)
+    finally:
+        engine.dispose()
+    what = ", ".join(f"{action} {n}" for action, n in purged.removed.items())
+    click.echo(
+        f"audit: {purged.total} entries from before {purged.before:%Y-%m-%d %H:%M:%S %Z} removed"
+        + (f" ({what})" if what else "")
+    )
 
 
 # Staff accounts (dialogue part), in kaart/users_cli.py.

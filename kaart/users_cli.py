@@ -1,4 +1,5 @@
-"""`kaart users …`: staff accounts from the command line (the first admin starts here)."""
+"""`kaart users …`: staff accounts from the command line (the first admin starts here). Every
+change is written to the audit log with the actor "cli", in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from kaart.auth import ROLES
 from kaart.config import Settings
-from kaart.db import make_engine
+from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
+from kaart.services import audit
 from kaart.services import users as service
 
 
@@ -50,7 +52,12 @@ def create(email: str, roles: tuple[str, ...], display_name: str, password_stdin
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _session() as session:
         try:
-            service.create(session, email, password, list(roles), display_name)
+            with transaction(session):
+                new_id = service.create(session, email, password, list(roles), display_name)
+                details = service.created_details(new_id, email, list(roles))
+                audit.record(
+                    session, "user.created", actor=audit.CLI, address=None, details=details
+                )
         except ApiError as exc:
             raise click.ClickException(exc.detail) from exc
     click.echo(f"user {email.strip().lower()}: created with roles {', '.join(sorted(roles))}")
@@ -70,9 +77,27 @@ def list_users() -> None:
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES))
 def set_roles(email: str, roles: tuple[str, ...]) -> None:
     """Replace an account's roles (none given: no roles left)."""
-    with _session() as session:
+    with _session() as session, transaction(session):
         user_id = service.find_by_email(session, email)
         if user_id is None:
             raise click.ClickException(f"no account {email}")
-        service.update(session, user_id, roles=list(roles))
+        change = service.update(session, user_id, roles=list(roles))
+        for action, details in change.entries:
+            audit.record(session, action, actor=audit.CLI, address=None, details=details)
     click.echo(f"user {email}: roles {', '.join(sorted(roles)) or '(none)'}")
+
+
+@users.command("unlock")
+@click.argument("email")
+def unlock(email: str) -> None:
+    """Clear an account's failed logins (from every address), as an admin can in /beheer."""
+    with _session() as session, transaction(session):
+        user_id = service.find_by_email(session, email)
+        if user_id is None:
+            raise click.ClickException(f"no account {email}")
+        details = service.unlock(session, user_id)
+        audit.record(session, "user.unlocked", actor=audit.CLI, address=None, details=details)
+    click.echo(
+        f"user {email}: {details['failures']} failed logins from "
+        f"{details['addresses']} addresses cleared"
+    )

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from kaart.db import transaction
 from kaart.services import users
 
 PASSWORD = "correct horse battery staple"
@@ -34,7 +35,7 @@ def session_on(connection: Connection) -> Session:
 
 def make_user(connection: Connection, role: str | None, email: str | None = None) -> uuid.UUID:
     email = email or f"{role or 'nobody'}-{uuid.uuid4().hex[:6]}@gemeente.example"
-    with session_on(connection) as session:
+    with session_on(connection) as session, transaction(session):
         return users.create(
             session, email, PASSWORD, [role] if role else [], display_name=f"Jan {role}"
         )

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from kaart.auth import ROLES
 from kaart.cli import main as cli
+from kaart.db import transaction
 from kaart.services import users
 from tests.dialogue_fixtures import (
     PASSWORD,
@@ -38,14 +39,18 @@ ACCESS = {
     "beheer.standard_response_delete": ("planner",),
     "beheer.users": ("admin",),
     "beheer.user_update": ("admin",),
+    "beheer.user_unlock": ("admin",),
+    "beheer.audit_log": ("admin",),
+    "beheer.audit_csv": ("admin",),
 }
 
 
-def _login_form(client, email, password, next_url="/beheer"):
+def _login_form(client, email, password, next_url="/beheer", address="127.0.0.1"):
     token = csrf_of(client)
     return client.post(
         "/inloggen",
         data={"email": email, "password": password, "csrf_token": token, "next": next_url},
+        environ_base={"REMOTE_ADDR": address},
     )
 
 
@@ -116,7 +121,7 @@ def test_wrong_password_unknown_account_and_inactive_account_are_refused_alike(c
         r = _login_form(client, email, password)
         assert r.status_code == 401
         assert "E-mailadres of wachtwoord klopt niet" in r.get_data(as_text=True)
-    with session_on(connection) as session:
+    with session_on(connection) as session, transaction(session):
         users.update(session, user, active=False)
     assert _login_form(client, "bert@weesp.example", PASSWORD).status_code == 401
 
@@ -135,6 +140,88 @@ def test_login_is_rate_limited_per_ip_address_across_accounts(client, connection
     for n in range(20):  # 4 x the per-account limit, spread over accounts
         assert _login_form(client, f"gok{n}@weesp.example", "guess guess guess").status_code == 401
     assert _login_form(client, "dirk@weesp.example", PASSWORD).status_code == 429
+    # One address guessing many accounts blocks that address only.
+    assert (
+        _login_form(client, "dirk@weesp.example", PASSWORD, address="10.0.0.8").status_code == 302
+    )
+
+
+# Changed with issue 10: failed logins used to lock the account itself, from everywhere.
+def test_failed_logins_never_lock_the_owner_out_from_another_address(app, connection):
+    make_user(connection, "planner", email="femke@weesp.example")
+    guesser, owner = app.test_client(), app.test_client()
+    for _ in range(5):
+        r = _login_form(guesser, "femke@weesp.example", "guess guess guess", address="10.0.0.7")
+        assert r.status_code == 401
+    refused = _login_form(guesser, "femke@weesp.example", PASSWORD, address="10.0.0.7")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 15 * 60
+    assert "15 minuten" in refused.get_data(as_text=True)
+    r = _login_form(owner, "femke@weesp.example", PASSWORD, address="10.0.0.8")
+    assert r.status_code == 302 and r.headers["Location"] == "/beheer"
+    assert owner.get("/beheer").status_code == 200
+
+
+def test_retry_after_is_the_time_until_the_window_frees(client, connection):
+    make_user(connection, "planner", email="gijs@weesp.example")
+    for _ in range(5):
+        _login_form(client, "gijs@weesp.example", "guess guess guess", address="10.0.0.7")
+    # The failures happened ten minutes ago: five minutes of the window are left.
+    connection.execute(
+        text("UPDATE rate_event SET at = at - interval '10 minutes' WHERE bucket = 'login-pair'")
+    )
+    r = _login_form(client, "gijs@weesp.example", PASSWORD, address="10.0.0.7")
+    assert r.status_code == 429
+    assert 4 * 60 < int(r.headers["Retry-After"]) <= 5 * 60
+    assert "5 minuten" in r.get_data(as_text=True)
+
+
+def test_a_successful_login_clears_that_address_failures_for_the_account(client, connection):
+    make_user(connection, "planner", email="hanna@weesp.example")
+    for _round in range(2):
+        for _ in range(4):
+            r = _login_form(client, "hanna@weesp.example", "typo typo typo", address="10.0.0.7")
+            assert r.status_code == 401
+        r = _login_form(client, "hanna@weesp.example", PASSWORD, address="10.0.0.7")
+        assert r.status_code == 302
+        client.delete_cookie("kaart_session")
+
+
+def test_the_rate_limit_table_never_holds_a_client_address(client, connection):
+    make_user(connection, "planner", email="ivo@weesp.example")
+    _login_form(client, "ivo@weesp.example", "guess guess guess", address="10.0.0.7")
+    _login_form(client, "ivo@weesp.example", "guess guess guess", address="2001:db8::7")
+    keys = connection.execute(
+        text("SELECT key FROM rate_event WHERE bucket LIKE 'login-%'")
+    ).scalars()
+    keys = list(keys)
+    assert len(keys) == 4  # per (account, address) and per address, for two addresses
+    assert not [k for k in keys if "10.0.0.7" in k or "2001:db8" in k]
+    assert len({k.rsplit(" ", 1)[-1] for k in keys}) == 2  # one pseudonym per address
+
+
+def test_an_admin_sees_throttled_accounts_and_unlocks_them(app, client, connection):
+    make_user(connection, "planner", email="jan@weesp.example")
+    for address in ("10.0.0.7", "10.0.0.9"):
+        for _ in range(5):
+            _login_form(client, "jan@weesp.example", "guess guess guess", address=address)
+    assert _login_form(client, "jan@weesp.example", PASSWORD, address="10.0.0.7").status_code == 429
+    admin = app.test_client()
+    token = log_in_as(admin, make_user(connection, "admin"))
+    page = admin.get("/beheer/gebruikers").get_data(as_text=True)
+    section = page[page.index('id="failed-logins"') :]
+    assert "jan@weesp.example" in section and "Moet wachten" in section
+    user_id = re.search(r'id="failed-([0-9a-f-]+)"', section).group(1)
+    r = admin.post(f"/beheer/gebruikers/{user_id}/ontgrendelen", data={"csrf_token": token})
+    assert r.status_code == 302
+    assert "Ontgrendeld" in admin.get("/beheer/gebruikers").get_data(as_text=True)
+    for address in ("10.0.0.7", "10.0.0.9"):
+        r = _login_form(app.test_client(), "jan@weesp.example", PASSWORD, address=address)
+        assert r.status_code == 302, address
+    unknown = admin.post(
+        f"/beheer/gebruikers/{uuid.uuid4()}/ontgrendelen", data={"csrf_token": token}
+    )
+    assert unknown.status_code == 404
 
 
 def test_login_never_redirects_to_another_site(client, connection):

@@ -25,7 +25,7 @@ MODERATOR = "moderator@weesp.example"
 def staff(engine: Engine, clean_db) -> Iterator[None]:
     """A planner and a moderator, committed for the live server; removed afterwards with
     everything the test made (contributions first: their history goes with them)."""
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         users.create(session, PLANNER, PASSWORD, ["planner"], "Petra Planner")
         users.create(session, MODERATOR, PASSWORD, ["moderator"], "Mo Moderator")
     yield

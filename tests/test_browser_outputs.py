@@ -43,6 +43,7 @@ def weesp(engine: Engine):
         seed = seed_weesp(conn)
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
             users.create(session, EMAIL, PASSWORD, ["planner"], display_name="Bram Browser")
+            session.commit()
     yield seed
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM contribution"))

@@ -5,11 +5,17 @@
 
 Each check takes a transaction-scoped advisory lock on (bucket, key), so two requests at the same
 moment cannot both slip under the limit.
+
+Keys for client addresses are an HMAC of the address (`address_key`): the table never holds an
+IP address, yet one address always maps to the same key.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import hmac
+import math
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -18,6 +24,12 @@ from kaart.errors import ApiError, FieldError
 
 # Old events are removed now and then; nothing looks further back than a day.
 KEEP = timedelta(days=1)
+
+
+def address_key(secret: str, address: str) -> str:
+    """A stable pseudonym for a client address (HMAC-SHA256 with the app's secret)."""
+    digest = hmac.new(secret.encode("utf-8"), address.encode("utf-8"), hashlib.sha256)
+    return "a:" + digest.hexdigest()[:32]
 
 
 def _lock(session: Session, bucket: str, key: str) -> None:
@@ -37,6 +49,34 @@ def count(session: Session, bucket: str, key: str, window: timedelta) -> int:
         ),
         {"bucket": bucket, "key": key, "window": window},
     ).scalar_one()
+
+
+def seconds_until_free(
+    session: Session, bucket: str, key: str, limit: int, window: timedelta
+) -> int:
+    """How long until one more event fits: when the oldest event that keeps the count at the
+    limit leaves the window."""
+    remaining = session.execute(
+        text(
+            "SELECT extract(epoch FROM at + :window - now()) FROM rate_event "
+            "WHERE bucket = :bucket AND key = :key AND at > now() - :window "
+            "ORDER BY at DESC OFFSET :offset LIMIT 1"
+        ),
+        {"bucket": bucket, "key": key, "window": window, "offset": max(limit - 1, 0)},
+    ).scalar_one_or_none()
+    return max(1, math.ceil(remaining)) if remaining is not None else 1
+
+
+def recent(session: Session, bucket: str, window: timedelta) -> dict[str, tuple[int, datetime]]:
+    """Every key of `bucket` with events in the last `window`: (how many, the latest)."""
+    rows = session.execute(
+        text(
+            "SELECT key, count(*) AS n, max(at) AS last FROM rate_event "
+            "WHERE bucket = :bucket AND at > now() - :window GROUP BY key"
+        ),
+        {"bucket": bucket, "window": window},
+    ).all()
+    return {r.key: (r.n, r.last) for r in rows}
 
 
 def record(session: Session, bucket: str, key: str) -> None:

@@ -1,11 +1,19 @@
-"""Staff accounts: create, authenticate (argon2id, rate-limited), change roles and passwords."""
+"""Staff accounts: create, authenticate (argon2id, throttled per address), change roles and
+passwords. Nothing here commits: the caller's transaction does (kaart.db.transaction).
+
+Failed logins never lock an account as a whole. They count per (account, client address) and
+per client address; either limit refuses further attempts from that address for a while, and
+the right password from anywhere else still works. Addresses are counted by their HMAC
+(ratelimit.address_key), never stored as such in rate_event.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,12 +26,15 @@ from sqlalchemy.types import String
 from kaart.auth import ROLES, User
 from kaart.errors import invalid
 from kaart.services import ratelimit
+from kaart.services.processes import LOCAL
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 LOGIN_WINDOW = timedelta(minutes=15)
-# Per IP address more failures are allowed than per account (offices share an address).
-IP_FACTOR = 4
+# Per address more failures are allowed than per account and address (offices share one).
+ADDRESS_FACTOR = 4
+PAIR_BUCKET = "login-pair"  # key: "<e-mail tried> <address key>"
+ADDRESS_BUCKET = "login-address"  # key: the address key
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _hasher = PasswordHasher()
 # Verified against when the e-mail address is unknown, so both cases take as long.
@@ -41,8 +52,21 @@ class Account:
     last_login_at: datetime | None
 
 
-class LoginThrottled(Exception):
-    """Too many failed logins for this account or from this address."""
+@dataclass(frozen=True)
+class Login:
+    """What came of one login attempt: `user` when it succeeded; otherwise why not, and for a
+    throttled attempt (password not even checked) the seconds until one more is allowed."""
+
+    email: str  # as tried, normalised
+    user: User | None = None
+    reason: str = ""  # password | unknown | inactive | throttled
+    retry_after: int = 0
+
+    @property
+    def outcome(self) -> str:
+        if self.user is not None:
+            return "succeeded"
+        return "throttled" if self.reason == "throttled" else "failed"
 
 
 def normalise_email(email: str) -> str:
@@ -92,26 +116,41 @@ def create(
         "roles": check_roles(roles),
     }
     try:
-        new_id = session.execute(stmt, params).scalar_one()
-        session.commit()
+        with session.begin_nested():  # a taken address leaves the caller's transaction usable
+            return session.execute(stmt, params).scalar_one()
     except IntegrityError as exc:
-        session.rollback()
         raise invalid(
             "email", "There is already an account with this e-mail address.", "email_taken", 409
         ) from exc
-    return new_id
 
 
-def authenticate(session: Session, email: str, password: str, ip: str, limit: int) -> User | None:
-    """The user when e-mail and password match an active account; None otherwise.
-    Raises LoginThrottled after `limit` failures per account (IP_FACTOR x per address)."""
+def created_details(user_id: uuid.UUID, email: str, roles: list[str]) -> dict[str, Any]:
+    """What the audit log keeps of a new account."""
+    return {"user_id": str(user_id), "email": normalise_email(email), "roles": check_roles(roles)}
+
+
+def pair_key(email: str, address_key: str) -> str:
+    # The address key has no spaces, so the last space splits the pair again.
+    return f"{email} {address_key}"
+
+
+def authenticate(
+    session: Session, email: str, password: str, address_key: str, limit: int
+) -> Login:
+    """Check e-mail and password, counting failures per (e-mail, address) and per address.
+    After `limit` failures of this pair in LOGIN_WINDOW (ADDRESS_FACTOR x `limit` from the
+    address over all accounts) the attempt is refused without checking the password.
+    Success clears this pair's failures. The caller commits, whatever the outcome."""
     email = (email or "").strip().lower()[:254]
-    if (
-        ratelimit.count(session, "login-account", email, LOGIN_WINDOW) >= limit
-        or ratelimit.count(session, "login-ip", ip, LOGIN_WINDOW) >= limit * IP_FACTOR
-    ):
-        session.commit()
-        raise LoginThrottled
+    pair = pair_key(email, address_key)
+    checks = ((PAIR_BUCKET, pair, limit), (ADDRESS_BUCKET, address_key, limit * ADDRESS_FACTOR))
+    waits = [
+        ratelimit.seconds_until_free(session, bucket, key, most, LOGIN_WINDOW)
+        for bucket, key, most in checks
+        if ratelimit.count(session, bucket, key, LOGIN_WINDOW) >= most
+    ]
+    if waits:
+        return Login(email, reason="throttled", retry_after=max(waits))
     row = session.execute(
         text(
             "SELECT id, email, display_name, roles, password_hash, active "
@@ -121,19 +160,19 @@ def authenticate(session: Session, email: str, password: str, ip: str, limit: in
     ).one_or_none()
     ok = _verify(row.password_hash if row else _DUMMY_HASH, password or "")
     if row is None or not ok or not row.active:
-        ratelimit.record(session, "login-account", email)
-        ratelimit.record(session, "login-ip", ip)
-        session.commit()
-        return None
-    ratelimit.forget(session, "login-account", email)
-    updates = {"id": row.id}
+        for bucket, key, most in checks:
+            # Counted above under the same lock, so this records (and prunes old events).
+            ratelimit.allow(session, bucket, key, most, LOGIN_WINDOW)
+        reason = "unknown" if row is None else ("password" if not ok else "inactive")
+        return Login(email, reason=reason)
+    ratelimit.forget(session, PAIR_BUCKET, pair)
+    updates: dict[str, Any] = {"id": row.id}
     sets = "last_login_at = now()"
     if _hasher.check_needs_rehash(row.password_hash):
         sets += ", password_hash = :hash"
         updates["hash"] = _hasher.hash(password)
     session.execute(text(f"UPDATE app_user SET {sets} WHERE id = :id"), updates)
-    session.commit()
-    return User(row.id, row.email, row.display_name, tuple(row.roles))
+    return Login(email, user=User(row.id, row.email, row.display_name, tuple(row.roles)))
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -158,6 +197,15 @@ def accounts(session: Session) -> list[Account]:
     ]
 
 
+@dataclass(frozen=True)
+class Change:
+    """What `update` changed, as audit entries: (action, details) pairs."""
+
+    user_id: uuid.UUID
+    email: str
+    entries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
 def update(
     session: Session,
     user_id: uuid.UUID,
@@ -165,27 +213,104 @@ def update(
     roles: list[str] | None = None,
     active: bool | None = None,
     password: str | None = None,
-) -> None:
+) -> Change:
+    """Set what is given; 404 for an unknown account. Returns only what really changed."""
+    before = session.execute(
+        text("SELECT email, roles, active FROM app_user WHERE id = :id FOR UPDATE"),
+        {"id": user_id},
+    ).one_or_none()
+    if before is None:
+        raise invalid("user", "There is no such account.", "user_unknown", 404)
+    change = Change(user_id, before.email)
+    about = {"user_id": str(user_id), "email": before.email}
     sets, params = [], {"id": user_id}
-    if roles is not None:
+    if roles is not None and check_roles(roles) != sorted(before.roles):
         sets.append("roles = :roles")
         params["roles"] = check_roles(roles)
-    if active is not None:
+        details = {**about, "from": sorted(before.roles), "to": params["roles"]}
+        change.entries.append(("user.roles_changed", details))
+    if active is not None and active != before.active:
         sets.append("active = :active")
         params["active"] = active
+        change.entries.append(("user.activated" if active else "user.deactivated", about))
     if password is not None:
         sets.append("password_hash = :hash")
         params["hash"] = _hasher.hash(check_password(password))
-    if not sets:
-        return
-    stmt = text(f"UPDATE app_user SET {', '.join(sets)} WHERE id = :id RETURNING id")
-    if roles is not None:
-        stmt = _roles_param(stmt)
-    found = session.execute(stmt, params).scalar_one_or_none()
-    if found is None:
-        session.rollback()
+        change.entries.append(("user.password_reset", about))
+    if sets:
+        stmt = text(f"UPDATE app_user SET {', '.join(sets)} WHERE id = :id")
+        session.execute(_roles_param(stmt) if "roles" in params else stmt, params)
+    return change
+
+
+# -- Failed logins, for admins ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailedLogins:
+    """An account's failed logins within LOGIN_WINDOW; `throttled` when some address may not
+    try again yet."""
+
+    user_id: uuid.UUID
+    email: str
+    display_name: str
+    failures: int
+    addresses: int
+    throttled: bool
+    last: datetime  # Dutch time
+
+
+def _pairs(session: Session) -> dict[str, list[tuple[str, int, datetime]]]:
+    """Recent failures per e-mail tried: [(address key, count, latest)]."""
+    found: dict[str, list[tuple[str, int, datetime]]] = {}
+    for key, (count, last) in ratelimit.recent(session, PAIR_BUCKET, LOGIN_WINDOW).items():
+        email, address = key.rsplit(" ", 1)
+        found.setdefault(email, []).append((address, count, last))
+    return found
+
+
+def failed_logins(session: Session, limit: int) -> list[FailedLogins]:
+    """Accounts with recent failed logins, those refused at the moment first."""
+    pairs = _pairs(session)
+    if not pairs:
+        return []
+    stmt = text(
+        "SELECT id, email, display_name FROM app_user WHERE email = ANY(:emails) ORDER BY email"
+    ).bindparams(bindparam("emails", type_=ARRAY(String)))
+    found = [
+        FailedLogins(
+            row.id,
+            row.email,
+            row.display_name,
+            sum(count for _a, count, _l in pairs[row.email]),
+            len(pairs[row.email]),
+            any(count >= limit for _a, count, _l in pairs[row.email]),
+            max(last for _a, _c, last in pairs[row.email]).astimezone(LOCAL),
+        )
+        for row in session.execute(stmt, {"emails": list(pairs)})
+    ]
+    return sorted(found, key=lambda f: not f.throttled)
+
+
+def unlock(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
+    """Clear an account's failed logins from every address, and those addresses' own counts
+    (else an address blocked as a whole would still keep the owner out). Returns the audit
+    details; 404 for an unknown account."""
+    email = session.execute(
+        text("SELECT email FROM app_user WHERE id = :id"), {"id": user_id}
+    ).scalar_one_or_none()
+    if email is None:
         raise invalid("user", "There is no such account.", "user_unknown", 404)
-    session.commit()
+    pairs = _pairs(session).get(email, [])
+    for address, _count, _last in pairs:
+        ratelimit.forget(session, PAIR_BUCKET, pair_key(email, address))
+        ratelimit.forget(session, ADDRESS_BUCKET, address)
+    return {
+        "user_id": str(user_id),
+        "email": email,
+        "addresses": len(pairs),
+        "failures": sum(count for _a, count, _l in pairs),
+    }
 
 
 def find_by_email(session: Session, email: str) -> uuid.UUID | None:

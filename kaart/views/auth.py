@@ -1,41 +1,61 @@
-"""Logging in and out of the staff area (/inloggen, /uitloggen)."""
+"""Logging in and out of the staff area (/inloggen, /uitloggen). Every attempt, successful or
+not, is written to the audit log in the request's own transaction."""
 
 from __future__ import annotations
+
+import math
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from kaart.auth import current_user, log_in, log_out, safe_next
-from kaart.db import get_session
+from kaart.db import transaction
 from kaart.security import client_address
-from kaart.services import users
+from kaart.services import audit, ratelimit, users
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | str:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user() is not None:
             return redirect(next_url)
         return render_template("auth/login.html", next=next_url, error=None, email="")
-    email = request.form.get("email", "")
-    limit = current_app.config["KAART"].login_max_attempts
-    try:
-        user = users.authenticate(
-            get_session(), email, request.form.get("password", ""), client_address(), limit
+    settings = current_app.config["KAART"]
+    email, address = request.form.get("email", ""), client_address()
+    with transaction() as session:
+        attempt = users.authenticate(
+            session,
+            email,
+            request.form.get("password", ""),
+            ratelimit.address_key(settings.secret_key, address),
+            settings.login_max_attempts,
         )
-    except users.LoginThrottled:
+        details = {"email": attempt.email, "reason": attempt.reason or None}
+        audit.record(
+            session,
+            f"login.{attempt.outcome}",
+            actor=attempt.user,
+            address=address,
+            details=details,
+        )
+    if attempt.outcome == "throttled":
         page = render_template(
-            "auth/login.html", next=next_url, error="dialogue.login.throttled", email=email
+            "auth/login.html",
+            next=next_url,
+            error="dialogue.login.throttled",
+            email=email,
+            minutes=math.ceil(attempt.retry_after / 60),
         )
-        return page, 429
-    if user is None:
+        return page, 429, {"Retry-After": str(attempt.retry_after)}
+    if attempt.user is None:
         page = render_template(
             "auth/login.html", next=next_url, error="dialogue.login.failed", email=email
         )
         return page, 401
+    user = attempt.user
     log_in(user)
     if not request.values.get("next") and not user.is_staff:
         # Co-operatives have no /beheer; they start on their own page when it is there.
@@ -47,5 +67,9 @@ def login() -> Response | tuple[str, int] | str:
 
 @bp.post("/uitloggen")
 def logout() -> Response:
+    user = current_user()
+    if user is not None:
+        with transaction() as session:
+            audit.record(session, "logout", actor=user, address=client_address())
     log_out()
     return redirect(url_for("auth.login", out=1))

@@ -1,21 +1,35 @@
-"""The staff area (/beheer): moderation, status and responses, processes, standard responses
-and accounts. Thin views over kaart/services; every route names the roles it needs."""
+"""The staff area (/beheer): moderation, status and responses, processes, standard responses,
+accounts and the audit log. Thin views over kaart/services; every route names the roles it
+needs."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from kaart.auth import ROLES, current_user, login_required
-from kaart.db import get_session
+from kaart.db import get_session, transaction
 from kaart.errors import ApiError
 from kaart.geo import limits_for
 from kaart.models.contribution import CATEGORIES
-from kaart.services import contributions, dialogue, processes, users, workflow
+from kaart.security import client_address
+from kaart.services import audit, contributions, dialogue, processes, users, workflow
 from kaart.services import moderation as moderating
 from kaart.services import responses as standard
 from kaart.views.public import map_config
@@ -83,7 +97,9 @@ def _back(default: str) -> Response:
 def publish(kind: str, item_id: str) -> Response:
     if kind not in KINDS:
         abort(404)
-    moderating.publish(get_session(), kind, _uuid(item_id), current_user())
+    with transaction() as session:
+        _record_comment_decision(session, kind, item_id, "published")
+        moderating.publish(session, kind, _uuid(item_id), current_user())
     flash("dialogue.flash.published", "success")
     return _back(url_for("beheer.moderation"))
 
@@ -93,10 +109,11 @@ def publish(kind: str, item_id: str) -> Response:
 def hide(kind: str, item_id: str) -> Response:
     if kind not in KINDS:
         abort(404)
+    reason = request.form.get("reason", "")
     try:
-        moderating.hide(
-            get_session(), kind, _uuid(item_id), request.form.get("reason", ""), current_user()
-        )
+        with transaction() as session:
+            _record_comment_decision(session, kind, item_id, "hidden", reason)
+            moderating.hide(session, kind, _uuid(item_id), reason, current_user())
     except ApiError as error:
         if error.status != 422:
             raise
@@ -104,6 +121,22 @@ def hide(kind: str, item_id: str) -> Response:
         return _back(url_for("beheer.moderation"))
     flash("dialogue.flash.hidden", "success")
     return _back(url_for("beheer.moderation"))
+
+
+def _record_comment_decision(
+    session, kind: str, item_id: str, action: str, reason: str | None = None
+) -> None:
+    # Decisions on contributions are rows of their history already (contribution_event); those
+    # on comments are audited here, in the decision's own transaction.
+    if kind == "comment":
+        details = {"comment_id": str(_uuid(item_id)), "reason": (reason or "").strip() or None}
+        audit.record(
+            session,
+            f"comment.{action}",
+            actor=current_user(),
+            address=client_address(),
+            details=details,
+        )
 
 
 # -- One contribution: history, comments, status and response ----------------------------------
@@ -276,25 +309,42 @@ def standard_response_delete(response_id: str) -> Response:
 @bp.route("/gebruikers", methods=["GET", "POST"], endpoint="users")
 @login_required("admin")
 def users_page():
-    session = get_session()
     errors = []
     if request.method == "POST":
         try:
-            users.create(
-                session,
-                request.form.get("email", ""),
-                request.form.get("password", ""),
-                request.form.getlist("roles"),
-                request.form.get("display_name", ""),
-            )
+            _create_user()
         except ApiError as error:
             errors = error.errors
         else:
             flash("dialogue.flash.user_created", "success")
             return redirect(url_for("beheer.users"))
+    session = get_session()
+    limit = current_app.config["KAART"].login_max_attempts
     return render_template(
-        "beheer/users.html", accounts=users.accounts(session), roles=ROLES, errors=errors
+        "beheer/users.html",
+        accounts=users.accounts(session),
+        failed=users.failed_logins(session, limit),
+        roles=ROLES,
+        errors=errors,
     ), (422 if errors else 200)
+
+
+def _create_user() -> None:
+    form = request.form
+    with transaction() as session:
+        roles = form.getlist("roles")
+        new_id = users.create(
+            session,
+            form.get("email", ""),
+            form.get("password", ""),
+            roles,
+            form.get("display_name", ""),
+        )
+        _audit(session, "user.created", users.created_details(new_id, form["email"], roles))
+
+
+def _audit(session, action: str, details: dict) -> None:
+    audit.record(session, action, actor=current_user(), address=client_address(), details=details)
 
 
 @bp.post("/gebruikers/<user_id>")
@@ -308,13 +358,16 @@ def user_update(user_id: str) -> Response:
         flash("dialogue.flash.not_yourself", "error")
         return redirect(url_for("beheer.users"))
     try:
-        users.update(
-            get_session(),
-            ident,
-            roles=roles,
-            active=active,
-            password=request.form.get("password") or None,
-        )
+        with transaction() as session:
+            change = users.update(
+                session,
+                ident,
+                roles=roles,
+                active=active,
+                password=request.form.get("password") or None,
+            )
+            for action, details in change.entries:
+                _audit(session, action, details)
     except ApiError as error:
         if error.status == 404:
             raise
@@ -322,3 +375,51 @@ def user_update(user_id: str) -> Response:
         return redirect(url_for("beheer.users"))
     flash("dialogue.flash.user_saved", "success")
     return redirect(url_for("beheer.users"))
+
+
+@bp.post("/gebruikers/<user_id>/ontgrendelen")
+@login_required("admin")
+def user_unlock(user_id: str) -> Response:
+    with transaction() as session:
+        _audit(session, "user.unlocked", users.unlock(session, _uuid(user_id)))
+    flash("audit.flash.unlocked", "success")
+    return redirect(url_for("beheer.users"))
+
+
+# -- The audit log ----------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@login_required("admin")
+def audit_log() -> str:
+    filters = audit.parse_filters(request.args)
+    retention = current_app.config["KAART"].audit_retention_days
+    with transaction() as session:
+        # Opening the log also applies the retention (cron can run `kaart audit purge` too).
+        audit.purge(session, timedelta(days=retention))
+    found = audit.page(get_session(), filters, request.args.get("cursor") or None)
+    return render_template(
+        "beheer/audit.html",
+        filters=filters,
+        query=urlencode(filters.query_args()),
+        page=found,
+        actions=audit.ALL_ACTIONS,
+        retention=retention,
+    )
+
+
+@bp.get("/audit.csv")
+@login_required("admin")
+def audit_csv() -> Response:
+    filters = audit.parse_filters(request.args)
+    with transaction() as session:
+        _audit(session, "audit.downloaded", {"filters": dict(filters.query_args())})
+    body = stream_with_context(audit.csv_chunks(get_session(), filters))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="wijkkaart-audit-{date.today()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

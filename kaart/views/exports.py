@@ -1,4 +1,5 @@
-"""Downloads for staff: exports of the filtered selection, and the reactienota of a process."""
+"""Downloads for staff: exports of the filtered selection, and the reactienota of a process.
+Each download is written to the audit log (who, which filter or process, which format)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import date
 from flask import Blueprint, Response, render_template, request
 
 from kaart.auth import current_user, login_required
-from kaart.db import get_session
+from kaart.db import get_session, transaction
 from kaart.errors import not_found
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
-from kaart.services import exports, overview, reactienota
+from kaart.security import client_address
+from kaart.services import audit, exports, overview, reactienota
 
 bp = Blueprint("exports", __name__, url_prefix="/beheer")
 
@@ -39,8 +41,19 @@ def export(fmt: str) -> Response:
     user = current_user()
     audience = exports.Audience(admin=user is not None and "admin" in user.roles)
     data = exports.export(get_session(), filters, audience, fmt)
+    pairs = filters.query_args()
+    filter_values = {name: [v for n, v in pairs if n == name] for name, _v in pairs}
+    _record("export.downloaded", {"format": fmt, "filters": filter_values})
     mimetype, ext = exports.FORMATS[fmt]
     return _download(data, mimetype, f"wijkkaart-bijdragen-{date.today().isoformat()}.{ext}")
+
+
+def _record(action: str, details: dict) -> None:
+    # After the file is made and before it is sent: no download without its audit entry.
+    with transaction() as session:
+        audit.record(
+            session, action, actor=current_user(), address=client_address(), details=details
+        )
 
 
 def _process_id(value: str) -> uuid.UUID:
@@ -78,7 +91,8 @@ def render_report(process_id: uuid.UUID) -> tuple[str, reactienota.Report]:
 @bp.get("/reactienota/<process_id>")
 @login_required(*STAFF)
 def report_html(process_id: str) -> Response:
-    html, _report = _report_html(process_id)
+    html, report = _report_html(process_id)
+    _record_report(report, "html")
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -87,4 +101,11 @@ def report_html(process_id: str) -> Response:
 def report_pdf(process_id: str) -> Response:
     html, report = _report_html(process_id)
     filename = f"reactienota-{report.process.slug}.pdf"
-    return _download(reactienota.pdf(html), "application/pdf", filename)
+    data = reactienota.pdf(html)
+    _record_report(report, "pdf")
+    return _download(data, "application/pdf", filename)
+
+
+def _record_report(report: reactienota.Report, fmt: str) -> None:
+    details = {"process_id": str(report.process.id), "process": report.process.slug}
+    _record("reactienota.downloaded", {**details, "format": fmt})
