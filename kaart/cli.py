@@ -234,8 +234,9 @@ def audit_purge() -> None:
     finally:
         engine.dispose()
     what = ", ".join(f"{action} {n}" for action, n in purged.removed.items())
+    noun = "entry" if purged.total == 1 else "entries"
     click.echo(
-        f"audit: {purged.total} entries from before {purged.before:%Y-%m-%d %H:%M:%S %Z} removed"
+        f"audit: removed {purged.total} {noun} older than {purged.before:%Y-%m-%d %H:%M:%S %Z}"
         + (f" ({what})" if what else "")
     )
 
