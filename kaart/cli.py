@@ -200,7 +200,7 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
     limits = limits_for(settings)
     collection = json.loads(path.read_text(encoding="utf-8"))
     added = 0
-    with Session(engine) as session:
+    with Session(engine) as session, transaction(session):
         for feature in collection["features"]:
             ident = uuid.UUID(feature["id"])
             exists = session.execute(

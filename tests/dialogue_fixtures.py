@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
@@ -29,13 +31,20 @@ def block_geometry() -> dict:
     return {"type": "Polygon", "coordinates": [[list(c) for c in WEESP_CENTRUM_BLOCK]]}
 
 
-def session_on(connection: Connection) -> Session:
-    return Session(bind=connection, join_transaction_mode="create_savepoint")
+@contextmanager
+def session_on(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's transaction, committed (to a savepoint) at the end like a
+    request's `kaart.db.transaction()`, or rolled back when the block raises."""
+    with (
+        Session(bind=connection, join_transaction_mode="create_savepoint") as session,
+        transaction(session),
+    ):
+        yield session
 
 
 def make_user(connection: Connection, role: str | None, email: str | None = None) -> uuid.UUID:
     email = email or f"{role or 'nobody'}-{uuid.uuid4().hex[:6]}@gemeente.example"
-    with session_on(connection) as session, transaction(session):
+    with session_on(connection) as session:
         return users.create(
             session, email, PASSWORD, [role] if role else [], display_name=f"Jan {role}"
         )

@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, text
 
 from kaart.auth import ROLES
 from kaart.cli import main as cli
-from kaart.db import transaction
 from kaart.services import users
 from tests.dialogue_fixtures import (
     PASSWORD,
@@ -121,7 +120,7 @@ def test_wrong_password_unknown_account_and_inactive_account_are_refused_alike(c
         r = _login_form(client, email, password)
         assert r.status_code == 401
         assert "E-mailadres of wachtwoord klopt niet" in r.get_data(as_text=True)
-    with session_on(connection) as session, transaction(session):
+    with session_on(connection) as session:
         users.update(session, user, active=False)
     assert _login_form(client, "bert@weesp.example", PASSWORD).status_code == 401
 

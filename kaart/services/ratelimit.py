@@ -1,10 +1,12 @@
 """Rate limits kept in PostgreSQL (table rate_event): no extra service to run.
 
-    if not allow(session, "support", ip, limit=60, window=timedelta(hours=1)):
-        raise too_many()
+    limit(session, "contribute", address_key(secret, ip), limit=100, window=timedelta(hours=1))
 
-Each check takes a transaction-scoped advisory lock on (bucket, key), so two requests at the same
-moment cannot both slip under the limit.
+`limit` counts this request if it is within the limit and otherwise raises TooManyRequests with
+the real number of seconds until the window frees up. Call it inside the write's transaction,
+after the request has been checked: a refused or failed request then counts for nothing (its
+event is rolled back with it). Each check takes a transaction-scoped advisory lock on
+(bucket, key), so two requests at the same moment cannot both slip under the limit.
 
 Keys for client addresses are an HMAC of the address (`address_key`): the table never holds an
 IP address, yet one address always maps to the same key.
@@ -20,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import TooManyRequests
 
 # Old events are removed now and then; nothing looks further back than a day.
 KEEP = timedelta(days=1)
@@ -105,12 +107,14 @@ def allow(session: Session, bucket: str, key: str, limit: int, window: timedelta
     return True
 
 
-def too_many(what: str = "requests") -> ApiError:
-    reason = f"Too many {what} from here; wait a while and try again."
-    return ApiError(
-        429,
-        "Too many requests",
-        reason,
-        [FieldError("rate", reason, "rate_limited")],
-        headers={"Retry-After": "900"},
-    )
+def limit(
+    session: Session, bucket: str, key: str, limit: int, window: timedelta, what: str = "requests"
+) -> None:
+    """Count this request, or raise TooManyRequests (429) with the real Retry-After."""
+    if not allow(session, bucket, key, limit, window):
+        wait = seconds_until_free(session, bucket, key, limit, window)
+        raise TooManyRequests(what, retry_after=wait)
+
+
+def too_many(what: str = "requests", retry_after: int = 900) -> TooManyRequests:
+    return TooManyRequests(what, retry_after=retry_after)

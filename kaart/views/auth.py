@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 from kaart.auth import current_user, log_in, log_out, safe_next
 from kaart.db import transaction
 from kaart.security import client_address
-from kaart.services import audit, ratelimit, users
+from kaart.services import audit, users
+from kaart.web import client_key
 
 bp = Blueprint("auth", __name__)
 
@@ -30,7 +31,7 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
             session,
             email,
             request.form.get("password", ""),
-            ratelimit.address_key(settings.secret_key, address),
+            client_key(),
             settings.login_max_attempts,
         )
         details = {"email": attempt.email, "reason": attempt.reason or None}
