@@ -81,8 +81,8 @@ def set_roles(email: str, roles: tuple[str, ...]) -> None:
         user_id = service.find_by_email(session, email)
         if user_id is None:
             raise click.ClickException(f"no account {email}")
-        change = service.update(session, user_id, roles=list(roles))
-        for action, details in change.entries:
+        changes = service.update(session, user_id, roles=list(roles))
+        for action, details in changes:
             audit.record(session, action, actor=audit.CLI, address=None, details=details)
     click.echo(f"user {email}: roles {', '.join(sorted(roles)) or '(none)'}")
 

@@ -273,10 +273,7 @@ def test_comment_moderation_is_audited_and_contribution_decisions_come_from_thei
         "comment.hidden",
         OTHER_ADDRESS,
     )
-    assert hidden.details == {
-        "comment_id": comment["id"],
-        "reason": "Geen bijdrage aan het gesprek.",
-    }
+    assert hidden.details == {"comment_id": comment["id"], "text": "Geen bijdrage aan het gesprek."}
     start = last_id(connection)
     client.post(f"/beheer/moderatie/comment/{comment['id']}/publiceren", data={"csrf_token": token})
     assert [e.action for e in entries_since(connection, start)] == ["comment.published"]

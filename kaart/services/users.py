@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -197,15 +197,6 @@ def accounts(session: Session) -> list[Account]:
     ]
 
 
-@dataclass(frozen=True)
-class Change:
-    """What `update` changed, as audit entries: (action, details) pairs."""
-
-    user_id: uuid.UUID
-    email: str
-    entries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-
 def update(
     session: Session,
     user_id: uuid.UUID,
@@ -213,34 +204,35 @@ def update(
     roles: list[str] | None = None,
     active: bool | None = None,
     password: str | None = None,
-) -> Change:
-    """Set what is given; 404 for an unknown account. Returns only what really changed."""
+) -> list[tuple[str, dict[str, Any]]]:
+    """Set what is given; 404 for an unknown account. Returns what really changed, as audit
+    entries: (action, details)."""
     before = session.execute(
         text("SELECT email, roles, active FROM app_user WHERE id = :id FOR UPDATE"),
         {"id": user_id},
     ).one_or_none()
     if before is None:
         raise invalid("user", "There is no such account.", "user_unknown", 404)
-    change = Change(user_id, before.email)
+    changes: list[tuple[str, dict[str, Any]]] = []
     about = {"user_id": str(user_id), "email": before.email}
     sets, params = [], {"id": user_id}
     if roles is not None and check_roles(roles) != sorted(before.roles):
         sets.append("roles = :roles")
         params["roles"] = check_roles(roles)
         details = {**about, "from": sorted(before.roles), "to": params["roles"]}
-        change.entries.append(("user.roles_changed", details))
+        changes.append(("user.roles_changed", details))
     if active is not None and active != before.active:
         sets.append("active = :active")
         params["active"] = active
-        change.entries.append(("user.activated" if active else "user.deactivated", about))
+        changes.append(("user.activated" if active else "user.deactivated", about))
     if password is not None:
         sets.append("password_hash = :hash")
         params["hash"] = _hasher.hash(check_password(password))
-        change.entries.append(("user.password_reset", about))
+        changes.append(("user.password_reset", about))
     if sets:
         stmt = text(f"UPDATE app_user SET {', '.join(sets)} WHERE id = :id")
         session.execute(_roles_param(stmt) if "roles" in params else stmt, params)
-    return change
+    return changes
 
 
 # -- Failed logins, for admins ----------------------------------------------------------------

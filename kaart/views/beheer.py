@@ -129,7 +129,7 @@ def _record_comment_decision(
     # Decisions on contributions are rows of their history already (contribution_event); those
     # on comments are audited here, in the decision's own transaction.
     if kind == "comment":
-        details = {"comment_id": str(_uuid(item_id)), "reason": (reason or "").strip() or None}
+        details = {"comment_id": str(_uuid(item_id)), "text": (reason or "").strip() or None}
         audit.record(
             session,
             f"comment.{action}",
@@ -359,14 +359,14 @@ def user_update(user_id: str) -> Response:
         return redirect(url_for("beheer.users"))
     try:
         with transaction() as session:
-            change = users.update(
+            changes = users.update(
                 session,
                 ident,
                 roles=roles,
                 active=active,
                 password=request.form.get("password") or None,
             )
-            for action, details in change.entries:
+            for action, details in changes:
                 _audit(session, action, details)
     except ApiError as error:
         if error.status == 404:
