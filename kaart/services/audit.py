@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from kaart.auth import User
 from kaart.db import transaction
-from kaart.errors import BadRequest
-from kaart.ogc.params import Cursor, decode_cursor, encode_cursor
+from kaart.params import Params
+from kaart.providers import paging
 from kaart.services.exports import _cell as csv_cell  # the exports' formula-safe CSV cell
 from kaart.services.processes import LOCAL
 
@@ -140,26 +140,18 @@ class Filters:
 
 
 def parse_filters(args: Mapping[str, str]) -> Filters:
-    """Filters from a query string; a 400 naming the field for anything unknown."""
-    action = args.get("action") or None
-    if action is not None and action not in ALL_ACTIONS:
-        raise BadRequest("action is not one of the logged actions.", "action", "action_unknown")
-    who = (args.get("who") or "").strip()
-    if len(who) > WHO_MAX:
-        raise BadRequest(f"who has at most {WHO_MAX} characters.", "who", "who_too_long")
-    filters = Filters(action, who, _date(args.get("from"), "from"), _date(args.get("to"), "to"))
+    """Filters from a query string; one 400 naming every field that is wrong."""
+    params = Params(args)
+    filters = Filters(
+        params.choice("action", ALL_ACTIONS),
+        params.text("who", WHO_MAX) or "",
+        params.date("from"),
+        params.date("to"),
+    )
     if filters.since and filters.until and filters.since > filters.until:
-        raise BadRequest("The period ends before it starts.", "to", "period_reversed")
+        params.fail("to", "The period ends before it starts.", "period_reversed")
+    params.done()
     return filters
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be a date as YYYY-MM-DD.", name, f"{name}_invalid") from exc
 
 
 def _where(filters: Filters) -> tuple[list[str], dict[str, Any]]:
@@ -222,21 +214,23 @@ def page(
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1]
-        next_cursor = encode_cursor(Cursor(True, (last.at.isoformat(), last.source, last.id)))
+        next_cursor = paging.encode(
+            paging.Cursor(True, (last.at.isoformat(), last.source, last.id))
+        )
     return Page(entries, next_cursor)
 
 
 def _position(value: str) -> tuple[datetime, str, int]:
-    key = decode_cursor(value).key
+    cursor = paging.decode(value)
     try:
-        at, source, ident = key
-        if source not in ("a", "c") or not isinstance(ident, int):
+        at, source, ident = cursor.key
+        if not cursor.forward or source not in ("a", "c") or not isinstance(ident, int):
             raise ValueError("not an audit cursor")
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:
             raise ValueError("cursor time without zone")
     except (TypeError, ValueError) as exc:
-        raise BadRequest("Unknown cursor; follow the next link.", "cursor", "cursor") from exc
+        raise paging.invalid_cursor() from exc
     return moment, source, ident
 
 
