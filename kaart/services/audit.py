@@ -65,11 +65,12 @@ WHO_MAX = 254
 CSV_COLUMNS = ("at", "actor", "actor_id", "action", "address", "details")
 
 # One log over both tables, in one order: newest first, then by source and id (a unique key).
-_LOG = f"""
+# A decision without a staff member (hidden after reports) is the system's (SYSTEM).
+_LOG = """
     SELECT a.at, 'a' AS source, a.id, a.actor_id, a.actor, a.action, a.address, a.details
     FROM audit_event a
     UNION ALL
-    SELECT e.at, 'c', e.id, e.actor_id, coalesce(u.email, '{SYSTEM}'), 'contribution.' || e.action,
+    SELECT e.at, 'c', e.id, e.actor_id, coalesce(u.email, 'system'), 'contribution.' || e.action,
            NULL, jsonb_strip_nulls(jsonb_build_object(
              'contribution_id', e.contribution_id, 'from_status', e.from_status,
              'to_status', e.to_status, 'from_visibility', e.from_visibility,
