@@ -11,6 +11,7 @@ A lost or refused database connection is `Unavailable` (503 with Retry-After), n
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -51,12 +52,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args={"prepare_threshold": None, "connect_timeout": 3},
         **kwargs,
     )
-    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    event.listen(engine, "connect", _mark_used)  # a new connection needs no ping
     event.listen(engine, "checkin", _mark_used)
     return engine
 
 
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Ping a connection that sat idle (the server may have restarted meanwhile); a dead one is
     replaced by the pool. A busy worker's connections are not pinged: `pool_pre_ping` made a
     quarter of a small tile request's time (bench/). A connection that dies while busy fails
@@ -64,8 +66,7 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     if time.monotonic() - record.info.get("used_at", 0.0) <= IDLE_PING_SECONDS:
         return
     try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        dialect.do_ping(dbapi_connection)  # in autocommit, so it leaves no transaction open
     except psycopg.Error as error:
         raise exc.DisconnectionError(f"idle connection lost: {error}") from error
 
