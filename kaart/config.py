@@ -42,7 +42,7 @@ def _floats(text: str, count: int, name: str) -> tuple[float, ...]:
 class Settings:
     """Every setting the app reads, with its KAART_* variable name and default."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may hold the password
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     env: str = ""  # KAART_ENV: "production", "development" or unset
     # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none).

@@ -39,9 +39,11 @@ PASSWORDS = ["p@ss:w/rd#1", "100%25%", " a b+c?d=e&f ", "ü€\\[::1]"]
 
 @pytest.mark.parametrize("password", PASSWORDS)
 def test_the_database_password_goes_into_the_url_unchanged(password):
-    url = Settings.from_env(
+    settings = Settings.from_env(
         {"KAART_DATABASE_URL": URL, "KAART_DATABASE_PASSWORD": password, **SECRET}
-    ).database_url
+    )
+    assert "database_url" not in repr(settings)  # it holds the password now
+    url = settings.database_url
     parsed = make_url(url)
     assert parsed.password == password
     assert (parsed.username, parsed.host, parsed.port, parsed.database) == (
