@@ -146,3 +146,4 @@ contribution_event = Table(
     CheckConstraint(f"action IN ({one_of(EVENT_ACTIONS)})", name="action"),
 )
 Index("ix_contribution_event_contribution", contribution_event.c.contribution_id)
+Index("ix_contribution_event_at", contribution_event.c.at)  # the audit log's newest-first pages

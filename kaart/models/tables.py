@@ -1,6 +1,7 @@
 """Every table of the schema by its SQL name: `from kaart.models import tables as t`, then
 `t.contribution.c.status`. Each table is declared in its domain module beside its constants."""
 
+from kaart.models.audit import audit_event
 from kaart.models.buurt import buurt
 from kaart.models.contribution import contribution, contribution_event
 from kaart.models.dialogue import comment, report, standard_response, support
@@ -15,6 +16,7 @@ from kaart.models.user import app_user
 
 __all__ = [
     "app_user",
+    "audit_event",
     "buurt",
     "comment",
     "contribution",
