@@ -3,7 +3,7 @@ not, is written to the audit log in the request's own transaction."""
 
 from __future__ import annotations
 
-import math
+from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -12,6 +12,7 @@ from kaart.auth import current_user, log_in, log_out, safe_next
 from kaart.db import transaction
 from kaart.security import client_address
 from kaart.services import audit, users
+from kaart.services.processes import LOCAL
 from kaart.web import client_key
 
 bp = Blueprint("auth", __name__)
@@ -48,7 +49,7 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
             next=next_url,
             error="dialogue.login.throttled",
             email=email,
-            minutes=math.ceil(attempt.retry_after / 60),
+            until=_clock_time(attempt.retry_after),
         )
         return page, 429, {"Retry-After": str(attempt.retry_after)}
     if attempt.user is None:
@@ -64,6 +65,12 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
             url_for("coop.coop_page") if "coop.coop_page" in current_app.view_functions else "/"
         )
     return redirect(next_url)
+
+
+def _clock_time(seconds: int) -> str:
+    """When one may try again, as Dutch clock time rounded up to the minute ("14:32")."""
+    moment = datetime.now(LOCAL) + timedelta(seconds=seconds + 59)
+    return moment.strftime("%H:%M")
 
 
 @bp.post("/uitloggen")
