@@ -20,7 +20,7 @@ import {
   statusLabel,
   t,
 } from "./common.js";
-import { setupAddFlow } from "./add.js";
+import { setupAddFlow } from "./add/index.js";
 import { inspectContent, objectsAt, openLayers, setupLayers } from "./layers.js";
 import { setupPanel } from "./panel.js";
 
