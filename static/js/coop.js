@@ -16,7 +16,7 @@ import {
   request,
   t,
 } from "./common.js";
-import { objectsAt } from "./layers.js";
+import { objectsAt } from "./layers/pick.js";
 
 const decimalFormat = new Intl.NumberFormat(lang === "nl" ? "nl-NL" : "en-GB", {
   maximumFractionDigits: 1,

@@ -15,7 +15,8 @@ import {
   t,
 } from "./common.js";
 import { ContributionForm } from "./form.js";
-import { addTileLayers } from "./layers.js";
+import { inZoom } from "./layers/catalogue.js";
+import { addTileLayers } from "./layers/tiles.js";
 import { ObjectChoice } from "./object.js";
 
 const $ = (id) => document.getElementById(id);
@@ -101,8 +102,7 @@ const objectChoice = new ObjectChoice($("field-object"), { map });
 const sameObject = (a, b) => (a?.layer ?? null) === (b?.layer ?? null) && (a?.id ?? null) === (b?.id ?? null);
 objectChoice.set(feature.properties.object || null);
 map.on("click", (event) => {
-  const zoom = map.getZoom();
-  const layers = openLayers.filter((l) => zoom >= l.min_zoom && zoom <= l.max_zoom);
+  const layers = openLayers.filter((layer) => inZoom(layer, map.getZoom()));
   objectChoice.pickAt(event.latlng, layers);
 });
 
