@@ -357,6 +357,16 @@ export function errorText(error) {
   return error.reason || t("error.unknown");
 }
 
+/** The errors of an API answer ({status, data} or {networkError}) as {field, code, message}:
+ *  field by field when the input was refused, else one message for the whole request. */
+export function answerErrors(result) {
+  const fieldErrors = (result.data && Array.isArray(result.data.errors) && result.data.errors) || [];
+  if (fieldErrors.length && [400, 413, 415, 422].includes(result.status)) {
+    return fieldErrors.map((e) => ({ field: e.field, code: e.code, message: errorText(e) }));
+  }
+  return [{ field: null, message: problemText(result) }];
+}
+
 /** A message for a whole failed request (no field errors, or a status that is not a 422). */
 export function problemText(result) {
   if (result.networkError) return t("error.network");

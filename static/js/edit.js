@@ -2,6 +2,7 @@
 // server); we keep it in sessionStorage for reloads and take it out of the address bar.
 
 import {
+  answerErrors,
   categoryIcon,
   createMap,
   editOptions,
@@ -194,7 +195,7 @@ $("edit-form").addEventListener("submit", async (event) => {
     return;
   }
   if (handleAuthFailure(result)) return;
-  form.showErrors(ContributionForm.errorsFrom(result));
+  form.showErrors(answerErrors(result));
 });
 
 // A new category colours the drawing straight away.

@@ -1,8 +1,7 @@
 // Sending the contribution: checks that need no server, then one write with its
 // Idempotency-Key, retried with the same key after a lost connection or a 503 (send.js).
 
-import { byId, t } from "../common.js";
-import { ContributionForm } from "../form.js";
+import { answerErrors, byId, t } from "../common.js";
 import { addSendStatus, sendWrite } from "../send.js";
 import { showSuccess } from "./success.js";
 
@@ -48,7 +47,7 @@ async function submitContribution(flow, status) {
   const result = await sendWrite(API, { body: featureToSend(flow), writeKey: flow.state.write, status });
   setSending(flow, false);
   if (result.status === 201 && result.data) showSuccess(flow, result.data);
-  else flow.form.showErrors(ContributionForm.errorsFrom(result));
+  else flow.form.showErrors(answerErrors(result));
 }
 
 export function wireSubmit(flow) {
