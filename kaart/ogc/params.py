@@ -122,6 +122,6 @@ def decode_cursor(value: str) -> Cursor:
         raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
         if not (isinstance(raw, list) and len(raw) >= 2 and raw[0] in ("n", "p")):
             raise ValueError("not a cursor")
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError, binascii.Error, UnicodeDecodeError) as exc:
         raise bad("cursor", "Unknown cursor; follow the next or prev link.", "cursor") from exc
     return Cursor(raw[0] == "n", tuple(raw[1:]))

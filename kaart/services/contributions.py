@@ -62,6 +62,11 @@ FEATURE_FROM = (
     "LEFT JOIN layer l ON l.name = c.object_layer"
 )
 
+# The same, over the rows a data-modifying CTE `c` wrote.
+WRITTEN_FROM = (
+    "c LEFT JOIN buurt b ON b.code = c.buurt_code LEFT JOIN layer l ON l.name = c.object_layer"
+)
+
 # The buurt a geometry belongs to: the one holding its point on surface.
 AREA_CODES_SQL = """
 LEFT JOIN LATERAL (
@@ -112,23 +117,29 @@ def create(
     *,
     process_id: uuid.UUID | None = None,
     visibility: str = "published",
+    edit_token: str | None = None,
 ) -> Created:
-    """Store a new contribution; return it as a Feature with its edit token (shown only now).
-    `process_id`/`visibility` come from the process rules (kaart/services/processes.py)."""
-    token = secrets.token_urlsafe(32)
+    """Store a new contribution and return it as a Feature with its edit token (shown only
+    now), in one statement: a committed row always has its answer. `process_id`/`visibility`
+    come from the process rules (kaart/services/processes.py); `edit_token` from a retry-safe
+    request (kaart/services/idempotency.py), else a new random one. The caller commits."""
+    token = edit_token or secrets.token_urlsafe(32)
     if data.object is not None:
         check_object(session, data.object)
     stmt = text(
         f"""
-        INSERT INTO contribution
-          (id, category, title, description, geom, edit_token_hash,
-           buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
-        SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
-               :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
-               :object_layer, :object_id, :process_id, :visibility
-        FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
-        {AREA_CODES_SQL}
-        RETURNING id
+        WITH c AS (
+          INSERT INTO contribution
+            (id, category, title, description, geom, edit_token_hash,
+             buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
+          SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
+                 :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
+                 :object_layer, :object_id, :process_id, :visibility
+          FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
+          {AREA_CODES_SQL}
+          RETURNING *
+        )
+        SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}
         """
     )
     params = {
@@ -143,8 +154,8 @@ def create(
         "process_id": process_id,
         "visibility": visibility,
     }
-    new_id = _write(session, stmt, params)
-    return Created(id=new_id, feature=feature(session, new_id, public=False), edit_token=token)
+    new_id, feature_text = _write(session, stmt, params)
+    return Created(id=new_id, feature=feature_text, edit_token=token)
 
 
 def check_object(session: Session, ref: ObjectRef) -> None:
@@ -172,15 +183,14 @@ def check_object(session: Session, ref: ObjectRef) -> None:
         )
 
 
-def _write(session: Session, stmt, params: dict) -> uuid.UUID:
-    """Run one write and commit it; a constraint the checks above missed becomes a 422."""
+def _write(session: Session, stmt, params: dict) -> tuple[uuid.UUID, str]:
+    """Run one write returning (id, Feature); a constraint the checks above missed becomes a
+    422 (the caller's transaction rolls back)."""
     try:
-        new_id = session.execute(stmt, params).scalar_one()
-        session.commit()
+        row = session.execute(stmt, params).one()
     except IntegrityError as exc:
-        session.rollback()
         raise _constraint_error(exc) from exc
-    return new_id
+    return row[0], row[1]
 
 
 def _constraint_error(exc: IntegrityError) -> ApiError:
@@ -308,12 +318,9 @@ def _authorise(session: Session, contribution_id: uuid.UUID, token: str | None) 
 def update(
     session: Session, contribution_id: uuid.UUID, token: str | None, data: ContributionInput
 ) -> str:
-    """Change what the author sent; a new geometry gets its buurt looked up again."""
-    try:
-        _authorise(session, contribution_id, token)
-    except ApiError:
-        session.rollback()
-        raise
+    """Change what the author sent; a new geometry gets its buurt looked up again. Returns
+    the changed Feature; the caller commits."""
+    _authorise(session, contribution_id, token)
     sets = ["updated_at = now()"]
     params: dict[str, object] = {"id": contribution_id}
     for name in ("category", "title", "description"):
@@ -338,20 +345,16 @@ def update(
         source = f"(SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g {AREA_CODES_SQL}"
         params["wkb"] = _wkb(data.geom)
     stmt = text(
-        f"UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
-        "WHERE c.id = :id RETURNING c.id"
+        f"WITH c AS (UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
+        f"WHERE c.id = :id RETURNING c.*) SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}"
     )
-    _write(session, stmt, params)
-    return feature(session, contribution_id, public=False)
+    return _write(session, stmt, params)[1]
 
 
 def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:
-    """The author takes their contribution back: it leaves the public map; the record remains."""
-    try:
-        _authorise(session, contribution_id, token)
-    except ApiError:
-        session.rollback()
-        raise
+    """The author takes their contribution back: it leaves the public map; the record remains.
+    The caller commits."""
+    _authorise(session, contribution_id, token)
     session.execute(
         text(
             "UPDATE contribution SET status = 'ingetrokken', withdrawn_at = now(), "
@@ -360,4 +363,3 @@ def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) ->
         ),
         {"id": contribution_id},
     )
-    session.commit()

@@ -149,7 +149,8 @@ def create_request(
     session: Session, form: Mapping[str, str], limits: Limits, title: str
 ) -> uuid.UUID:
     """Check a GeoReport v2 POST like the JSON API checks a Feature, then store the contribution
-    and its request row in one transaction. `title` is used when there is no description."""
+    and its request row (in the caller's transaction). `title` is used when there is no
+    description."""
     description = (form.get("description") or "").strip()
     lon, lat, address = _location(session, form)
     feature = {
@@ -166,22 +167,16 @@ def create_request(
     except ApiError as exc:
         raise _renamed(exc) from exc
     extras = _extras(form)
-    new_id = uuid.uuid4()
-    # Written first, checked at commit (deferred foreign key): one transaction with the create.
+    created = contributions.create(session, data)
     session.execute(
         text(
             "INSERT INTO open311_request (contribution_id, media_url, address_string, "
             f"{', '.join(CONTACT_FIELDS)}) VALUES (:id, :media_url, :address, "
             f"{', '.join(':' + f for f in CONTACT_FIELDS)})"
         ),
-        {"id": new_id, "address": address, **extras},
+        {"id": created.id, "address": address, **extras},
     )
-    try:
-        contributions.create(session, data, contribution_id=new_id)
-    except ApiError:
-        session.rollback()
-        raise
-    return new_id
+    return created.id
 
 
 def _renamed(error: ApiError) -> ApiError:

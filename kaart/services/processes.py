@@ -27,6 +27,7 @@ from kaart.errors import ApiError, FieldError, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
 from kaart.services.input import ContributionInput
+from kaart.textcheck import load_json
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 TITLE_MAX = 120
@@ -212,10 +213,21 @@ def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:
 def _area(value: Any, limits: Limits, errors: list[FieldError]) -> MultiPolygon | None:
     """The area drawn on the map: GeoJSON (Multi)Polygon, with the contribution guard rails
     except the size limit (a process may cover a whole wijk)."""
-    try:
-        raw = json.loads(value or "")
-    except (json.JSONDecodeError, TypeError):
+    if not isinstance(value, str) or not value.strip():
         errors.append(FieldError("geometry", "Draw the area on the map.", "process_area_missing"))
+        return None
+    try:
+        raw = load_json(value, "geometry")
+    except ApiError as exc:
+        if "malformed_json" in exc.codes:
+            exc = ApiError(
+                422,
+                "",
+                errors=[
+                    FieldError("geometry", "Draw the area on the map.", "process_area_missing")
+                ],
+            )
+        errors.extend(exc.errors)
         return None
     if isinstance(raw, dict) and raw.get("type") == "Feature":
         raw = raw.get("geometry")

@@ -9,14 +9,16 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from kaart.db import get_session
+from kaart.db import get_session, transaction
 from kaart.errors import ApiError, FieldError
 from kaart.geo import Limits, limits_for, parse_bbox
 from kaart.models.contribution import CATEGORIES
 from kaart.services import contributions as service
-from kaart.services import layer_features, layers, processes
+from kaart.services import idempotency, layer_features, layers, processes
+from kaart.services.idempotency import edit_token
 from kaart.services.input import bad_json, parse_feature
 from kaart.textcheck import request_json
+from kaart.web import bearer_token, idempotency_key, limit_client
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,14 +57,6 @@ def _uuid(value: str) -> uuid.UUID:
         ) from exc
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
-
-
 def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=status, mimetype=GEOJSON, headers=headers or {})
 
@@ -71,20 +65,43 @@ def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None
 def create_contribution() -> Response:
     body = read_json()
     data = parse_feature(body, _limits())
-    # Within a participation process: its area, period and categories (dialogue part).
-    process_id, visibility = None, "published"
-    if body["properties"].get("process") is not None:
-        admitted = processes.admit(get_session(), body["properties"]["process"], data)
-        process_id, visibility = admitted
-    created = service.create(get_session(), data, process_id=process_id, visibility=visibility)
-    location = url_for("api.get_contribution", contribution_id=created.id)
-    edit_url = url_for("public.edit", contribution_id=created.id) + f"#token={created.edit_token}"
-    # The token is part of the answer only now; we keep just its hash.
+    key = idempotency_key()
+    digest = idempotency.request_digest(request.method, request.path, request.get_data())
+    secret = current_app.config["SECRET_KEY"]
+    with transaction() as session:
+        if key and (answer := idempotency.find(session, "contribution", key, digest)):
+            return _created(answer.body, answer.resource_id, edit_token(secret, key), True)
+        limit_client(session, "contribute")
+        # Within a participation process: its area, period and categories (dialogue part).
+        process_id, visibility = None, "published"
+        if body["properties"].get("process") is not None:
+            process_id, visibility = processes.admit(session, body["properties"]["process"], data)
+        created = service.create(
+            session,
+            data,
+            process_id=process_id,
+            visibility=visibility,
+            edit_token=edit_token(secret, key) if key else None,
+        )
+        response = _created(created.feature, created.id, created.edit_token)
+        if key:
+            answer = idempotency.Answer(201, response.location, created.feature, created.id)
+            idempotency.remember(session, "contribution", key, digest, answer)
+    return response
+
+
+def _created(feature: str, ident, token: str, replayed: bool = False) -> Response:
+    """201 with the Feature plus its edit token and private link (shown only in this answer;
+    we keep just the token's hash)."""
+    location = url_for("api.get_contribution", contribution_id=ident)
+    edit_url = url_for("public.edit", contribution_id=ident) + f"#token={token}"
     body = (
-        created.feature[:-1]
-        + f', "edit_token": {json.dumps(created.edit_token)}, "edit_url": {json.dumps(edit_url)}}}'
+        feature[:-1] + f', "edit_token": {json.dumps(token)}, "edit_url": {json.dumps(edit_url)}}}'
     )
-    return _geojson(body, 201, {"Location": location, "Cache-Control": "no-store"})
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _geojson(body, 201, headers)
 
 
 @bp.get("/contributions")
@@ -173,12 +190,17 @@ def get_contribution(contribution_id: str) -> Response:
 def patch_contribution(contribution_id: str) -> Response:
     ident = _uuid(contribution_id)
     data = parse_feature(read_json(), _limits(), partial=True)
-    return _geojson(service.update(get_session(), ident, _bearer(), data))
+    with transaction() as session:
+        changed = service.update(session, ident, bearer_token(), data)
+        limit_client(session, "edit")
+    return _geojson(changed)
 
 
 @bp.delete("/contributions/<contribution_id>")
 def delete_contribution(contribution_id: str) -> Response:
-    service.withdraw(get_session(), _uuid(contribution_id), _bearer())
+    with transaction() as session:
+        service.withdraw(session, _uuid(contribution_id), bearer_token())
+        limit_client(session, "edit")
     return Response(status=204)
 
 
