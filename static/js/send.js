@@ -21,17 +21,14 @@ export function newIdempotencyKey() {
   return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
 }
 
-/** Whether the write may have been stored although no answer said so (lost, or a 5xx). */
-const outcomeUnknown = (result) => Boolean(result.networkError) || result.status >= 500;
-
 /** Whether the same request, unchanged, may well succeed in a moment. */
 const worthRetrying = (result) => Boolean(result.networkError) || [502, 503, 504].includes(result.status);
 
 /**
- * The key of one write. Sending the same body again while its outcome is unknown (a network
- * error, a 5xx) reuses the key, so the server can tell a retry from a new write. A changed body
- * is a different write (the server refuses one key for two bodies), and after a definite answer
- * (stored, or refused with a 4xx: nothing was written) the next send is a new write too.
+ * The key of one write. The same body keeps its key until the server has stored it, so the
+ * server can tell a retry (after a lost answer, a 503, a 429, a refusal) from a new write; a
+ * changed body is another write (the server refuses one key for two bodies), and so is
+ * whatever is sent after a success.
  */
 export class WriteKey {
   constructor() {
@@ -48,9 +45,9 @@ export class WriteKey {
     return this.key;
   }
 
-  /** After the answer: keep the key only while the write may have been stored unseen. */
+  /** After the answer: once stored, the next write gets a new key. */
   settle(result) {
-    if (outcomeUnknown(result)) return;
+    if (!result.ok) return;
     this.key = null;
     this.fingerprint = null;
   }
