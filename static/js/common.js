@@ -112,7 +112,7 @@ export function createMap(container, options = {}) {
   } else {
     container.classList.add("map--no-basemap");
   }
-  // Open layers add their own attribution when shown (see layers.js and focusOn).
+  // Open layers add their own attribution when shown (see layers/tiles.js and focusOn).
   return map;
 }
 
