@@ -170,6 +170,22 @@ def test_the_form_retries_a_503_or_a_reset_connection_with_the_same_key(
     assert stored["title"] == "Bankje bij de Vecht" and stored["id"] in edit_link
 
 
+def test_without_random_uuid_the_key_is_still_a_random_v4_uuid(
+    page: Page, live_server: str, clean_db: Engine
+):
+    """crypto.randomUUID exists only in secure contexts; a demo on http://<LAN address> has
+    just getRandomValues."""
+    page.add_init_script("delete Crypto.prototype.randomUUID")
+    open_form(page, live_server, "Zonder randomUUID")
+    assert page.evaluate("typeof crypto.randomUUID") == "undefined"
+    posts = Posts(page, CONTRIBUTIONS)
+    page.get_by_role("button", name="Versturen").click()
+    sent(page)
+    [key] = posts.keys
+    assert is_uuid(key) and uuid.UUID(key).version == 4
+    assert [c["title"] for c in contributions(clean_db)] == ["Zonder randomUUID"]
+
+
 def test_a_write_stored_but_never_acknowledged_is_not_stored_twice(
     page: Page, live_server: str, clean_db: Engine
 ):

@@ -12,17 +12,19 @@ const MAX_AUTOMATIC_WAIT_S = 30; // a longer Retry-After is the resident's to wa
 
 /** A random v4 UUID. randomUUID needs a secure context; a demo served over plain http on a
  *  LAN address has only getRandomValues. */
-export function newIdempotencyKey() {
+function newIdempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[6] = (bytes[6] & 0x0f) | 0x40;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)];
+  return parts.join("-");
 }
 
 /** Whether the same request, unchanged, may well succeed in a moment. */
-const worthRetrying = (result) => Boolean(result.networkError) || [502, 503, 504].includes(result.status);
+const worthRetrying = (result) =>
+  Boolean(result.networkError) || [502, 503, 504].includes(result.status);
 
 /**
  * The key of one write. The same body keeps its key until the server has stored it, so the
