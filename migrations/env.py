@@ -4,7 +4,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
-from kaart.models import Base
+from kaart.models import metadata
+from kaart.models.base import alembic_options
 
 config = context.config
 
@@ -23,8 +24,8 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
-        include_object=alembic_helpers.include_object,
+        target_metadata=metadata,
+        **alembic_options(),
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         transaction_per_migration=True,

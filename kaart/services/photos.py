@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from kaart.config import Settings
 from kaart.errors import ApiError, FieldError, not_found
-from kaart.services.contributions import PUBLIC_WHERE
-from kaart.services.contributions import _authorise as authorise_edit_token
+from kaart.providers.contributions import PUBLIC_WHERE
+from kaart.services.contributions import authorise_edit_token
 
 # Pillow format name -> (media type, file extension, save options).
 FORMATS = {

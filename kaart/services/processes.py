@@ -26,6 +26,7 @@ from sqlalchemy.types import String
 from kaart.errors import ApiError, FieldError, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
+from kaart.providers import contributions
 from kaart.services.input import ContributionInput
 from kaart.textcheck import load_json
 
@@ -328,16 +329,7 @@ def admit(
 
 def contributions_geojson(session: Session, process_id: uuid.UUID) -> str:
     """The process's published contributions as a FeatureCollection (built in PostGIS)."""
-    from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL, PUBLIC_WHERE
-
-    return session.execute(
-        text(
-            'SELECT \'{"type": "FeatureCollection", "features": [\' || '
-            f"coalesce(string_agg({FEATURE_SQL}, ',' ORDER BY c.created_at DESC), '') || ']}}' "
-            f"FROM {FEATURE_FROM} WHERE {PUBLIC_WHERE} AND c.process_id = :id"
-        ),
-        {"id": process_id},
-    ).scalar_one()
+    return contributions.collection(session, contributions.Query(process=process_id, limit=None))
 
 
 DEMO_SLUG = "grote-plein-weesp"

@@ -18,7 +18,9 @@ from sqlalchemy import text
 from kaart.auth import csrf_protected
 from kaart.db import get_session, transaction
 from kaart.errors import ApiError, Conflict, FieldError
-from kaart.services import contributions, dialogue, moderation, processes, ratelimit, workflow
+from kaart.providers import contributions
+from kaart.services import dialogue, moderation, processes, ratelimit, workflow
+from kaart.services.contributions import authorise_edit_token
 from kaart.views.api import read_json
 from kaart.web import bearer_token, client_key, limit_client
 
@@ -206,9 +208,9 @@ def private(contribution_id: str) -> Response:
     """What the author sees through the private link: status, response, moderation, history."""
     ident = _id(contribution_id)
     session = get_session()
-    contributions._authorise(session, ident, bearer_token())
+    authorise_edit_token(session, ident, bearer_token())
     row = session.execute(PRIVATE_SQL, {"id": ident}).one()
-    session.rollback()  # _authorise locked the row; nothing was written
+    session.rollback()  # the token check locked the row; nothing was written
     show_staff = current_app.config["KAART"].history_show_staff
     events = workflow.history(session, ident, public=True, show_staff=show_staff, author=True)
     return _json(

@@ -170,8 +170,7 @@ def list_requests(fmt: str) -> Response:
         page=_whole("page", 1, 100_000),
         page_size=_whole("page_size", service.PAGE_SIZE_DEFAULT, service.PAGE_SIZE_MAX),
     )
-    rows = [json.loads(r) for r in service.find_requests(get_session(), query)]
-    return _render("service_requests", "request", rows)
+    return _render("service_requests", "request", service.find_requests(get_session(), query))
 
 
 @bp.get(f"/requests/<request_id>.{FORMAT}")
@@ -183,9 +182,7 @@ def get_request(request_id: str, fmt: str) -> Response:
         raise ApiError(
             404, "Not found", f"There is no service request {request_id[:40]!r}."
         ) from exc
-    return _render(
-        "service_requests", "request", [json.loads(service.get_request(get_session(), ident))]
-    )
+    return _render("service_requests", "request", [service.get_request(get_session(), ident)])
 
 
 @bp.post(f"/requests.{FORMAT}")
