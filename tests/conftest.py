@@ -157,10 +157,12 @@ def panden(connection: Connection) -> str:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """For tests against the live server: remove the contributions they committed."""
+    """For tests against the live server: remove the contributions they committed, and the
+    answers kept for their Idempotency-Keys (the map's form sends one with every write)."""
     yield engine
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM contribution"))
+        conn.execute(text("DELETE FROM idempotency_key"))
 
 
 @pytest.fixture(scope="session")

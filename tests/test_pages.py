@@ -313,7 +313,7 @@ def test_every_text_the_pages_and_scripts_use_is_translated():
     for path in (ROOT / "templates").rglob("*.html"):
         used |= set(re.findall(r"""_\(\s*['"]([a-z0-9_.]+)['"]""", path.read_text()))
     namespaces = {key.split(".")[0] for key in keys}
-    for path in (ROOT / "static" / "js").glob("*.js"):
+    for path in (ROOT / "static" / "js").rglob("*.js"):
         literals = re.findall(r'"([a-z]+(?:\.[a-z0-9_]+)+)"', path.read_text())
         used |= {s for s in literals if s.split(".")[0] in namespaces}
     used = {key for key in used if not key.endswith(".")}  # prefixes of the families below

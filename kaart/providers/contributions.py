@@ -308,14 +308,8 @@ def page(
 ) -> Page:
     """A page of Features, newest first (nearest first with `near`), keyset-paged. With
     `count_matched`, how many match in all when that is cheap (no filters)."""
-    feature = feature_sql(crs)
-    stmt = select(c.c.created_at, c.c.id, literal_column(feature))
-    stmt = stmt.select_from(_from(FEATURE_PROPERTIES)).where(*_conditions(query))
     limit = query.limit or 100
-    stmt = _ordered(stmt, query).limit(limit + 1).offset(query.offset or None)
-    # A page is read in key order: starting parallel workers costs more than they save (bench/).
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    rows = session.execute(stmt).all()
+    rows = session.execute(page_statement(query, crs)).all()
     if query.near:  # nearest first: one page, no cursor
         return Page([row[2] for row in rows[:limit]])
     matched = None
@@ -324,6 +318,14 @@ def page(
     return paging.page_of(
         rows, limit, query.cursor, lambda row: (row[0].isoformat(), str(row[1])), _third, matched
     )
+
+
+def page_statement(query: Query, crs: crs_mod.Crs = crs_mod.DEFAULT) -> Select:
+    """The one statement a page runs: created_at, id and the Feature of up to limit + 1 rows
+    (bench/contributions.py runs it directly, to compare)."""
+    stmt = select(c.c.created_at, c.c.id, literal_column(feature_sql(crs)))
+    stmt = stmt.select_from(_from(FEATURE_PROPERTIES)).where(*_conditions(query))
+    return _ordered(stmt, query).limit((query.limit or 100) + 1).offset(query.offset or None)
 
 
 def _third(row: Any) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from kaart.db import get_session, transaction
+from kaart.db import get_read_session, transaction
 from kaart.errors import ApiError, FieldError, NotFound
 from kaart.geo import Limits, limits_for
 from kaart.models.contribution import CATEGORIES
@@ -119,7 +119,7 @@ def list_contributions() -> Response:
         cursor=_cursor(args),
     )
     args.done()
-    return _collection(contributions.page(get_session(), query))
+    return _collection(contributions.page(get_read_session(), query))
 
 
 def _limit(args: Params, default: int, high: int) -> int:
@@ -150,7 +150,7 @@ def _collection(page: paging.Page) -> Response:
 
 @bp.get("/contributions/<contribution_id>")
 def get_contribution(contribution_id: str) -> Response:
-    return _geojson(contributions.feature(get_session(), _uuid(contribution_id)))
+    return _geojson(contributions.feature(get_read_session(), _uuid(contribution_id)))
 
 
 @bp.patch("/contributions/<contribution_id>")
@@ -176,7 +176,7 @@ def list_buurten() -> Response:
     args = Params(request.args)
     bbox = args.bbox("bbox")
     args.done()
-    return _geojson(layers.buurten(get_session(), bbox))
+    return _geojson(layers.buurten(get_read_session(), bbox))
 
 
 # -- Open layers: the catalogue and small selections of features ------------------------------
@@ -184,7 +184,7 @@ def list_buurten() -> Response:
 
 @bp.get("/layers")
 def list_layers() -> Response:
-    entries = layers.catalogue_entries(get_session(), with_contributions=True)
+    entries = layers.catalogue_entries(get_read_session(), with_contributions=True)
     return Response(
         json.dumps({"layers": entries}, ensure_ascii=False), mimetype="application/json"
     )
@@ -202,7 +202,7 @@ def list_layer_features(layer: str) -> Response:
     if query.bbox is None and not args.errors:
         args.fail("bbox", "bbox is required: minLon,minLat,maxLon,maxLat (WGS84).", "bbox_missing")
     args.done()
-    session = get_session()
+    session = get_read_session()
     return _collection(layers.page(session, _open_layer(session, layer), query))
 
 
@@ -215,5 +215,5 @@ def _open_layer(session, name: str) -> layers.Layer:
 @bp.get("/layers/<layer>/features/<feature_id>")
 def get_layer_feature(layer: str, feature_id: str) -> Response:
     """One object of an open layer, e.g. the BAG pand a contribution is about."""
-    session = get_session()
+    session = get_read_session()
     return _geojson(layers.feature(session, _open_layer(session, layer), feature_id))

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from kaart import crs
-from kaart.db import get_session
+from kaart.db import get_read_session
 from kaart.errors import BadRequest
 from kaart.i18n import translate as _
 from kaart.ogc import collections, items, openapi
@@ -121,7 +121,7 @@ def api_definition() -> Response:
             ),
             mimetype=HTML,
         )
-    document = openapi.document(get_session(), _url("ogc.landing").rstrip("/"))
+    document = openapi.document(get_read_session(), _url("ogc.landing").rstrip("/"))
     return Response(json.dumps(document, ensure_ascii=False), mimetype=OPENAPI)
 
 
@@ -164,7 +164,7 @@ def _collection_body(collection: collections.Collection) -> dict[str, Any]:
 @bp.get("/collections")
 def list_collections() -> Response:
     _check_metadata_args()
-    found = collections.all_collections(get_session())
+    found = collections.all_collections(get_read_session())
     body = {
         "links": _self_links("ogc.list_collections"),
         "collections": [_collection_body(c) for c in found],
@@ -176,12 +176,14 @@ def list_collections() -> Response:
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     _check_metadata_args()
-    return _respond(_collection_body(collections.find(get_session(), collection_id)), "collection")
+    return _respond(
+        _collection_body(collections.find(get_read_session(), collection_id)), "collection"
+    )
 
 
 @bp.get("/collections/<collection_id>/items")
 def list_items(collection_id: str) -> Response:
-    session = get_session()
+    session = get_read_session()
     found = collections.find(session, collection_id)
     page, out = items.items(session, found, request.args)
     links = _self_links("ogc.list_items", GEOJSON, collection_id=collection_id, **_kept_args())
@@ -227,7 +229,7 @@ def _kept_args(with_f: bool = False) -> dict[str, str]:
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def get_item(collection_id: str, feature_id: str) -> Response:
     check_known(request.args, ("crs",))
-    session = get_session()
+    session = get_read_session()
     found = collections.find(session, collection_id)
     query_crs = crs_param(request.args)
     feature = items.item(session, found, feature_id, query_crs)

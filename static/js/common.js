@@ -38,6 +38,10 @@ export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+export function byId(id) {
+  return document.getElementById(id);
+}
+
 export function show(node, visible = true) {
   node.hidden = !visible;
 }
@@ -108,7 +112,7 @@ export function createMap(container, options = {}) {
   } else {
     container.classList.add("map--no-basemap");
   }
-  // Open layers add their own attribution when shown (see layers.js and focusOn).
+  // Open layers add their own attribution when shown (see layers/tiles.js and focusOn).
   return map;
 }
 
@@ -285,22 +289,27 @@ export function shapeLayerFor(geometry, options) {
 // -- Talking to the API ----------------------------------------------------------------------
 
 /**
- * fetch() that always resolves: {ok, status, data} for any HTTP answer, {networkError: true} when
- * the server could not be reached, {aborted: true} when the caller cancelled.
+ * fetch() that always resolves: {ok, status, data, retryAfter} for any HTTP answer (retryAfter:
+ * the seconds of a Retry-After header, or null), {networkError: true} when the server could not
+ * be reached, {aborted: true} when the caller cancelled. A Blob body (a photo) goes as it is,
+ * anything else as GeoJSON; `idempotencyKey` makes a write safe to send again (see send.js).
  */
-export async function request(url, { method = "GET", body, token, signal } = {}) {
+export async function request(url, { method = "GET", body, token, signal, idempotencyKey } = {}) {
   const headers = {
     Accept: "application/geo+json, application/problem+json, application/json",
     "Accept-Language": lang,
   };
-  if (body !== undefined) headers["Content-Type"] = "application/geo+json";
+  const raw = body instanceof Blob;
+  if (raw && body.type) headers["Content-Type"] = body.type;
+  else if (body !== undefined && !raw) headers["Content-Type"] = "application/geo+json";
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let response;
   try {
     response = await fetch(url, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       signal,
       credentials: "same-origin",
     });
@@ -318,7 +327,27 @@ export async function request(url, { method = "GET", body, token, signal } = {})
       data = null;
     }
   }
-  return { ok: response.ok, status: response.status, data };
+  const retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
+  return { ok: response.ok, status: response.status, data, retryAfter };
+}
+
+/** The seconds a Retry-After header asks for (delta-seconds or an HTTP date), or null. */
+export function retryAfterSeconds(value) {
+  if (!value) return null;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+const relativeTime = new Intl.RelativeTimeFormat(lang === "nl" ? "nl-NL" : "en-GB", {
+  numeric: "always",
+});
+
+/** A wait in plain words: "over 30 seconden", "over 2 minuten" ("in 2 minutes"), rounded up. */
+export function inTime(seconds) {
+  if (seconds < 60) return relativeTime.format(Math.max(1, Math.ceil(seconds)), "second");
+  if (seconds < 3600) return relativeTime.format(Math.ceil(seconds / 60), "minute");
+  return relativeTime.format(Math.ceil(seconds / 3600), "hour");
 }
 
 /** The translated text for one API field error, falling back to the API's own reason. */
@@ -328,9 +357,22 @@ export function errorText(error) {
   return error.reason || t("error.unknown");
 }
 
+/** The errors of an API answer ({status, data} or {networkError}) as {field, code, message}:
+ *  field by field when the input was refused, else one message for the whole request. */
+export function answerErrors(result) {
+  const fieldErrors = (result.data && Array.isArray(result.data.errors) && result.data.errors) || [];
+  if (fieldErrors.length && [400, 413, 415, 422].includes(result.status)) {
+    return fieldErrors.map((e) => ({ field: e.field, code: e.code, message: errorText(e) }));
+  }
+  return [{ field: null, message: problemText(result) }];
+}
+
 /** A message for a whole failed request (no field errors, or a status that is not a 422). */
 export function problemText(result) {
   if (result.networkError) return t("error.network");
+  if (result.status === 429 && result.retryAfter) {
+    return t("error.status_429_wait", { when: inTime(result.retryAfter) });
+  }
   const known = [400, 401, 403, 404, 410, 413, 415, 429, 500, 503];
   if (known.includes(result.status)) return t(`error.status_${result.status}`);
   return (result.data && (result.data.detail || result.data.title)) || t("error.unknown");

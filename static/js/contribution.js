@@ -2,7 +2,7 @@
 // and the open layers the resident has switched on.
 
 import { categoryIcon, createMap, focusOn, readJSON, request, shapeStyle } from "./common.js";
-import { addTileLayers } from "./layers.js";
+import { addTileLayers } from "./layers/tiles.js";
 
 const feature = readJSON("kaart-feature");
 const { category } = feature.properties;

@@ -2,6 +2,7 @@
 // server); we keep it in sessionStorage for reloads and take it out of the address bar.
 
 import {
+  answerErrors,
   categoryIcon,
   createMap,
   editOptions,
@@ -15,7 +16,8 @@ import {
   t,
 } from "./common.js";
 import { ContributionForm } from "./form.js";
-import { addTileLayers } from "./layers.js";
+import { inZoom } from "./layers/catalogue.js";
+import { addTileLayers } from "./layers/tiles.js";
 import { ObjectChoice } from "./object.js";
 
 const $ = (id) => document.getElementById(id);
@@ -101,8 +103,7 @@ const objectChoice = new ObjectChoice($("field-object"), { map });
 const sameObject = (a, b) => (a?.layer ?? null) === (b?.layer ?? null) && (a?.id ?? null) === (b?.id ?? null);
 objectChoice.set(feature.properties.object || null);
 map.on("click", (event) => {
-  const zoom = map.getZoom();
-  const layers = openLayers.filter((l) => zoom >= l.min_zoom && zoom <= l.max_zoom);
+  const layers = openLayers.filter((layer) => inZoom(layer, map.getZoom()));
   objectChoice.pickAt(event.latlng, layers);
 });
 
@@ -194,7 +195,7 @@ $("edit-form").addEventListener("submit", async (event) => {
     return;
   }
   if (handleAuthFailure(result)) return;
-  form.showErrors(ContributionForm.errorsFrom(result));
+  form.showErrors(answerErrors(result));
 });
 
 // A new category colours the drawing straight away.

@@ -1,7 +1,7 @@
 // The contribution form (templates/public/_fields.html), shared by the add flow and the edit
 // page: reading values, the character counter, and showing errors next to their fields.
 
-import { el, errorText, problemText, t } from "./common.js";
+import { el, errorText, t } from "./common.js";
 
 export class ContributionForm {
   /**
@@ -69,15 +69,6 @@ export class ContributionForm {
     }
     for (const node of this.form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
     for (const node of this.form.querySelectorAll(".field--invalid")) node.classList.remove("field--invalid");
-  }
-
-  /** The errors of an API answer ({status, data} or {networkError}) as {field, message}. */
-  static errorsFrom(result) {
-    const fieldErrors = (result.data && Array.isArray(result.data.errors) && result.data.errors) || [];
-    if (fieldErrors.length && [400, 413, 415, 422].includes(result.status)) {
-      return fieldErrors.map((e) => ({ field: e.field, message: errorText(e) }));
-    }
-    return [{ field: null, message: problemText(result) }];
   }
 
   /** Show errors beside their fields and in the summary (role=alert), then move focus there. */

@@ -1,6 +1,6 @@
-// The resident's map (/): buurten, the open layers with their switcher (layers.js), click to
+// The resident's map (/): buurten, the open layers with their switcher (layers/), click to
 // inspect an object, contributions (clustered, loaded page by page per view), the legend with
-// its category filter, and the way in to adding a contribution (add.js).
+// its category filter, and the way in to adding a contribution (add/).
 
 import {
   bboxParam,
@@ -20,8 +20,12 @@ import {
   statusLabel,
   t,
 } from "./common.js";
-import { setupAddFlow } from "./add.js";
-import { inspectContent, objectsAt, openLayers, setupLayers } from "./layers.js";
+import { setupAddFlow } from "./add/index.js";
+import { openLayers } from "./layers/catalogue.js";
+import { inspectContent } from "./layers/inspect.js";
+import { objectsAt } from "./layers/pick.js";
+import { layerAttribution } from "./layers/styles.js";
+import { setupLayers } from "./layers/switcher.js";
 import { setupPanel } from "./panel.js";
 
 const MAX_PAGES = 20; // per view; more than that and we ask people to zoom in
@@ -56,10 +60,7 @@ let buurtController = null;
 function areaGroup(name) {
   if (!areaGroups.has(name)) {
     const layer = openLayers(config.layers).find((l) => l.name === name);
-    const attribution = layer?.attribution
-      ? `<span title="${escapeHtml(layer.licence || "")}">${escapeHtml(layer.attribution)}</span>`
-      : null;
-    const group = L.layerGroup([], { attribution });
+    const group = L.layerGroup([], { attribution: layerAttribution(layer) });
     if (!layer) group.addTo(map); // not in the switcher: always shown
     areaGroups.set(name, group);
   }

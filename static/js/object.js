@@ -3,7 +3,8 @@
 // is templates/public/_object.html.
 
 import { config, request, t } from "./common.js";
-import { objectLabel, objectsAt } from "./layers.js";
+import { objectLabel } from "./layers/names.js";
+import { objectsAt } from "./layers/pick.js";
 
 export class ObjectChoice {
   /**

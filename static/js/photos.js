@@ -1,6 +1,8 @@
 // Photos on the private edit page: list, add and remove them with the edit token. edit.js keeps
-// the token (from the URL fragment) in sessionStorage; this script reads it from there.
-import { problemText, readJSON, storedEditToken, t } from "./common.js";
+// the token (from the URL fragment) in sessionStorage; this script reads it from there. An
+// upload carries an Idempotency-Key (send.js), so a retry never stores the photo twice.
+import { problemText, readJSON, request, storedEditToken, t } from "./common.js";
+import { sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
 const section = $("photos-edit");
@@ -13,26 +15,11 @@ const fileInput = $("photo-file");
 const uploadButton = $("photo-upload");
 const status = $("photo-status");
 const maxBytes = Number(section.dataset.maxBytes);
+const write = new WriteKey(); // the key of the photo being uploaded: one per file, kept on retries
 
 function say(text, isError = false) {
   status.textContent = text;
   status.classList.toggle("field-error", isError);
-}
-
-async function call(url, options = {}) {
-  const headers = { Accept: "application/json, application/problem+json" };
-  const token = editToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.contentType) headers["Content-Type"] = options.contentType;
-  let response;
-  try {
-    response = await fetch(url, { method: options.method || "GET", headers, body: options.body });
-  } catch {
-    return { ok: false, networkError: true };
-  }
-  let data = null;
-  if ((response.headers.get("Content-Type") || "").includes("json")) data = await response.json();
-  return { ok: response.ok, status: response.status, data };
 }
 
 function reason(result) {
@@ -70,7 +57,7 @@ function render(photos) {
 }
 
 async function load() {
-  const result = await call(base);
+  const result = await request(base, { token: editToken() });
   if (result.ok) render(result.data.photos);
 }
 
@@ -83,7 +70,13 @@ async function upload() {
   }
   uploadButton.disabled = true;
   say(t("outputs.photos.uploading"));
-  const result = await call(base, { method: "POST", body: file, contentType: file.type });
+  const result = await sendWrite(base, {
+    body: file,
+    token: editToken(),
+    writeKey: write,
+    fingerprint: `${file.name}:${file.size}:${file.lastModified}`,
+    status,
+  });
   if (result.ok) {
     fileInput.value = "";
     say(t("outputs.photos.added"));
@@ -95,7 +88,8 @@ async function upload() {
 }
 
 async function removePhoto(photo) {
-  const result = await call(`${base}/${encodeURIComponent(photo.id)}`, { method: "DELETE" });
+  const url = `${base}/${encodeURIComponent(photo.id)}`;
+  const result = await request(url, { method: "DELETE", token: editToken() });
   if (result.ok) {
     say(t("outputs.photos.removed"));
     await load();

@@ -2,6 +2,7 @@
 // form to contribute within it (the API checks area, period and categories; errors show here).
 
 import {
+  answerErrors,
   areaAttribution,
   bboxParam,
   buurtStyle,
@@ -11,12 +12,12 @@ import {
   editOptions,
   el,
   errorText,
-  problemText,
   readJSON,
   request,
   shapeStyle,
   t,
 } from "./common.js";
+import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
 const process = config.process;
@@ -48,6 +49,7 @@ L.geoJSON(contributions, {
 
 const form = $("process-contribute");
 let drawn = null;
+const write = new WriteKey(); // the Idempotency-Key of the contribution being sent
 
 function setDrawn(layer) {
   if (drawn) map.removeLayer(drawn);
@@ -102,8 +104,10 @@ if (form) {
     summary.focus();
   }
 
+  const status = addSendStatus($("contribute-submit").closest(".actions"), "contribute-send-status");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if ($("contribute-submit").disabled) return;
     const checked = form.querySelector('input[name="category"]:checked');
     const local = [];
     if (!drawn) local.push({ field: "geometry", code: "geometry_missing" });
@@ -124,15 +128,10 @@ if (form) {
       },
     };
     $("contribute-submit").disabled = true;
-    const result = await request("/api/v1/contributions", { method: "POST", body: feature });
+    const result = await sendWrite("/api/v1/contributions", { body: feature, writeKey: write, status });
     $("contribute-submit").disabled = false;
     if (!result.ok) {
-      const errors = (result.data && result.data.errors) || [];
-      showErrors(
-        errors.length
-          ? errors.map((e) => ({ field: e.field, code: e.code, message: errorText(e) }))
-          : [{ field: null, message: problemText(result) }],
-      );
+      showErrors(answerErrors(result));
       return;
     }
     form.hidden = true;

@@ -1,0 +1,138 @@
+// The shortlist: the buildings of the chosen area that pass the filters, ranked by yield, with
+// totals and CSV/GeoPackage export links for the same query.
+
+import { byId, el, formatNumber, problemText, request, t } from "../common.js";
+import { addAreaParams, areaReady } from "./area.js";
+import { showBuilding } from "./building.js";
+import { decimal, kg, kwh, say } from "./text.js";
+
+const EXPORT_LIMIT = "5000";
+const YEAR_FILTERS = [
+  ["filter-year-from", "year_from"],
+  ["filter-year-to", "year_to"],
+];
+
+function addFilterParams(page, params) {
+  const minKwp = byId("filter-min-kwp").value;
+  if (minKwp) params.set("min_kwp", minKwp);
+  const checked = document.querySelectorAll('input[name="suitability"]:checked');
+  const classes = [...checked].map((c) => c.value);
+  if (classes.length < page.solar.classes.length) params.set("suitability", classes.join(","));
+  const usage = byId("filter-usage").value;
+  if (usage) params.set("usage", usage);
+  for (const [id, name] of YEAR_FILTERS) {
+    const value = byId(id).value;
+    if (value) params.set(name, value);
+  }
+  if (byId("filter-offered").checked) params.set("offered", "true");
+}
+
+function shortlistQuery(page) {
+  const params = new URLSearchParams();
+  addAreaParams(page, params);
+  addFilterParams(page, params);
+  return params;
+}
+
+function totalsList(totals) {
+  const rows = [
+    ["solar.total.roofs", formatNumber(totals.roofs)],
+    ["solar.total.kwp", t("solar.unit.kwp", { value: formatNumber(totals.kwp) })],
+    ["solar.total.kwh", kwh(totals.kwh_year)],
+    ["solar.total.households", decimal(totals.households)],
+    ["solar.total.co2", kg(totals.co2_kg_year)],
+    ["solar.total.offered", formatNumber(totals.offered_roofs)],
+  ];
+  return rows.map(([key, value]) =>
+    el("div", { class: "coop-totals__row" }, el("dt", {}, t(key)), el("dd", {}, value)),
+  );
+}
+
+function offerCell(p) {
+  if (!p.offer_count) return el("td", {}, "–");
+  return el(
+    "td",
+    { class: "coop-offers" },
+    p.offers.map((o) => el("a", { href: o.url, class: "coop-offers__link" }, o.title)),
+  );
+}
+
+/** A row; the building's name opens its popup on the map. */
+function shortlistRow(page, feature) {
+  const p = feature.properties;
+  const name = el(
+    "button",
+    { type: "button", class: "button button--link coop-table__building" },
+    p.address || p.bag_id,
+  );
+  name.addEventListener("click", () => {
+    const bounds = L.geoJSON(feature).getBounds();
+    page.map.fitBounds(bounds, { maxZoom: 18 });
+    showBuilding(page, bounds.getCenter());
+  });
+  return el(
+    "tr",
+    { "data-bag-id": p.bag_id, class: p.offer_count ? "coop-table__offered" : null },
+    el("td", { class: "num" }, String(p.rank)),
+    el("td", {}, name),
+    el("td", { class: "num" }, decimal(p.kwp)),
+    el("td", { class: "num" }, formatNumber(p.kwh_year)),
+    el("td", {}, t(`solar.class.${p.suitability}`)),
+    offerCell(p),
+  );
+}
+
+function setExportLinks(params) {
+  for (const format of ["csv", "gpkg"]) {
+    const exportParams = new URLSearchParams(params);
+    exportParams.set("format", format);
+    exportParams.set("limit", EXPORT_LIMIT);
+    byId(`export-${format}`).href = `/api/v1/solar/shortlist?${exportParams}`;
+  }
+}
+
+function showShortlist(page, data, params) {
+  byId("shortlist").hidden = false;
+  byId("shortlist-totals").replaceChildren(...totalsList(data.totals));
+  byId("shortlist-empty").hidden = data.features.length > 0;
+  byId("shortlist-table").hidden = data.features.length === 0;
+  setExportLinks(params);
+  const rows = data.features.map((feature) => shortlistRow(page, feature));
+  document.querySelector("#shortlist-table tbody").replaceChildren(...rows);
+  say(t("solar.shortlist.done", { count: formatNumber(data.totals.roofs) }));
+}
+
+function showError(text) {
+  const error = byId("shortlist-error");
+  error.textContent = text;
+  error.hidden = !text;
+}
+
+export async function loadShortlist(page) {
+  const params = shortlistQuery(page);
+  if (!areaReady(page)) {
+    showError(t("solar.area.draw_first"));
+    return;
+  }
+  say(t("solar.shortlist.loading"));
+  const result = await request(`/api/v1/solar/shortlist?${params}`);
+  if (!result.ok) {
+    showError(problemText(result));
+    say("");
+    return;
+  }
+  showError("");
+  showShortlist(page, result.data, params);
+}
+
+/** After an offer: the shortlist, when shown, counts it. */
+export function refreshShortlist(page) {
+  if (!byId("shortlist").hidden) loadShortlist(page);
+}
+
+export function wireShortlist(page) {
+  byId("shortlist-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadShortlist(page);
+  });
+}
