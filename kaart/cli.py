@@ -74,7 +74,7 @@ def demo_load(force: bool) -> None:
         _load(engine, name, path=ROOT / "data" / relative, layer=layer, force=force)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
-    with Session(engine) as session:  # dialogue part: a participation process over the buurt
+    with Session(engine) as session, transaction(session):  # a process over the buurt
         if processes.load_demo(session):
             click.echo(f"demo process: /trajecten/{processes.DEMO_SLUG}", err=True)
     _solar(engine, settings, force=False)

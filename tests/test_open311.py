@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart import create_app
+from kaart.db import transaction
 from kaart.services.workflow import change_status
 from tests.layers_fixture import make_layer
 from tests.places import BRUSSEL, HET_GROTE_PLEIN
@@ -287,11 +288,11 @@ def test_round_trip_against_the_running_server(live_server, clean_db):
     assert xml.findtext("request/service_request_id") == ident
     # A planner answers it (the one state machine, kaart.services.workflow): still open while it
     # is being handled, closed with the response as status_notes once answered.
-    with Session(clean_db) as session:
+    with Session(clean_db) as session, transaction(session):
         change_status(session, uuid.UUID(ident), "in_behandeling", "We kijken ernaar.", None)
     [handled] = requests.get(f"{base}/requests/{ident}.json", timeout=10).json()
     assert (handled["status"], handled["status_notes"]) == ("open", "We kijken ernaar.")
-    with Session(clean_db) as session:
+    with Session(clean_db) as session, transaction(session):
         change_status(session, uuid.UUID(ident), "gerealiseerd", "De tegel ligt weer vast.", None)
     [done] = requests.get(f"{base}/requests/{ident}.json", timeout=10).json()
     assert (done["status"], done["status_notes"]) == ("closed", "De tegel ligt weer vast.")

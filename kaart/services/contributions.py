@@ -1,4 +1,5 @@
-"""Create, change and withdraw contributions (reading them: kaart/providers/contributions.py).
+"""Create and change contributions (reading them: kaart/providers/contributions.py; status
+changes and withdrawal: kaart/services/workflow.py).
 
 Every write returns the contribution as the provider's Feature, made by PostGIS in the same
 statement, so a committed write always has its answer. The caller owns the transaction."""
@@ -211,17 +212,3 @@ def update(
         f"WHERE c.id = :id RETURNING c.*) SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}"
     )
     return _write(session, stmt, params)[1]
-
-
-def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:
-    """The author takes their contribution back: it leaves the public map; the record remains.
-    The caller commits."""
-    authorise_edit_token(session, contribution_id, token)
-    session.execute(
-        text(
-            "UPDATE contribution SET status = 'ingetrokken', withdrawn_at = now(), "
-            "updated_at = now() "
-            "WHERE id = :id"
-        ),
-        {"id": contribution_id},
-    )

@@ -54,33 +54,27 @@ def publish(session: Session, table: str, item_id: uuid.UUID, actor: Any) -> Non
 def _set(
     session: Session, table: str, item_id: uuid.UUID, to: str, reason: str | None, actor: Any
 ) -> None:
-    try:
-        row = _lock(session, table, item_id)
-        if row.visibility == to:
-            raise ApiError(
-                409,
-                "Nothing to change",
-                f"This {table} is already {to}.",
-                [FieldError("visibility", f"already {to}", "visibility_unchanged")],
-            )
-        session.execute(
-            text(
-                f"UPDATE {TARGETS[table]} SET visibility = :to, hidden_reason = :reason "
-                "WHERE id = :id"
-            ),
-            {"to": to, "reason": reason, "id": item_id},
+    row = _lock(session, table, item_id)
+    if row.visibility == to:
+        raise ApiError(
+            409,
+            "Nothing to change",
+            f"This {table} is already {to}.",
+            [FieldError("visibility", f"already {to}", "visibility_unchanged")],
         )
-        if table == "contribution":
-            action = (
-                "hidden"
-                if to == "hidden"
-                else ("restored" if row.visibility == "hidden" else "published")
-            )
-            _event(session, item_id, action, row.visibility, to, reason, actor)
-        session.commit()
-    except ApiError:
-        session.rollback()
-        raise
+    session.execute(
+        text(
+            f"UPDATE {TARGETS[table]} SET visibility = :to, hidden_reason = :reason WHERE id = :id"
+        ),
+        {"to": to, "reason": reason, "id": item_id},
+    )
+    if table == "contribution":
+        action = (
+            "hidden"
+            if to == "hidden"
+            else ("restored" if row.visibility == "hidden" else "published")
+        )
+        _event(session, item_id, action, row.visibility, to, reason, actor)
 
 
 def _event(

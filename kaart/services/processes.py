@@ -279,14 +279,11 @@ def save(
     try:
         saved = session.execute(stmt, params).scalar_one_or_none()
     except IntegrityError as exc:
-        session.rollback()
         raise FormErrors(
             [FieldError("slug", "This address is already in use.", "process_slug_taken")]
         ) from exc
     if saved is None:
-        session.rollback()
         raise ApiError(404, "Not found", "This process does not exist")
-    session.commit()
     return saved
 
 
@@ -356,5 +353,4 @@ def load_demo(session: Session, buurt_code: str = "BU0363SD03") -> bool:
         ),
         {"slug": DEMO_SLUG, "today": today, "code": buurt_code},
     ).first()
-    session.commit()
     return created is not None

@@ -56,10 +56,8 @@ def add(session: Session, category: str | None, title: str, body: str) -> uuid.U
         ),
         {"category": category, "title": title, "body": body},
     ).scalar_one()
-    session.commit()
     return new_id
 
 
 def delete(session: Session, response_id: uuid.UUID) -> None:
     session.execute(text("DELETE FROM standard_response WHERE id = :id"), {"id": response_id})
-    session.commit()

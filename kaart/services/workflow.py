@@ -6,9 +6,11 @@
     overgenomen -> gerealiseerd
     beantwoord, overgenomen, niet_overgenomen -> in_behandeling   (reopened)
 
-`ingetrokken` belongs to the author (kaart/services/contributions.withdraw), never to staff;
-`gerealiseerd` is final. Every change carries a public response text and is written to the
-append-only history (contribution_event) in the same transaction.
+    withdraw(session, contribution_id, edit_token)          # the author, any status but final
+
+`ingetrokken` belongs to the author (`withdraw`, with the edit token), never to staff;
+`gerealiseerd` is final. Every change is written to the append-only history (contribution_event)
+in the caller's transaction; staff changes carry a public response text.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.services.contributions import authorise_edit_token
 
 RESPONSE_MAX = 5000
 OUTCOMES = ("beantwoord", "overgenomen", "niet_overgenomen", "gerealiseerd")
@@ -63,57 +66,83 @@ def change_status(
     response_text: str,
     actor: Any,
 ) -> Transition:
-    """Move a contribution to `to_status` with a public response; commit, or refuse:
-    404 unknown, 409 not an allowed transition, 422 without a response text."""
+    """Move a contribution to `to_status` with a public response, or refuse: 404 unknown,
+    409 not an allowed transition, 422 without a response text. The caller commits."""
     response_text = (response_text or "").strip()
-    try:
-        row = session.execute(
-            text("SELECT status FROM contribution WHERE id = :id FOR UPDATE"),
-            {"id": contribution_id},
-        ).one_or_none()
-        if row is None:
-            raise not_found("This contribution")
-        if to_status not in allowed(row.status):
-            options = ", ".join(allowed(row.status)) or "none"
-            reason = f"From {row.status} a contribution can go to: {options}."
-            raise ApiError(
-                409,
-                "Status change refused",
-                reason,
-                [FieldError("status", reason, "status_transition_refused")],
-            )
-        if not response_text:
-            raise invalid(
-                "response", "Every status change needs a public response.", "response_missing"
-            )
-        if len(response_text) > RESPONSE_MAX:
-            raise invalid("response", "The response is too long.", "response_too_long")
-        at = session.execute(
-            text(
-                "UPDATE contribution SET status = :to, response = :response, "
-                "responded_at = now(), updated_at = now() WHERE id = :id RETURNING responded_at"
-            ),
-            {"to": to_status, "response": response_text, "id": contribution_id},
-        ).scalar_one()
-        session.execute(
-            text(
-                "INSERT INTO contribution_event "
-                "(contribution_id, actor_id, action, from_status, to_status, text) "
-                "VALUES (:id, :actor, 'status', :from_status, :to, :response)"
-            ),
-            {
-                "id": contribution_id,
-                "actor": actor_id(actor),
-                "from_status": row.status,
-                "to": to_status,
-                "response": response_text,
-            },
+    row = session.execute(
+        text("SELECT status FROM contribution WHERE id = :id FOR UPDATE"),
+        {"id": contribution_id},
+    ).one_or_none()
+    if row is None:
+        raise not_found("This contribution")
+    if to_status not in allowed(row.status):
+        options = ", ".join(allowed(row.status)) or "none"
+        reason = f"From {row.status} a contribution can go to: {options}."
+        raise ApiError(
+            409,
+            "Status change refused",
+            reason,
+            [FieldError("status", reason, "status_transition_refused")],
         )
-        session.commit()
-    except ApiError:
-        session.rollback()
-        raise
+    if not response_text:
+        raise invalid(
+            "response", "Every status change needs a public response.", "response_missing"
+        )
+    if len(response_text) > RESPONSE_MAX:
+        raise invalid("response", "The response is too long.", "response_too_long")
+    at = session.execute(
+        text(
+            "UPDATE contribution SET status = :to, response = :response, "
+            "responded_at = now(), updated_at = now() WHERE id = :id RETURNING responded_at"
+        ),
+        {"to": to_status, "response": response_text, "id": contribution_id},
+    ).scalar_one()
+    _record(session, contribution_id, actor, row.status, to_status, response_text)
     return Transition(contribution_id, row.status, to_status, at)
+
+
+WITHDRAWN = "ingetrokken"
+
+
+def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) -> Transition:
+    """The author takes their contribution back with the edit token: it leaves the public map,
+    the record and its history remain, with the withdrawal as a status event (no staff actor).
+    401/403 without the right token, 404 unknown, 410 already withdrawn."""
+    authorise_edit_token(session, contribution_id, token)  # locks the row
+    from_status, at = session.execute(
+        text(
+            "UPDATE contribution AS c SET status = :to, withdrawn_at = now(), updated_at = now() "
+            "FROM (SELECT status FROM contribution WHERE id = :id) AS before "
+            "WHERE c.id = :id RETURNING before.status, c.withdrawn_at"
+        ),
+        {"id": contribution_id, "to": WITHDRAWN},
+    ).one()
+    _record(session, contribution_id, None, from_status, WITHDRAWN, None)
+    return Transition(contribution_id, from_status, WITHDRAWN, at)
+
+
+def _record(
+    session: Session,
+    contribution_id: uuid.UUID,
+    actor: Any,
+    from_status: str,
+    to_status: str,
+    response_text: str | None,
+) -> None:
+    session.execute(
+        text(
+            "INSERT INTO contribution_event "
+            "(contribution_id, actor_id, action, from_status, to_status, text) "
+            "VALUES (:id, :actor, 'status', :from_status, :to, :response)"
+        ),
+        {
+            "id": contribution_id,
+            "actor": actor_id(actor),
+            "from_status": from_status,
+            "to": to_status,
+            "response": response_text,
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions, layers, paging
 from kaart.services import contributions as service
-from kaart.services import idempotency, processes
+from kaart.services import idempotency, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import bad_json, parse_feature
 from kaart.textcheck import request_json
@@ -166,7 +166,7 @@ def patch_contribution(contribution_id: str) -> Response:
 @bp.delete("/contributions/<contribution_id>")
 def delete_contribution(contribution_id: str) -> Response:
     with transaction() as session:
-        service.withdraw(session, _uuid(contribution_id), bearer_token())
+        workflow.withdraw(session, _uuid(contribution_id), bearer_token())
         limit_client(session, "edit")
     return Response(status=204)
 

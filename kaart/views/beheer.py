@@ -182,13 +182,14 @@ def contribution(contribution_id: str) -> str:
 def change_status(contribution_id: str) -> Response:
     ident = _uuid(contribution_id)
     try:
-        workflow.change_status(
-            get_session(),
-            ident,
-            request.form.get("status", ""),
-            request.form.get("response", ""),
-            current_user(),
-        )
+        with transaction() as session:
+            workflow.change_status(
+                session,
+                ident,
+                request.form.get("status", ""),
+                request.form.get("response", ""),
+                current_user(),
+            )
     except ApiError as error:
         if error.status not in (409, 422):
             raise
@@ -225,11 +226,13 @@ def _process_form(process: processes.Process | None, status: int = 200, **extra)
 
 
 def _save_process(process: processes.Process | None):
-    session = get_session()
     form = request.form
     try:
         data = processes.parse_form(form, limits_for(current_app.config["KAART"]))
-        saved = processes.save(session, data, current_user().id, process.id if process else None)
+        with transaction() as session:
+            saved = processes.save(
+                session, data, current_user().id, process.id if process else None
+            )
     except processes.FormErrors as error:
         return _process_form(process, 422, errors=error.errors, values=form)
     flash("dialogue.flash.process_saved", "success")
@@ -277,12 +280,13 @@ def standard_responses():
     errors = []
     if request.method == "POST":
         try:
-            standard.add(
-                session,
-                request.form.get("category") or None,
-                request.form.get("title", ""),
-                request.form.get("body", ""),
-            )
+            with transaction():
+                standard.add(
+                    session,
+                    request.form.get("category") or None,
+                    request.form.get("title", ""),
+                    request.form.get("body", ""),
+                )
         except ApiError as error:
             errors = error.errors
         else:
@@ -299,7 +303,8 @@ def standard_responses():
 @bp.post("/standaardreacties/<response_id>/verwijderen")
 @login_required("planner")
 def standard_response_delete(response_id: str) -> Response:
-    standard.delete(get_session(), _uuid(response_id))
+    with transaction() as session:
+        standard.delete(session, _uuid(response_id))
     flash("dialogue.flash.response_deleted", "success")
     return redirect(url_for("beheer.standard_responses"))
 
