@@ -36,35 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     textcheck.init_app(app)  # before anything reads the request (CSRF, views, rate limits)
 
-    from kaart import errors_http, security
-    from kaart.views import api, health, public, tiles
-
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(tiles.bp)
-    from kaart.views import coop
-
-    app.register_blueprint(coop.bp)
-    from kaart.views import ogc, open311, openapi
-
-    app.register_blueprint(ogc.bp)
-    app.register_blueprint(open311.bp)
-    app.register_blueprint(openapi.bp)
-    from kaart.views import beheer_overview, exports, photos
-
-    app.register_blueprint(photos.bp)
-    app.register_blueprint(beheer_overview.bp)
-    app.register_blueprint(exports.bp)
-    from kaart import auth
-    from kaart.views import auth as auth_views
-    from kaart.views import beheer, dialogue, processes
+    from kaart import auth, errors_http, security, supporters, views
 
     auth.init_app(app)
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(beheer.bp)
-    app.register_blueprint(dialogue.bp)
-    app.register_blueprint(processes.bp)
+    supporters.init_app(app)
+    views.register(app)
     errors_http.init_app(app)
     security.init_app(app)
     return app

@@ -1,11 +1,19 @@
-"""One place that turns errors into responses: problem+json for the API, pages for people."""
+"""One place that turns every error into a response, in the format of the audience that asked.
+
+Each blueprint registers how its errors look (kaart/views/__init__.py): problem+json for the API,
+the tiles and /healthz, a page for people, GeoReport v2's list for Open311, either for /ogc (by
+`f`). A URL that matches no route belongs to the blueprint whose registered prefix it starts
+with. Whatever was raised becomes an ApiError first: a lost database connection a 503 with
+Retry-After, anything unexpected a logged 500 that says nothing was saved.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 
-from flask import Flask, Response, g, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -13,79 +21,77 @@ from kaart.db import is_connection_error
 from kaart.errors import PROBLEM_JSON, ApiError, FieldError, Unavailable
 
 log = logging.getLogger(__name__)
+Renderer = Callable[[ApiError], Response]
+EXTENSION_KEY = "kaart.renderers"
 DATABASE_DOWN = (
     "The database cannot be reached right now; try again in a few seconds. A request sent "
     "again with the same Idempotency-Key header is never stored twice."
 )
+UNEXPECTED = "Something went wrong on our side; nothing was saved. Please try again later."
 
 
-def _wants_problem() -> bool:
-    # Programs (API, tile clients, monitoring) get problem+json; people get a page.
-    if request.path.startswith("/ogc") and request.args.get("f") != "html":
-        return True  # OGC API clients (QGIS, GDAL, OWSLib): problem+json
-    if request.path.startswith("/open311/"):
-        return True  # rendered in GeoReport v2's own error format by problem_response
-    return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
-
-
-def problem_response(error: ApiError) -> Response:
-    if request.path.startswith("/open311/"):
-        from kaart.views.open311 import error_response
-
-        return error_response(error)
+def problem(error: ApiError) -> Response:
+    """RFC 9457 problem details."""
     body = json.dumps(error.as_problem(instance=request.path), ensure_ascii=False)
-    response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
-    for key, value in error.headers.items():
-        response.headers[key] = value
-    return response
+    return Response(body, status=error.status, mimetype=PROBLEM_JSON, headers=error.headers)
+
+
+def page(error: ApiError) -> Response:
+    """An error page for people, in their language."""
+    if error.status == 503:
+        g.kaart_user = None  # the page header must not ask the database who is logged in
+    html = render_template(
+        "error.html", status=error.status, title=error.title, detail=error.detail
+    )
+    return Response(html, status=error.status, mimetype="text/html", headers=error.headers)
+
+
+def problem_or_page(error: ApiError) -> Response:
+    """For APIs that also serve HTML on request (`f=html`, OGC API – Features)."""
+    return page(error) if request.args.get("f") == "html" else problem(error)
+
+
+def use(app: Flask, blueprint: Blueprint, render: Renderer, prefixes: Iterable[str] = ()) -> None:
+    """Render the errors of `blueprint` (and of unmatched URLs under `prefixes`) with `render`."""
+    registry = app.extensions.setdefault(EXTENSION_KEY, {"blueprints": {}, "prefixes": []})
+    registry["blueprints"][blueprint.name] = render
+    registry["prefixes"] += [(prefix, render) for prefix in prefixes]
+    registry["prefixes"].sort(key=lambda pair: -len(pair[0]))
+
+
+def _renderer() -> Renderer:
+    registry = current_app.extensions.get(EXTENSION_KEY, {"blueprints": {}, "prefixes": []})
+    found = registry["blueprints"].get(request.blueprint)
+    if found is None:  # no route matched: whose URL space is it?
+        found = next((r for p, r in registry["prefixes"] if request.path.startswith(p)), page)
+    return found
+
+
+def as_api_error(error: BaseException) -> ApiError:
+    """What a client may be told about `error`."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, RequestEntityTooLarge):
+        reason = (
+            f"The request body is larger than {current_app.config['MAX_CONTENT_LENGTH']:,} bytes."
+        )
+        return ApiError(
+            413, "Payload too large", reason, [FieldError("body", reason, "body_too_large")]
+        )
+    if isinstance(error, HTTPException):
+        converted = ApiError(error.code or 500, error.name, error.description or error.name)
+        allow = error.get_response().headers.get("Allow") if error.code == 405 else None
+        if allow:
+            converted.headers["Allow"] = allow
+        return converted
+    if isinstance(error, SQLAlchemyError) and is_connection_error(error):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        return Unavailable(DATABASE_DOWN)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return ApiError(500, "Internal server error", UNEXPECTED)
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def handle_api_error(error: ApiError) -> Response:
-        if _wants_problem():
-            return problem_response(error)
-        return _page(error.status, error.title, error.detail, error.headers)
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def handle_too_large(_error: RequestEntityTooLarge) -> Response:
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        reason = f"The request body is larger than {limit:,} bytes."
-        error = ApiError(
-            413, "Payload too large", reason, [FieldError("body", reason, "body_too_large")]
-        )
-        return problem_response(error) if _wants_problem() else _page(413, error.title, reason)
-
-    @app.errorhandler(HTTPException)
-    def handle_http(error: HTTPException) -> Response:
-        status = error.code or 500
-        title = error.name
-        detail = error.description or title
-        if _wants_problem():
-            response = problem_response(ApiError(status, title, detail))
-            if status == 405 and error.get_response().headers.get("Allow"):
-                response.headers["Allow"] = error.get_response().headers["Allow"]
-            return response
-        return _page(status, title, detail)
-
-    @app.errorhandler(SQLAlchemyError)
-    def handle_database(error: SQLAlchemyError) -> Response:
-        if not is_connection_error(error):
-            return handle_unexpected(error)
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
-        return handle_api_error(Unavailable(DATABASE_DOWN))
-
     @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        detail = "Something went wrong on our side; nothing was saved. Please try again later."
-        if _wants_problem():
-            return problem_response(ApiError(500, "Internal server error", detail))
-        return _page(500, "Internal server error", detail)
-
-
-def _page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
-    if status == 503:
-        g.kaart_user = None  # the page header must not ask the database who is logged in
-    html = render_template("error.html", status=status, title=title, detail=detail)
-    return Response(html, status=status, mimetype="text/html", headers=headers or {})
+    def handle(error: Exception) -> Response:
+        return _renderer()(as_api_error(error))

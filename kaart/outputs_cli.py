@@ -37,7 +37,7 @@ def reactienota(process: str, output: Path, lang: str) -> None:
     from kaart import create_app
     from kaart.db import get_session
     from kaart.services import reactienota as service
-    from kaart.views.exports import render_report
+    from kaart.views.beheer.exports import render_report
 
     app = create_app({"settings": settings})
     try:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -59,9 +60,10 @@ r = t.open311_request.alias("r")
 class Audience(Enum):
     PUBLIC = "public"  # published and not withdrawn
     STAFF = "staff"  # every visibility, never withdrawn ones
+    ALL = "all"  # withdrawn ones too: one contribution's record in /beheer
 
 
-PUBLIC, STAFF = Audience.PUBLIC, Audience.STAFF
+PUBLIC, STAFF, ALL = Audience.PUBLIC, Audience.STAFF, Audience.ALL
 _OBJECT = (
     "CASE WHEN c.object_layer IS NOT NULL THEN json_build_object("
     "'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END"
@@ -196,7 +198,9 @@ def visible(audience: Audience) -> ColumnElement[bool]:
     """The visibility rule as a Core condition on `c`."""
     if audience is PUBLIC:
         return and_(c.c.withdrawn_at.is_(None), c.c.visibility == "published")
-    return c.c.withdrawn_at.is_(None)
+    if audience is STAFF:
+        return c.c.withdrawn_at.is_(None)
+    return true()
 
 
 def _conditions(query: Query) -> list[ColumnElement[bool]]:

@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.services import workflow
+from kaart.services.contributions import authorise_edit_token
 
 BODY_MAX = 2000
 NAME_MAX = 80
@@ -210,3 +212,64 @@ def refuse_unknown(value: str) -> uuid.UUID:
         raise ApiError(
             404, "Not found", "This does not exist", [FieldError("id", "unknown id", "not_found")]
         ) from exc
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What a contribution's public page shows of the dialogue."""
+
+    support_count: int
+    process: dict[str, str] | None  # slug and title of its participation process
+    supported: bool  # by this browser
+    comments: list[Comment]
+    history: list[workflow.Event]
+
+
+def page_view(
+    session: Session, contribution_id: uuid.UUID, supporter: str | None, show_staff: bool
+) -> PageView:
+    row = session.execute(
+        text(
+            "SELECT c.support_count, p.slug, p.title FROM contribution c "
+            "LEFT JOIN process p ON p.id = c.process_id WHERE c.id = :id"
+        ),
+        {"id": contribution_id},
+    ).one()
+    return PageView(
+        support_count=row.support_count,
+        process={"slug": row.slug, "title": row.title} if row.slug else None,
+        supported=supported(session, contribution_id, supporter),
+        comments=comments(session, contribution_id),
+        history=workflow.history(session, contribution_id, public=True, show_staff=show_staff),
+    )
+
+
+@dataclass(frozen=True)
+class PrivateView:
+    """What the author sees through the private link."""
+
+    status: str
+    visibility: str
+    hidden_reason: str | None
+    response: str | None
+    responded_at: datetime | None
+    support_count: int
+    history: list[workflow.Event]
+
+
+def private_view(
+    session: Session, contribution_id: uuid.UUID, token: str | None, show_staff: bool
+) -> PrivateView:
+    """Status, response, moderation and history for the holder of the edit token."""
+    authorise_edit_token(session, contribution_id, token)
+    row = session.execute(
+        text(
+            "SELECT status, visibility, hidden_reason, response, responded_at, support_count "
+            "FROM contribution WHERE id = :id"
+        ),
+        {"id": contribution_id},
+    ).one()
+    events = workflow.history(
+        session, contribution_id, public=True, show_staff=show_staff, author=True
+    )
+    return PrivateView(*row, history=events)

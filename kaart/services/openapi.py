@@ -26,6 +26,9 @@ JSON = "application/json"
 PROBLEM = "application/problem+json"
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
+# The endpoints of the description itself (kaart/views/api/openapi.py).
+SELF_ENDPOINTS = ("api.openapi_document", "api.docs")
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -123,7 +126,7 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             "summary": "One object of an open layer by its id (e.g. a BAG pand id)",
             "responses": {"200": {"description": "The object", "content": {GEOJSON: {}}}},
         },
-        ("coop.solar_estimate", "get"): {
+        ("api.solar_estimate", "get"): {
             "summary": "Solar yield of one roof plane (pvlib model)",
             "parameters": [
                 _number("lon", -180, 180, "Longitude (WGS84), in the Netherlands."),
@@ -134,7 +137,7 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             ],
             "responses": {"200": {"description": "Irradiation, kWp, kWh per year, kWh/kWp"}},
         },
-        ("coop.solar_shortlist", "get"): {
+        ("api.solar_shortlist", "get"): {
             "summary": "Roofs in a buurt, PC4 or drawn polygon, best first, with totals",
             "parameters": [
                 _query("buurt", {"type": "string"}, "A buurt code, e.g. BU0363SD03."),
@@ -146,7 +149,7 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             ],
             "responses": _success("get"),
         },
-        ("coop.get_postcoderoos", "get"): {
+        ("api.get_postcoderoos", "get"): {
             "summary": "The PC4 area of a point (or pc4) and every adjacent PC4 area",
             "parameters": [
                 _query("lon", {"type": "number"}, "Longitude (WGS84); with lat."),
@@ -185,7 +188,7 @@ def document(app: Flask, settings: Settings) -> dict[str, Any]:
     known = operations(settings)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.rule.startswith(PREFIX + "/") or rule.endpoint.startswith("openapi."):
+        if not rule.rule.startswith(PREFIX + "/") or rule.endpoint in SELF_ENDPOINTS:
             continue
         path = _CONVERTER.sub(r"{\1}", rule.rule[len(PREFIX) :])
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

@@ -61,9 +61,7 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
     log_in(user)
     if not request.values.get("next") and not user.is_staff:
         # Co-operatives have no /beheer; they start on their own page when it is there.
-        return redirect(
-            url_for("coop.coop_page") if "coop.coop_page" in current_app.view_functions else "/"
-        )
+        return redirect(url_for("public.coop"))
     return redirect(next_url)
 
 

@@ -7,6 +7,7 @@ client's copy is current, 404 problem+json for an unknown layer or a tile outsid
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Blueprint, Response, current_app, request
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 from kaart.db import get_read_session
 from kaart.errors import ApiError
 from kaart.services import tiles
+from kaart.solar import queries
 
-bp = Blueprint("tiles", __name__, url_prefix="/tiles")
+bp = Blueprint("tiles", __name__)
 
 MVT = "application/vnd.mapbox-vector-tile"
 # Open layers change only when reloaded, and the ETag lets clients revalidate cheaply after that.
@@ -31,7 +33,7 @@ CONTRIBUTIONS_CACHE = "public, no-cache"
 CATALOGUE_TTL_SECONDS = 5.0
 
 
-@bp.get("/<layer>/<z>/<x>/<y>.pbf")
+@bp.get("/tiles/<layer>/<z>/<x>/<y>.pbf")
 def tile(layer: str, z: str, x: str, y: str) -> Response:
     address = tiles.tile_address(z, x, y)
     session = get_read_session()
@@ -67,7 +69,22 @@ def _layer(session: Session, name: str) -> tiles.TileLayer:
     return layer
 
 
-@bp.route("/", defaults={"_rest": ""})
-@bp.route("/<path:_rest>")
+@bp.route("/tiles/", defaults={"_rest": ""})
+@bp.route("/tiles/<path:_rest>")
 def no_tile(_rest: str) -> Response:
     raise ApiError(404, "Not found", "Tiles are at /tiles/{layer}/{z}/{x}/{y}.pbf.")
+
+
+@bp.get("/coop/tiles/<z>/<x>/<y>.pbf")
+def solar_tile(z: str, x: str, y: str) -> Response:
+    """The rooftop potentials (kaart/solar/queries.py) for the co-operatives' map."""
+    address = tiles.tile_address(z, x, y)
+    data = queries.tile(get_read_session(), address)
+    # Offers change any minute: the client keeps the tile but revalidates it (ETag -> 304).
+    tag = hashlib.sha256(data).hexdigest()[:32]
+    headers = {"ETag": f'"{tag}"', "Cache-Control": "public, no-cache"}
+    if request.if_none_match.contains_weak(tag):
+        return Response(status=304, headers=headers)
+    if not data:
+        return Response(status=204, headers=headers)
+    return Response(data, mimetype=MVT, headers=headers)

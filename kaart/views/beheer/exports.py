@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from kaart.auth import current_user, login_required
 from kaart.db import get_session, transaction
@@ -15,10 +15,7 @@ from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
 from kaart.security import client_address
 from kaart.services import audit, exports, overview, reactienota
-
-bp = Blueprint("exports", __name__, url_prefix="/beheer")
-
-STAFF = ("planner", "moderator")  # admins pass every role check
+from kaart.views.beheer import STAFF, bp
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:

@@ -7,17 +7,16 @@ import hashlib
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request
 
 from kaart.auth import login_required
 from kaart.db import get_session
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES
-from kaart.services import overview, overview_map
+from kaart.services import overview as selection
+from kaart.services import overview_map as choropleth
+from kaart.views.beheer import STAFF, bp
 
-bp = Blueprint("beheer_overview", __name__, url_prefix="/beheer")
-
-STAFF = ("planner", "moderator")  # admins pass every role check
 TABLE_ROWS = 200
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
@@ -33,38 +32,38 @@ def map_labels() -> dict[str, str]:
 
 @bp.get("/overzicht")
 @login_required(*STAFF)
-def index() -> str:
+def overview() -> str:
     session = get_session()
-    filters = overview.parse_filters(request.args)
-    figures = overview.buurt_figures(session, filters)
+    filters = selection.parse_filters(request.args)
+    figures = selection.buurt_figures(session, filters)
     query = urlencode(filters.query_args())
     return render_template(
         "beheer_overview/overview.html",
         filters=filters,
         query=query,
-        total=overview.count(session, filters),
-        rows=overview.rows(session, filters, limit=TABLE_ROWS),
+        total=selection.count(session, filters),
+        rows=selection.rows(session, filters, limit=TABLE_ROWS),
         table_rows=TABLE_ROWS,
-        by_category=overview.counts_by(session, filters, "category"),
-        by_status=overview.counts_by(session, filters, "status"),
-        by_visibility=overview.counts_by(session, filters, "visibility"),
+        by_category=selection.counts_by(session, filters, "category"),
+        by_status=selection.counts_by(session, filters, "status"),
+        by_visibility=selection.counts_by(session, filters, "visibility"),
         figures=figures,
-        legend=overview_map.legend_for(figures),
-        processes=overview.processes(session),
-        buurten=overview.buurten_with_contributions(session),
+        legend=choropleth.legend_for(figures),
+        processes=selection.processes(session),
+        buurten=selection.buurten_with_contributions(session),
         categories=CATEGORIES,
-        statuses=overview.OPEN_STATUSES,
-        visibilities=overview.VISIBILITIES,
+        statuses=selection.OPEN_STATUSES,
+        visibilities=selection.VISIBILITIES,
     )
 
 
 @bp.get("/overzicht/kaart")
 @login_required(*STAFF)
-def choropleth() -> Response:
+def overview_map() -> Response:
     """The folium map, shown in an <iframe> on the overview page."""
     settings = current_app.config["KAART"]
-    filters = overview.parse_filters(request.args)
-    html, _legend, _figures = overview_map.render(
+    filters = selection.parse_filters(request.args)
+    html, _legend, _figures = choropleth.render(
         get_session(), filters, map_labels(), settings.map_center
     )
     response = Response(html, mimetype="text/html")

@@ -5,31 +5,30 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, abort, render_template
+from flask import abort, render_template
 
 from kaart.db import get_session
 from kaart.i18n import translate
-from kaart.services import processes
-from kaart.views.public import map_config
-
-bp = Blueprint("processes", __name__)
+from kaart.services import processes as service
+from kaart.views.public import bp
+from kaart.views.public.pages import map_config
 
 
 @bp.get("/trajecten")
-def index() -> str:
-    items = processes.all_processes(get_session())
-    return render_template("process/index.html", processes=items, today=processes.local_today())
+def processes() -> str:
+    items = service.all_processes(get_session())
+    return render_template("process/index.html", processes=items, today=service.local_today())
 
 
 @bp.get("/trajecten/<slug>")
-def show(slug: str) -> str:
-    process = processes.find(get_session(), slug)
+def process(slug: str) -> str:
+    process = service.find(get_session(), slug)
     if process is None or process.slug != slug:
         abort(404)
     config = map_config()
     config["process"] = process.as_json()
     config["categories"] = list(process.categories)
-    contributions = json.loads(processes.contributions_geojson(get_session(), process.id))
+    contributions = json.loads(service.contributions_geojson(get_session(), process.id))
     return render_template(
         "process/show.html",
         process=process,

@@ -1,13 +1,10 @@
-"""The energy co-operative's view (/coop) and its API: rooftop potentials as tiles, one building,
-a shortlist for an area with CSV/GeoPackage export, a single-plane estimate, the postcoderoos.
-
-/coop is public for now; the co-op role from the accounts work is meant to guard it.
-"""
+"""/api/v1 for energy co-operatives: a building's rooftop potential, a shortlist for an area
+with CSV/GeoPackage export, a single-plane estimate, and the postcoderoos. (The /coop page:
+kaart/views/public/coop.py; its tiles: kaart/views/tiles.py.)"""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -17,22 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Response, current_app, request
 from shapely import to_wkb
 
 from kaart.db import get_session
 from kaart.errors import ApiError, FieldError
 from kaart.geo import limits_for, parse_geometry
-from kaart.services import tiles
 from kaart.services.exports import GEOPACKAGE
 from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
 from kaart.solar.estimate import AREA_MAX_M2, Plane, estimate
 from kaart.solar.roofs import economics_for
 from kaart.textcheck import load_json
-from kaart.views.public import map_config
-
-bp = Blueprint("coop", __name__)
+from kaart.views.api import bp
 
 MVT = "application/vnd.mapbox-vector-tile"
 CLASS_NAMES = tuple(name for name, _ in roofs.CLASSES)
@@ -105,40 +99,10 @@ def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> R
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=mimetype)
 
 
-# -- Pages and tiles ---------------------------------------------------------------------------
-
-
-@bp.get("/coop")
-def coop_page() -> str:
-    config = map_config()
-    config["solar"] = {
-        "classes": list(CLASS_NAMES),
-        "tiles": "/coop/tiles/{z}/{x}/{y}.pbf",
-        "minZoom": queries.TILE_ZOOMS[0],
-        "buildingLayer": queries.BUILDING_LAYER,
-        "offerCategory": queries.OFFER_CATEGORY,
-    }
-    return render_template("coop/coop.html", config=config)
-
-
-@bp.get("/coop/tiles/<z>/<x>/<y>.pbf")
-def solar_tile(z: str, x: str, y: str) -> Response:
-    address = tiles.tile_address(z, x, y)
-    data = queries.tile(get_session(), address)
-    # Offers change any minute: the client keeps the tile but revalidates it (ETag -> 304).
-    tag = hashlib.sha256(data).hexdigest()[:32]
-    headers = {"ETag": f'"{tag}"', "Cache-Control": "public, no-cache"}
-    if request.if_none_match.contains_weak(tag):
-        return Response(status=304, headers=headers)
-    if not data:
-        return Response(status=204, headers=headers)
-    return Response(data, mimetype=MVT, headers=headers)
-
-
 # -- API -----------------------------------------------------------------------------------------
 
 
-@bp.get("/api/v1/solar/estimate")
+@bp.get("/solar/estimate")
 def solar_estimate() -> Response:
     params = Params(request.args)
     lon = params.number("lon", -180, 180, required=True)
@@ -152,14 +116,14 @@ def solar_estimate() -> Response:
     return _json(estimate(plane, economics_for(current_app.config["KAART"])))
 
 
-@bp.get("/api/v1/solar/buildings/<bag_id>")
+@bp.get("/solar/buildings/<bag_id>")
 def solar_building(bag_id: str) -> Response:
     if not BAG_ID.fullmatch(bag_id):
         raise ApiError(404, "Not found", "There is no pand with this id.")
     return _json(queries.building(get_session(), bag_id))
 
 
-@bp.get("/api/v1/solar/shortlist")
+@bp.get("/solar/shortlist")
 def solar_shortlist() -> Response:
     area, filters, fmt = _shortlist_request()
     result = queries.shortlist(get_session(), area, filters)
@@ -278,7 +242,7 @@ def _gpkg(result: dict[str, Any]) -> Response:
     )
 
 
-@bp.get("/api/v1/postcoderoos")
+@bp.get("/postcoderoos")
 def get_postcoderoos() -> Response:
     args = request.args
     pc4 = args.get("pc4", "").strip()

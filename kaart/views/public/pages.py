@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import current_app, render_template
 
 from kaart.db import get_session
-from kaart.errors import ApiError
+from kaart.errors import Gone
 from kaart.i18n import catalogue, current_language, translate
 from kaart.models.contribution import CATEGORIES
 from kaart.providers import contributions, layers
-
-bp = Blueprint("public", __name__)
+from kaart.services import dialogue, photos
+from kaart.supporters import existing_supporter_key
+from kaart.views.public import bp
 
 # Dates on the pages are Dutch local time, whatever the database session's time zone.
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -57,17 +58,12 @@ def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
     return f"{noun} {ref['id']} ({ref.get('layer_title') or ref['layer']})"
 
 
-def _contribution(contribution_id: str, public: bool = True) -> dict[str, Any]:
+def _contribution(ident: uuid.UUID, public: bool = True) -> dict[str, Any]:
+    audience = contributions.PUBLIC if public else contributions.STAFF
     try:
-        ident = uuid.UUID(contribution_id)
-        audience = contributions.PUBLIC if public else contributions.STAFF
         return json.loads(contributions.feature(get_session(), ident, audience=audience))
-    except ValueError:
-        abort(404)
-    except ApiError as error:
-        if error.status == 410:
-            return {"withdrawn": True, "id": contribution_id}
-        abort(error.status)
+    except Gone:
+        return {"withdrawn": True, "id": str(ident)}
 
 
 @bp.get("/")
@@ -75,18 +71,27 @@ def index() -> str:
     return render_template("public/map.html", config=map_config())
 
 
-@bp.get("/bijdragen/<contribution_id>")
-def contribution(contribution_id: str) -> tuple[str, int]:
+@bp.get("/bijdragen/<uuid:contribution_id>")
+def contribution(contribution_id: uuid.UUID) -> tuple[str, int]:
     feature = _contribution(contribution_id)
-    status = 410 if feature.get("withdrawn") else 200
     config = map_config()
-    label = object_label(feature, config)
-    page = "public/contribution.html"
-    return render_template(page, feature=feature, config=config, object_label=label), status
+    if feature.get("withdrawn"):
+        return render_template("public/contribution.html", feature=feature, config=config), 410
+    session = get_session()
+    show_staff = current_app.config["KAART"].history_show_staff
+    page = render_template(
+        "public/contribution.html",
+        feature=feature,
+        config=config,
+        object_label=object_label(feature, config),
+        dialogue=dialogue.page_view(session, contribution_id, existing_supporter_key(), show_staff),
+        photos=photos.public_photos(session, contribution_id),
+    )
+    return page, 200
 
 
-@bp.get("/bijdragen/<contribution_id>/bewerken")
-def edit(contribution_id: str) -> tuple[str, int]:
+@bp.get("/bijdragen/<uuid:contribution_id>/bewerken")
+def edit(contribution_id: uuid.UUID) -> tuple[str, int]:
     # The token travels in the URL fragment (#token=…), which browsers never send to the server.
     # Pending or hidden contributions open here too: the author sees why through the token.
     feature = _contribution(contribution_id, public=False)

@@ -1,0 +1,106 @@
+"""/api/v1/contributions: create, list, read, change and withdraw contributions (GeoJSON)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import Response, current_app, request, url_for
+
+from kaart.db import get_read_session, transaction
+from kaart.geo import Limits, limits_for
+from kaart.models.contribution import CATEGORIES
+from kaart.params import Params
+from kaart.providers import contributions
+from kaart.services import contributions as service
+from kaart.services import idempotency, processes, workflow
+from kaart.services.idempotency import edit_token
+from kaart.services.input import parse_feature
+from kaart.views.api import bp
+from kaart.views.api.io import collection, cursor, geojson, limit, read_json
+from kaart.web import bearer_token, idempotency_key, limit_client
+
+
+def _limits() -> Limits:
+    return limits_for(current_app.config["KAART"])
+
+
+@bp.post("/contributions")
+def create_contribution() -> Response:
+    body = read_json()
+    data = parse_feature(body, _limits())
+    key = idempotency_key()
+    digest = idempotency.request_digest(request.method, request.path, request.get_data())
+    secret = current_app.config["SECRET_KEY"]
+    with transaction() as session:
+        if key and (answer := idempotency.find(session, "contribution", key, digest)):
+            return _created(answer.body, answer.resource_id, edit_token(secret, key), True)
+        limit_client(session, "contribute")
+        # Within a participation process: its area, period and categories (dialogue part).
+        process_id, visibility = None, "published"
+        if body["properties"].get("process") is not None:
+            process_id, visibility = processes.admit(session, body["properties"]["process"], data)
+        created = service.create(
+            session,
+            data,
+            process_id=process_id,
+            visibility=visibility,
+            edit_token=edit_token(secret, key) if key else None,
+        )
+        response = _created(created.feature, created.id, created.edit_token)
+        if key:
+            answer = idempotency.Answer(201, response.location, created.feature, created.id)
+            idempotency.remember(session, "contribution", key, digest, answer)
+    return response
+
+
+def _created(feature: str, ident: uuid.UUID, token: str, replayed: bool = False) -> Response:
+    """201 with the Feature plus its edit token and private link (shown only in this answer;
+    we keep just the token's hash)."""
+    location = url_for("api.get_contribution", contribution_id=ident)
+    edit_url = url_for("public.edit", contribution_id=ident) + f"#token={token}"
+    body = (
+        feature[:-1] + f', "edit_token": {json.dumps(token)}, "edit_url": {json.dumps(edit_url)}}}'
+    )
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return geojson(body, 201, headers)
+
+
+@bp.get("/contributions")
+def list_contributions() -> Response:
+    settings = current_app.config["KAART"]
+    args = Params(request.args)
+    query = contributions.Query(
+        bbox=args.bbox("bbox"),
+        categories=args.choices("category", CATEGORIES),
+        near=args.lonlat("near"),
+        radius_m=args.number("radius", 1, contributions.NEAR_RADIUS_MAX_M, 50.0),
+        limit=limit(args, settings.page_default, settings.page_max),
+        cursor=cursor(args),
+    )
+    args.done()
+    return collection(contributions.page(get_read_session(), query))
+
+
+@bp.get("/contributions/<uuid:contribution_id>")
+def get_contribution(contribution_id: uuid.UUID) -> Response:
+    return geojson(contributions.feature(get_read_session(), contribution_id))
+
+
+@bp.patch("/contributions/<uuid:contribution_id>")
+def patch_contribution(contribution_id: uuid.UUID) -> Response:
+    data = parse_feature(read_json(), _limits(), partial=True)
+    with transaction() as session:
+        changed = service.update(session, contribution_id, bearer_token(), data)
+        limit_client(session, "edit")
+    return geojson(changed)
+
+
+@bp.delete("/contributions/<uuid:contribution_id>")
+def delete_contribution(contribution_id: uuid.UUID) -> Response:
+    with transaction() as session:
+        workflow.withdraw(session, contribution_id, bearer_token())
+        limit_client(session, "edit")
+    return Response(status=204)
