@@ -18,7 +18,7 @@ from kaart import create_app
 from kaart.config import Settings
 from kaart.schema import fresh_database
 from tests.layers_fixture import PANDEN_COLUMNS, make_layer, weesp_panden
-from tests.stack import Stack, StackError
+from tests.stack import PrivateCluster, Stack, StackError
 
 CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -161,6 +161,36 @@ def running_stack(database_url: str, env: dict[str, str] | None = None) -> Itera
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def private_cluster() -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of its own that fault tests may stop and restart."""
+    cluster = PrivateCluster()
+    try:
+        cluster.init()
+        cluster.start()
+    except StackError as exc:
+        cluster.remove()
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def private_db(private_cluster: PrivateCluster) -> Iterator[Engine]:
+    """A migrated database on the private cluster (pre-ping: it outlives the restarts)."""
+    url = fresh_database(private_cluster.url("wijkkaart"), "faults")
+    engine = create_engine(url, pool_pre_ping=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def private_stack(private_db: Engine) -> Iterator[Stack]:
+    """The deployed stack on the private cluster; no rate limit gets in the way of its load."""
+    url = private_db.url.render_as_string(hide_password=False)
+    yield from running_stack(url, {"KAART_CONTRIBUTIONS_PER_HOUR": "100000000"})
 
 
 @pytest.fixture

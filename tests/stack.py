@@ -205,9 +205,15 @@ class Stack:
         children = Path(f"/proc/{self.gunicorn.pid}/task/{self.gunicorn.pid}/children")
         return {int(pid) for pid in children.read_text().split()}
 
-    def workers_that_answered(self) -> set[int]:
-        """The workers named in gunicorn's access log so far."""
-        text = (self.dir / "gunicorn.log").read_text(errors="replace")
+    def access_log_mark(self) -> int:
+        """Where gunicorn's log ends now (for `workers_that_answered(since=...)`)."""
+        return (self.dir / "gunicorn.log").stat().st_size
+
+    def workers_that_answered(self, since: int = 0) -> set[int]:
+        """The workers named in gunicorn's access log (after the mark `since`)."""
+        with open(self.dir / "gunicorn.log", "rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
         return {int(pid) for pid in re.findall(r"^worker=<?(\d+)>? ", text, re.MULTILINE)}
 
     def logs(self) -> str:
