@@ -4,16 +4,20 @@ every resident's first "Steun" counts, whichever worker answers."""
 
 from __future__ import annotations
 
+import re
 import stat
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from kaart import ROOT
 from kaart.services import users
 from tests.conftest import browser_tab
 from tests.dialogue_fixtures import PASSWORD
+from tests.stack import NGINX_SITE
 from tests.stack_client import Resident, feature
 
 pytestmark = pytest.mark.browser
@@ -84,3 +88,17 @@ def test_nginx_passes_the_host_and_the_scheme_and_refuses_what_is_too_large(depl
     assert too_large.status == 413
     assert too_large.content_type == "application/problem+json"
     assert too_large.json()["errors"][0]["code"] == "body_too_large"
+
+
+def test_docker_compose_puts_the_same_nginx_site_in_front_of_the_app():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    proxy, app = services["nginx"], services["app"]
+    assert "./deploy/nginx.conf:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
+    placeholders = set(re.findall(r"\$\{(WIJKKAART_\w+)\}", NGINX_SITE.read_text()))
+    assert placeholders == {k for k in proxy["environment"] if k.startswith("WIJKKAART_")}
+    assert proxy["environment"]["WIJKKAART_UPSTREAM"] == "app:8000"
+    assert all(port.startswith("127.0.0.1:") for port in proxy["ports"])
+    # The app is reached only through nginx, which it trusts as its one proxy.
+    assert "ports" not in app
+    assert app["environment"]["KAART_TRUSTED_PROXIES"] == "1"
