@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kaart import ROOT, outputs_cli, users_cli
 from kaart.config import Settings
-from kaart.db import make_engine
+from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
 from kaart.geo import limits_for
 from kaart.schema import upgrade
@@ -194,7 +194,7 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
     limits = limits_for(settings)
     collection = json.loads(path.read_text(encoding="utf-8"))
     added = 0
-    with Session(engine) as session:
+    with Session(engine) as session, transaction(session):
         for feature in collection["features"]:
             ident = uuid.UUID(feature["id"])
             exists = session.execute(

@@ -72,9 +72,10 @@ def _printable(key: str) -> str:
     return SURROGATE.sub("", CONTROL.sub("", key))
 
 
-def load_json(raw: bytes | str, field: str = "body") -> Any:
+def load_json(raw: bytes | str, field: str = "body", *, in_query: bool = False) -> Any:
     """Parse JSON text and check it like every other input: 400 for JSON that cannot be read
-    (or is nested too deeply), 422 naming the path of a bad string."""
+    (or is nested too deeply), 422 naming the path of a bad string (400 when the JSON came in
+    a query parameter, like any other bad parameter)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -91,7 +92,7 @@ def load_json(raw: bytes | str, field: str = "body") -> Any:
         if code == "json_too_deep":
             raise _too_deep(field)
         where = path if field == "body" else f"{field}.{path}" if path != "body" else field
-        raise Invalid(REASONS[code], where, code)
+        raise (BadRequest if in_query else Invalid)(REASONS[code], where, code)
     return value
 
 

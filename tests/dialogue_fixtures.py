@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from kaart.db import transaction
 from kaart.services import users
 
 PASSWORD = "correct horse battery staple"
@@ -28,8 +31,15 @@ def block_geometry() -> dict:
     return {"type": "Polygon", "coordinates": [[list(c) for c in WEESP_CENTRUM_BLOCK]]}
 
 
-def session_on(connection: Connection) -> Session:
-    return Session(bind=connection, join_transaction_mode="create_savepoint")
+@contextmanager
+def session_on(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's transaction, committed (to a savepoint) at the end like a
+    request's `kaart.db.transaction()`, or rolled back when the block raises."""
+    with (
+        Session(bind=connection, join_transaction_mode="create_savepoint") as session,
+        transaction(session),
+    ):
+        yield session
 
 
 def make_user(connection: Connection, role: str | None, email: str | None = None) -> uuid.UUID:

@@ -9,7 +9,7 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import text
 
-from kaart.ogc.crs import CRS84, EPSG_4326, EPSG_28992
+from kaart.crs import CRS84, EPSG_4326, EPSG_28992
 from tests.layers_fixture import PAND_WEESP
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError
+from kaart import crs
+from kaart.errors import NotFound
 from kaart.models.contribution import CATEGORIES
-from kaart.ogc import crs
-from kaart.services import layer_features, tiles
-from kaart.services.contributions import PUBLIC_WHERE
+from kaart.providers import contributions, layers
 
-CONTRIBUTIONS = tiles.CONTRIBUTIONS
-# Names the layer loader writes; anything else in the catalogue was edited by hand.
-_IDENTIFIER = re.compile(r"[a-z0-9_]+")
-# Simple property filters on contributions: query parameter -> column.
-CONTRIBUTION_FILTERS = {"category": "c.category", "status": "c.status", "buurt": "c.buurt_code"}
+CONTRIBUTIONS = contributions.TILE_LAYER
+# Simple property filters on contributions (query parameters).
+CONTRIBUTION_FILTERS = ("category", "status", "buurt")
 
 
 @dataclass(frozen=True)
@@ -36,10 +31,11 @@ class Collection:
     licence: str | None = None
     attribution: str | None = None
     source: str | None = None
+    layer: layers.Layer | None = None  # the open layer behind it; None for contributions
 
     @property
     def filters(self) -> tuple[str, ...]:
-        return tuple(CONTRIBUTION_FILTERS) if self.table is None else self.columns
+        return CONTRIBUTION_FILTERS if self.table is None else self.columns
 
     def describe(self) -> dict[str, Any]:
         extent: dict[str, Any] = {}
@@ -67,46 +63,23 @@ class Collection:
 
 
 def all_collections(session: Session) -> list[Collection]:
-    rows = session.execute(
-        text(
-            "SELECT name, title, kind, licence, attribution, source, feature_count, bbox, "
-            "columns, table_name FROM layer WHERE table_name IS NOT NULL ORDER BY name"
-        )
-    ).mappings()
-    return [_contributions(session), *(_layer(row) for row in rows)]
+    return [_contributions(session), *(_layer(layer) for layer in layers.catalogue(session))]
 
 
 def find(session: Session, collection_id: str) -> Collection:
     if collection_id == CONTRIBUTIONS:
         return _contributions(session)
-    row = (
-        session.execute(
-            text(
-                "SELECT name, title, kind, licence, attribution, source, feature_count, bbox, "
-                "columns, table_name FROM layer WHERE table_name IS NOT NULL AND name = :name"
-            ),
-            {"name": collection_id},
-        )
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
-        raise ApiError(404, "Not found", f"There is no collection {collection_id[:60]!r}.")
-    return _layer(row)
+    try:
+        return _layer(layers.find(session, collection_id))
+    except NotFound as exc:
+        raise NotFound(f"Collection {collection_id[:60]!r}") from exc
 
 
 def _contributions(session: Session) -> Collection:
-    row = session.execute(
-        text(
-            "SELECT ST_XMin(e) AS x1, ST_YMin(e) AS y1, ST_XMax(e) AS x2, ST_YMax(e) AS y2, "
-            "first, last FROM (SELECT ST_Extent(c.geom) AS e, min(c.created_at) AS first, "
-            f"max(c.created_at) AS last FROM contribution c WHERE {PUBLIC_WHERE}) s"
-        )
-    ).one()
-    bbox = None if row.x1 is None else [row.x1, row.y1, row.x2, row.y2]
+    _count, bbox, interval = contributions.extent(session)
     return Collection(
         id=CONTRIBUTIONS,
-        title=layer_features.CONTRIBUTIONS_TITLE,
+        title=contributions.TITLE,
         description=(
             f"Published contributions of residents ({', '.join(CATEGORIES)}) with their status, "
             "buurt and the municipality's response. No personal data."
@@ -116,29 +89,23 @@ def _contributions(session: Session) -> Collection:
         columns=(),
         feature_count=None,
         bbox=bbox,
-        interval=[_iso(row.first), _iso(row.last)] if row.first else None,
+        interval=interval,
     )
 
 
-def _iso(stamp) -> str | None:
-    return stamp.isoformat() if stamp else None
-
-
-def _layer(row) -> Collection:
-    columns = tuple(row["columns"] or ())
-    if not all(_IDENTIFIER.fullmatch(c) for c in (row["table_name"], *columns)):
-        raise ApiError(500, "Internal server error", "The layer catalogue is inconsistent.")
+def _layer(layer: layers.Layer) -> Collection:
     return Collection(
-        id=row["name"],
-        title=row["title"],
-        description=f"{row['title']}: open data ({row['kind'] or 'layer'}), from {row['source']}.",
-        table=row["table_name"],
-        storage=crs.SUPPORTED[crs.LAYER_STORAGE],
-        columns=columns,
-        feature_count=row["feature_count"],
-        bbox=list(row["bbox"]) if row["bbox"] else None,
+        id=layer.name,
+        title=layer.title,
+        description=f"{layer.title}: open data ({layer.kind or 'layer'}), from {layer.source}.",
+        table=layer.table,
+        storage=layers.STORAGE,
+        columns=layer.columns,
+        feature_count=layer.feature_count,
+        bbox=layer.bbox,
         interval=None,
-        licence=row["licence"],
-        attribution=row["attribution"],
-        source=row["source"],
+        licence=layer.licence,
+        attribution=layer.attribution,
+        source=layer.source,
+        layer=layer,
     )

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kaart.ogc import collections, crs
-from kaart.ogc.params import LIMIT_DEFAULT, LIMIT_MAX
+from kaart import crs
+from kaart.ogc import collections
+from kaart.ogc.items import LIMIT_DEFAULT, LIMIT_MAX
 
 JSON_BODY = {"schema": {"type": "object"}}
 

@@ -1,66 +1,32 @@
-"""Create, list, read, change and withdraw contributions. SQL builds the GeoJSON in PostGIS."""
+"""Create, change and withdraw contributions (reading them: kaart/providers/contributions.py).
+
+Every write returns the contribution as the provider's Feature, made by PostGIS in the same
+statement, so a committed write always has its answer. The caller owns the transaction."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from shapely import to_wkb
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import String
 
-from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.errors import ApiError, invalid, not_found
+from kaart.providers.contributions import feature_sql
 from kaart.services.input import DETACH, ContributionInput, ObjectRef
 
-# One Feature as JSON text, made by PostGIS. `c` is contribution, `b` its buurt.
-FEATURE_SQL = """
-json_build_object(
-  'type', 'Feature',
-  'id', c.id,
-  'geometry', ST_AsGeoJSON(c.geom)::json,
-  'properties', json_build_object(
-    'category', c.category,
-    'title', c.title,
-    'description', c.description,
-    'status', c.status,
-    'area_m2', round(c.area_m2::numeric, 1),
-    'length_m', round(c.length_m::numeric, 1),
-    'buurt_code', c.buurt_code,
-    'buurt_name', b.name,
-    'wijk_code', c.wijk_code,
-    'gemeente_code', c.gemeente_code,
-    'created_at', c.created_at,
-    'updated_at', c.updated_at,
-    'url', '/bijdragen/' || c.id,
-    'process', c.process_id,
-    'response', c.response,
-    'responded_at', c.responded_at,
-    'support_count', c.support_count,
-    'object', CASE WHEN c.object_layer IS NOT NULL THEN json_build_object(
-      'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END
-  )
-)::text
-"""
-# Which contributions the public sees (`c` is contribution). The one place that decides it: the
-# API, the tiles, the layer catalogue and every export use this predicate.
-PUBLIC_WHERE = "c.withdrawn_at IS NULL AND c.visibility = 'published'"
-
-# What FEATURE_SQL selects from.
-FEATURE_FROM = (
-    "contribution c LEFT JOIN buurt b ON b.code = c.buurt_code "
-    "LEFT JOIN layer l ON l.name = c.object_layer"
+# A row just written by a data-modifying CTE `c`, joined as the provider's Feature needs it.
+WRITTEN_FROM = (
+    "c LEFT JOIN buurt b ON b.code = c.buurt_code LEFT JOIN layer l ON l.name = c.object_layer"
 )
+FEATURE_SQL = feature_sql()
 
 # The buurt a geometry belongs to: the one holding its point on surface.
 AREA_CODES_SQL = """
@@ -71,30 +37,12 @@ LEFT JOIN LATERAL (
 ) codes ON true
 """
 
-NEAR_RADIUS_MAX_M = 500
-
 
 @dataclass(frozen=True)
 class Created:
     id: uuid.UUID
     feature: str
     edit_token: str
-
-
-@dataclass(frozen=True)
-class Page:
-    features: list[str]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class Query:
-    bbox: tuple[float, float, float, float] | None = None
-    categories: tuple[str, ...] = ()
-    near: tuple[float, float] | None = None
-    radius_m: float = 50.0
-    limit: int = 100
-    cursor: tuple[datetime, uuid.UUID] | None = None
 
 
 def hash_token(token: str) -> bytes:
@@ -112,23 +60,29 @@ def create(
     *,
     process_id: uuid.UUID | None = None,
     visibility: str = "published",
+    edit_token: str | None = None,
 ) -> Created:
-    """Store a new contribution; return it as a Feature with its edit token (shown only now).
-    `process_id`/`visibility` come from the process rules (kaart/services/processes.py)."""
-    token = secrets.token_urlsafe(32)
+    """Store a new contribution and return it as a Feature with its edit token (shown only
+    now), in one statement: a committed row always has its answer. `process_id`/`visibility`
+    come from the process rules (kaart/services/processes.py); `edit_token` from a retry-safe
+    request (kaart/services/idempotency.py), else a new random one. The caller commits."""
+    token = edit_token or secrets.token_urlsafe(32)
     if data.object is not None:
         check_object(session, data.object)
     stmt = text(
         f"""
-        INSERT INTO contribution
-          (id, category, title, description, geom, edit_token_hash,
-           buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
-        SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
-               :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
-               :object_layer, :object_id, :process_id, :visibility
-        FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
-        {AREA_CODES_SQL}
-        RETURNING id
+        WITH c AS (
+          INSERT INTO contribution
+            (id, category, title, description, geom, edit_token_hash,
+             buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
+          SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
+                 :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
+                 :object_layer, :object_id, :process_id, :visibility
+          FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
+          {AREA_CODES_SQL}
+          RETURNING *
+        )
+        SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}
         """
     )
     params = {
@@ -143,8 +97,8 @@ def create(
         "process_id": process_id,
         "visibility": visibility,
     }
-    new_id = _write(session, stmt, params)
-    return Created(id=new_id, feature=feature(session, new_id, public=False), edit_token=token)
+    new_id, feature_text = _write(session, stmt, params)
+    return Created(id=new_id, feature=feature_text, edit_token=token)
 
 
 def check_object(session: Session, ref: ObjectRef) -> None:
@@ -172,15 +126,14 @@ def check_object(session: Session, ref: ObjectRef) -> None:
         )
 
 
-def _write(session: Session, stmt, params: dict) -> uuid.UUID:
-    """Run one write and commit it; a constraint the checks above missed becomes a 422."""
+def _write(session: Session, stmt, params: dict) -> tuple[uuid.UUID, str]:
+    """Run one write returning (id, Feature); a constraint the checks above missed becomes a
+    422 (the caller's transaction rolls back)."""
     try:
-        new_id = session.execute(stmt, params).scalar_one()
-        session.commit()
+        row = session.execute(stmt, params).one()
     except IntegrityError as exc:
-        session.rollback()
         raise _constraint_error(exc) from exc
-    return new_id
+    return row[0], row[1]
 
 
 def _constraint_error(exc: IntegrityError) -> ApiError:
@@ -197,88 +150,7 @@ def _constraint_error(exc: IntegrityError) -> ApiError:
     return invalid(field, f"The database refused this value ({name}).", "constraint_violation")
 
 
-def feature(session: Session, contribution_id: uuid.UUID, *, public: bool = True) -> str:
-    """One contribution as a GeoJSON Feature (text); 404 if unknown (or, when `public`, not
-    published: pending moderation or hidden), 410 if withdrawn."""
-    row = session.execute(
-        text(
-            f"SELECT c.withdrawn_at, c.visibility, {FEATURE_SQL} FROM {FEATURE_FROM} "
-            "WHERE c.id = :id"
-        ),
-        {"id": contribution_id},
-    ).one_or_none()
-    if row is None or (public and row[1] != "published" and row[0] is None):
-        raise not_found("This contribution")
-    if row[0] is not None:
-        raise ApiError(
-            status=410, title="Gone", detail="This contribution was withdrawn by its author."
-        )
-    return row[2]
-
-
-def search(session: Session, query: Query) -> Page:
-    """A page of public contributions, newest first (or nearest first around `near`)."""
-    where = [PUBLIC_WHERE]
-    params: dict[str, object] = {"limit": query.limit + 1}
-    order = "c.created_at DESC, c.id DESC"
-    if query.bbox:
-        where.append("c.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-        where.append("ST_Intersects(c.geom, ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326))")
-        params.update(zip(("x1", "y1", "x2", "y2"), query.bbox, strict=True))
-    if query.categories:
-        where.append("c.category = ANY(:categories)")
-        params["categories"] = list(query.categories)
-    if query.near:
-        where.append(
-            "ST_DWithin(c.geom::geography, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)"
-        )
-        order = (
-            "ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)"
-        )
-        params.update(lon=query.near[0], lat=query.near[1], r=query.radius_m)
-    elif query.cursor:
-        where.append("(c.created_at, c.id) < (:cursor_ts, :cursor_id)")
-        params.update(cursor_ts=query.cursor[0], cursor_id=query.cursor[1])
-    stmt = text(
-        f"SELECT c.created_at, c.id, {FEATURE_SQL} FROM {FEATURE_FROM} "
-        f"WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} LIMIT :limit"
-    )
-    if query.categories:
-        stmt = stmt.bindparams(bindparam("categories", type_=ARRAY(String)))
-    rows = session.execute(stmt, params).all()
-    next_cursor = None
-    if len(rows) > query.limit and not query.near:
-        last = rows[query.limit - 1]
-        next_cursor = encode_cursor(last[0], last[1])
-    return Page(features=[r[2] for r in rows[: query.limit]], next_cursor=next_cursor)
-
-
-def encode_cursor(created_at: datetime, contribution_id: uuid.UUID) -> str:
-    raw = f"{created_at.isoformat()}|{contribution_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, uuid.UUID]:
-    """The position a `next` link points at; anything else is a 400 naming `cursor`."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        stamp, ident = raw.split("|")
-        parsed = datetime.fromisoformat(stamp), uuid.UUID(ident)
-        if parsed[0].tzinfo is None:
-            raise ValueError("cursor time without zone")
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(
-            status=400,
-            title="Bad request",
-            detail="cursor is not one this server gave out; follow the `next` link.",
-            errors=[FieldError("cursor", "Unknown cursor.", "cursor_invalid")],
-        ) from exc
-    return parsed
-
-
-def _authorise(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:
+def authorise_edit_token(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:
     """Lock the row and check the edit token; 404/410/401/403 as appropriate."""
     row = session.execute(
         text("SELECT edit_token_hash, withdrawn_at FROM contribution WHERE id = :id FOR UPDATE"),
@@ -308,12 +180,9 @@ def _authorise(session: Session, contribution_id: uuid.UUID, token: str | None) 
 def update(
     session: Session, contribution_id: uuid.UUID, token: str | None, data: ContributionInput
 ) -> str:
-    """Change what the author sent; a new geometry gets its buurt looked up again."""
-    try:
-        _authorise(session, contribution_id, token)
-    except ApiError:
-        session.rollback()
-        raise
+    """Change what the author sent; a new geometry gets its buurt looked up again. Returns
+    the changed Feature; the caller commits."""
+    authorise_edit_token(session, contribution_id, token)
     sets = ["updated_at = now()"]
     params: dict[str, object] = {"id": contribution_id}
     for name in ("category", "title", "description"):
@@ -338,20 +207,16 @@ def update(
         source = f"(SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g {AREA_CODES_SQL}"
         params["wkb"] = _wkb(data.geom)
     stmt = text(
-        f"UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
-        "WHERE c.id = :id RETURNING c.id"
+        f"WITH c AS (UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
+        f"WHERE c.id = :id RETURNING c.*) SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}"
     )
-    _write(session, stmt, params)
-    return feature(session, contribution_id, public=False)
+    return _write(session, stmt, params)[1]
 
 
 def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) -> None:
-    """The author takes their contribution back: it leaves the public map; the record remains."""
-    try:
-        _authorise(session, contribution_id, token)
-    except ApiError:
-        session.rollback()
-        raise
+    """The author takes their contribution back: it leaves the public map; the record remains.
+    The caller commits."""
+    authorise_edit_token(session, contribution_id, token)
     session.execute(
         text(
             "UPDATE contribution SET status = 'ingetrokken', withdrawn_at = now(), "
@@ -360,4 +225,3 @@ def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) ->
         ),
         {"id": contribution_id},
     )
-    session.commit()

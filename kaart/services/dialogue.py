@@ -127,7 +127,6 @@ def add_comment(
             "visibility": visibility,
         },
     ).one()
-    session.commit()
     return Comment(row.id, parent_id, name, body_text, visibility, None, row.created_at)
 
 
@@ -189,7 +188,6 @@ def support(session: Session, contribution_id: uuid.UUID, supporter: str) -> Sup
         count = session.execute(
             text("SELECT support_count FROM contribution WHERE id = :id"), {"id": contribution_id}
         ).scalar_one()
-    session.commit()
     return Supported(count, added)
 
 

@@ -53,13 +53,6 @@ PUBLIC_COLUMNS = (
 )
 STAFF_COLUMNS = (*PUBLIC_COLUMNS, "visibility", "hidden_reason", "report_count", "responded_by")
 ADMIN_COLUMNS = (*STAFF_COLUMNS, "responded_by_email")
-# Who answered last: the newest status or response event with an actor.
-_LAST_ACTOR = (
-    "(SELECT u.{field} FROM contribution_event e JOIN app_user u ON u.id = e.actor_id "
-    "WHERE e.contribution_id = c.id AND e.action IN ('status', 'response') "
-    "ORDER BY e.at DESC, e.id DESC LIMIT 1) AS {name}"
-)
-GEOMETRY_SQL = ", ST_AsBinary(c.geom) AS wkb, ST_AsGeoJSON(c.geom, 7) AS geojson"
 # Text that a spreadsheet would run as a formula when a cell starts with one of these.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LAYER = "bijdragen"
@@ -85,9 +78,10 @@ class Audience:
 def selection(session: Session, filters: Filters, audience: Audience) -> list[dict[str, Any]]:
     """The selected contributions as plain records with only the audience's columns, plus
     `wkb` and `geojson` geometry (not columns of the export themselves)."""
-    extra = GEOMETRY_SQL + ", " + _LAST_ACTOR.format(field="display_name", name="responded_by")
+    # Who answered last (the provider's `responded_by*`) and the shape itself.
+    extra = ("wkb", "geojson", "responded_by")
     if audience.admin:
-        extra += ", " + _LAST_ACTOR.format(field="email", name="responded_by_email")
+        extra += ("responded_by_email",)
     records = []
     for row in rows(session, filters, extra=extra):
         data = row._mapping

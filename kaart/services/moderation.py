@@ -118,49 +118,45 @@ class Reported:
 def report(
     session: Session, table: str, item_id: uuid.UUID, reporter: str, reason: str, threshold: int
 ) -> Reported:
-    """One resident's report. At `threshold` reports a published item waits for review."""
+    """One resident's report. At `threshold` reports a published item waits for review.
+    The caller commits."""
     reason = _reason(reason, required=False)
     column = f"{table}_id"
+    row = _lock(session, table, item_id)
+    if row.visibility != "published":
+        raise not_found(f"This {table}")
     try:
-        row = _lock(session, table, item_id)
-        if row.visibility != "published":
-            raise not_found(f"This {table}")
-        try:
-            with session.begin_nested():
-                session.execute(
-                    text(
-                        f"INSERT INTO report ({column}, reporter, reason) "
-                        "VALUES (:id, :reporter, :reason)"
-                    ),
-                    {"id": item_id, "reporter": reporter, "reason": reason},
-                )
-        except IntegrityError as exc:
-            raise ApiError(
-                409,
-                "Already reported",
-                "You have reported this already; a moderator will look at it.",
-                [FieldError("report", "already reported", "report_duplicate")],
-            ) from exc
-        count = session.execute(
-            text(
-                f"UPDATE {TARGETS[table]} SET report_count = report_count + 1 "
-                "WHERE id = :id RETURNING report_count"
-            ),
-            {"id": item_id},
-        ).scalar_one()
-        hidden = count >= threshold
-        if hidden:
+        with session.begin_nested():
             session.execute(
-                text(f"UPDATE {TARGETS[table]} SET visibility = 'pending' WHERE id = :id"),
-                {"id": item_id},
+                text(
+                    f"INSERT INTO report ({column}, reporter, reason) "
+                    "VALUES (:id, :reporter, :reason)"
+                ),
+                {"id": item_id, "reporter": reporter, "reason": reason},
             )
-            if table == "contribution":
-                note = f"{count} reports"
-                _event(session, item_id, "reported", "published", "pending", note, None)
-        session.commit()
-    except ApiError:
-        session.rollback()
-        raise
+    except IntegrityError as exc:
+        raise ApiError(
+            409,
+            "Already reported",
+            "You have reported this already; a moderator will look at it.",
+            [FieldError("report", "already reported", "report_duplicate")],
+        ) from exc
+    count = session.execute(
+        text(
+            f"UPDATE {TARGETS[table]} SET report_count = report_count + 1 "
+            "WHERE id = :id RETURNING report_count"
+        ),
+        {"id": item_id},
+    ).scalar_one()
+    hidden = count >= threshold
+    if hidden:
+        session.execute(
+            text(f"UPDATE {TARGETS[table]} SET visibility = 'pending' WHERE id = :id"),
+            {"id": item_id},
+        )
+        if table == "contribution":
+            note = f"{count} reports"
+            _event(session, item_id, "reported", "published", "pending", note, None)
     return Reported(count, hidden)
 
 

@@ -17,20 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-from sqlalchemy.types import String
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import ApiError, FieldError, NotFound
 from kaart.geo import Limits
-from kaart.models.contribution import CATEGORIES
-from kaart.services import contributions
-from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL, PUBLIC_WHERE
+from kaart.models.contribution import CATEGORIES, STATUSES
+from kaart.providers import contributions
+from kaart.services import contributions as writes
 from kaart.services.input import parse_feature
 
 OPEN_STATUSES = ("ontvangen", "in_behandeling")
-_OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)  # constants, never input
 # Problem spots are what municipal meldingen systems deal in; they come first.
 SERVICE_CODES = ("knelpunt", *(c for c in CATEGORIES if c != "knelpunt"))
 CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
@@ -69,76 +66,76 @@ class RequestQuery:
     page_size: int = PAGE_SIZE_DEFAULT
 
 
-def _sql_request_row() -> str:
-    """One GeoReport request as JSON text, from the public properties of the JSON API."""
-    return f"""
-      json_build_object(
-        'service_request_id', c.id,
-        'status', CASE WHEN c.status IN ({_OPEN_SQL}) THEN 'open' ELSE 'closed' END,
-        'status_notes', ({FEATURE_SQL})::json -> 'properties' ->> 'response',
-        'service_code', c.category,
-        'description', CASE WHEN c.description = '' THEN c.title ELSE c.description END,
-        'agency_responsible', NULL,
-        'service_notice', NULL,
-        'requested_datetime', to_char(c.created_at AT TIME ZONE 'UTC',
-                                      'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'updated_datetime', to_char(c.updated_at AT TIME ZONE 'UTC',
-                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'expected_datetime', NULL,
-        'address', coalesce(r.address_string, b.name),
-        'address_id', NULL,
-        'zipcode', NULL,
-        'lat', round(ST_Y(ST_PointOnSurface(c.geom))::numeric, 7),
-        'long', round(ST_X(ST_PointOnSurface(c.geom))::numeric, 7),
-        'media_url', r.media_url
-      )::text
-    """
+# What a GeoReport request is made of: the contribution provider's public values.
+REQUEST_VALUES = (
+    "id",
+    "status",
+    "response",
+    "category",
+    "title",
+    "description",
+    "created_at",
+    "updated_at",
+    "address_string",
+    "buurt_name",
+    "lat",
+    "lon",
+    "media_url",
+)
 
 
-def find_requests(session: Session, query: RequestQuery) -> list[str]:
-    where = [PUBLIC_WHERE]
-    params: dict[str, Any] = {
-        "limit": query.page_size,
-        "offset": (query.page - 1) * query.page_size,
-    }
-    arrays = []
+def find_requests(session: Session, query: RequestQuery) -> list[dict[str, Any]]:
+    """Public service requests, newest first (GeoReport v2 pages by number)."""
     if query.ids:  # GeoReport v2: with ids, the other filters do not apply
-        where.append("c.id = ANY(:ids)")
-        params["ids"] = list(query.ids)
+        wanted = contributions.Query(ids=query.ids, limit=query.page_size)
     else:
-        if query.service_codes:
-            where.append("c.category = ANY(:codes)")
-            params["codes"] = list(query.service_codes)
-            arrays.append("codes")
         start, end = query.start, query.end
         if start is None and end is None:
             start = datetime.now(UTC) - DEFAULT_WINDOW
-        if start is not None:
-            where.append("c.created_at >= :start")
-            params["start"] = start
-        if end is not None:
-            where.append("c.created_at <= :end")
-            params["end"] = end
+        statuses: tuple[str, ...] = ()
         if len(set(query.statuses)) == 1:
-            negate = "" if query.statuses[0] == "open" else "NOT "
-            where.append(f"{negate}(c.status = ANY(:open_statuses))")
-            params["open_statuses"] = list(OPEN_STATUSES)
-            arrays.append("open_statuses")
-    stmt = text(
-        f"SELECT {_sql_request_row()} FROM {FEATURE_FROM} "
-        "LEFT JOIN open311_request r ON r.contribution_id = c.id "
-        f"WHERE {' AND '.join(where)} ORDER BY c.created_at DESC, c.id DESC "
-        "LIMIT :limit OFFSET :offset"
-    )
-    for name in arrays:
-        stmt = stmt.bindparams(bindparam(name, type_=ARRAY(String)))
-    return list(session.execute(stmt, params).scalars())
+            closed = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
+            statuses = OPEN_STATUSES if query.statuses[0] == "open" else closed
+        wanted = contributions.Query(
+            categories=query.service_codes,
+            statuses=statuses,
+            created_from=start,
+            created_to=end,
+            limit=query.page_size,
+            offset=(query.page - 1) * query.page_size,
+        )
+    return [_request(row) for row in contributions.records(session, wanted, REQUEST_VALUES)]
 
 
-def get_request(session: Session, contribution_id: uuid.UUID) -> str:
+def _request(row: Any) -> dict[str, Any]:
+    return {
+        "service_request_id": str(row.id),
+        "status": "open" if row.status in OPEN_STATUSES else "closed",
+        "status_notes": row.response,
+        "service_code": row.category,
+        "description": row.description or row.title,
+        "agency_responsible": None,
+        "service_notice": None,
+        "requested_datetime": _utc(row.created_at),
+        "updated_datetime": _utc(row.updated_at),
+        "expected_datetime": None,
+        "address": row.address_string or row.buurt_name,
+        "address_id": None,
+        "zipcode": None,
+        "lat": float(row.lat),
+        "long": float(row.lon),
+        "media_url": row.media_url,
+    }
+
+
+def _utc(stamp: datetime) -> str:
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def get_request(session: Session, contribution_id: uuid.UUID) -> dict[str, Any]:
     found = find_requests(session, RequestQuery(ids=(contribution_id,), page_size=1))
     if not found:
-        raise ApiError(404, "Not found", f"There is no public service request {contribution_id}.")
+        raise NotFound(f"Public service request {contribution_id}")
     return found[0]
 
 
@@ -149,7 +146,8 @@ def create_request(
     session: Session, form: Mapping[str, str], limits: Limits, title: str
 ) -> uuid.UUID:
     """Check a GeoReport v2 POST like the JSON API checks a Feature, then store the contribution
-    and its request row in one transaction. `title` is used when there is no description."""
+    and its request row (in the caller's transaction). `title` is used when there is no
+    description."""
     description = (form.get("description") or "").strip()
     lon, lat, address = _location(session, form)
     feature = {
@@ -166,22 +164,16 @@ def create_request(
     except ApiError as exc:
         raise _renamed(exc) from exc
     extras = _extras(form)
-    new_id = uuid.uuid4()
-    # Written first, checked at commit (deferred foreign key): one transaction with the create.
+    created = writes.create(session, data)
     session.execute(
         text(
             "INSERT INTO open311_request (contribution_id, media_url, address_string, "
             f"{', '.join(CONTACT_FIELDS)}) VALUES (:id, :media_url, :address, "
             f"{', '.join(':' + f for f in CONTACT_FIELDS)})"
         ),
-        {"id": new_id, "address": address, **extras},
+        {"id": created.id, "address": address, **extras},
     )
-    try:
-        contributions.create(session, data, contribution_id=new_id)
-    except ApiError:
-        session.rollback()
-        raise
-    return new_id
+    return created.id
 
 
 def _renamed(error: ApiError) -> ApiError:

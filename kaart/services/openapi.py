@@ -16,7 +16,7 @@ from flask import Flask
 
 from kaart.config import Settings
 from kaart.models.contribution import CATEGORIES
-from kaart.services.contributions import NEAR_RADIUS_MAX_M
+from kaart.providers.contributions import NEAR_RADIUS_MAX_M
 from kaart.services.openapi_schemas import schemas
 from kaart.solar.estimate import AREA_MAX_M2
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,8 +18,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from kaart.errors import ApiError, FieldError
 from kaart.models.contribution import CATEGORIES, STATUSES
+from kaart.params import Params
+from kaart.providers import contributions
 
 VISIBILITIES = ("published", "pending", "hidden")
 # Statuses a planner filters on: everything but `ingetrokken` (withdrawn items are never shown).
@@ -27,8 +28,6 @@ OPEN_STATUSES = tuple(s for s in STATUSES if s != "ingetrokken")
 # The statuses that mean "the municipality does something with it" in the reactienota.
 ADOPTED_STATUSES = ("overgenomen", "gerealiseerd")
 TEXT_MAX = 200
-# Dates are Dutch dates: a contribution made at 00:30 on 1 March belongs to 1 March.
-LOCAL_DATE = "(c.created_at AT TIME ZONE 'Europe/Amsterdam')::date"
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,21 @@ class Filters:
     visibilities: tuple[str, ...] = ()
     # Only what the public sees (published); set for the reactienota, which is public.
     public_only: bool = False
+
+    def query(self, limit: int | None = None) -> contributions.Query:
+        """These filters as the contribution provider's query (staff see every visibility)."""
+        return contributions.Query(
+            audience=contributions.PUBLIC if self.public_only else contributions.STAFF,
+            categories=self.categories,
+            statuses=self.statuses,
+            visibilities=self.visibilities,
+            buurten=(self.buurt,) if self.buurt else (),
+            process=self.process,
+            since=self.since,
+            until=self.until,
+            text=self.text,
+            limit=limit,
+        )
 
     def query_args(self) -> list[tuple[str, str]]:
         """The filters as query-string pairs, to hand on to the map, exports and links."""
@@ -63,160 +77,74 @@ class Filters:
         return pairs
 
 
-def _bad(name: str, reason: str, code: str) -> ApiError:
-    return ApiError(400, "Bad request", reason, [FieldError(name, reason, code)])
-
-
-def _choices(values: list[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
-    wanted = [v for value in values for v in value.split(",") if v]
-    for value in wanted:
-        if value not in allowed:
-            reason = f"Unknown {name} {value[:40]!r}; use {', '.join(allowed)}."
-            raise _bad(name, reason, f"{name}_unknown")
-    return tuple(dict.fromkeys(wanted))
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise _bad(name, f"{name} must be a date as YYYY-MM-DD.", f"{name}_invalid") from exc
-
-
 def parse_filters(args: Any) -> Filters:
-    """Filters from a query string (a MultiDict); a 400 naming the field for anything unknown."""
-    process = None
-    if args.get("process"):
-        try:
-            process = uuid.UUID(args["process"])
-        except ValueError as exc:
-            raise _bad("process", "process must be a process id.", "process_invalid") from exc
-    buurt = (args.get("buurt") or "").strip() or None
-    if buurt and not re.fullmatch(r"BU[0-9A-Z]{8}", buurt):
-        raise _bad("buurt", "buurt must be a CBS buurt code such as BU0363SD03.", "buurt_invalid")
-    query = (args.get("q") or "").strip()
-    if len(query) > TEXT_MAX:
-        raise _bad("q", f"The search text has at most {TEXT_MAX} characters.", "q_too_long")
+    """Filters from a query string (a MultiDict); a 400 naming every field that is wrong."""
+    params = Params(args)
     filters = Filters(
-        process=process,
-        categories=_choices(args.getlist("category"), CATEGORIES, "category"),
-        statuses=_choices(args.getlist("status"), OPEN_STATUSES, "status"),
-        buurt=buurt,
-        since=_date(args.get("from"), "from"),
-        until=_date(args.get("to"), "to"),
-        text=query,
-        visibilities=_choices(args.getlist("visibility"), VISIBILITIES, "visibility"),
+        process=params.uuid("process"),
+        categories=params.choices("category", CATEGORIES),
+        statuses=params.choices("status", OPEN_STATUSES),
+        buurt=params.text("buurt", 10, r"BU[0-9A-Z]{8}"),
+        since=params.date("from"),
+        until=params.date("to"),
+        text=params.text("q", TEXT_MAX) or "",
+        visibilities=params.choices("visibility", VISIBILITIES),
     )
     if filters.since and filters.until and filters.since > filters.until:
-        raise _bad("to", "The period ends before it starts.", "period_reversed")
+        params.fail("to", "The period ends before it starts.", "period_reversed")
+    params.done()
     return filters
 
 
-@dataclass
-class Where:
-    clauses: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    arrays: list[str] = field(default_factory=list)
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses)
-
-    def bind(self, stmt):
-        """Bind the list parameters as text[] (psycopg would otherwise guess)."""
-        if self.arrays:
-            stmt = stmt.bindparams(*(bindparam(n, type_=ARRAY(String)) for n in self.arrays))
-        return stmt
-
-
-def where(filters: Filters) -> Where:
-    """The SQL condition (on `c`, a contribution) for these filters, with bound parameters."""
-    w = Where(["c.withdrawn_at IS NULL"])
-    if filters.public_only:
-        w.clauses.append("c.visibility = 'published'")
-    for column, values, name in (
-        ("c.category", filters.categories, "categories"),
-        ("c.status", filters.statuses, "statuses"),
-        ("c.visibility", filters.visibilities, "visibilities"),
-    ):
-        if values:
-            w.clauses.append(f"{column} = ANY(:{name})")
-            w.params[name] = list(values)
-            w.arrays.append(name)
-    if filters.process:
-        w.clauses.append("c.process_id = :process")
-        w.params["process"] = filters.process
-    if filters.buurt:
-        w.clauses.append("c.buurt_code = :buurt")
-        w.params["buurt"] = filters.buurt
-    if filters.since:
-        w.clauses.append(f"{LOCAL_DATE} >= :since")
-        w.params["since"] = filters.since
-    if filters.until:
-        w.clauses.append(f"{LOCAL_DATE} <= :until")
-        w.params["until"] = filters.until
-    if filters.text:
-        # A literal search: % and _ typed by the planner match themselves.
-        escaped = re.sub(r"([\\%_])", r"\\\1", filters.text)
-        w.clauses.append("(c.title ILIKE :text OR c.description ILIKE :text)")
-        w.params["text"] = f"%{escaped}%"
-    return w
-
-
-# Columns of one contribution row, shared by the table, the exports and the reactienota.
-# Nothing personal: no edit token hash, no supporter or reporter keys, no staff accounts.
-ROW_SQL = """
-c.id, c.category, c.title, c.description, c.status, c.visibility, c.hidden_reason,
-c.report_count, c.process_id, p.slug AS process_slug, p.title AS process_title,
-c.buurt_code, b.name AS buurt_name, c.wijk_code, c.gemeente_code,
-round(c.area_m2::numeric, 1) AS area_m2, round(c.length_m::numeric, 1) AS length_m,
-c.support_count, c.response, c.responded_at, c.created_at, c.updated_at,
-(SELECT count(*) FROM comment k WHERE k.contribution_id = c.id
-   AND k.visibility = 'published') AS comment_count,
-(SELECT count(*) FROM photo f WHERE f.contribution_id = c.id) AS photo_count,
-ST_X(ST_PointOnSurface(c.geom)) AS lon, ST_Y(ST_PointOnSurface(c.geom)) AS lat
-"""
-ROW_FROM = (
-    "contribution c LEFT JOIN buurt b ON b.code = c.buurt_code "
-    "LEFT JOIN process p ON p.id = c.process_id"
+# The columns of one row of the table, the exports and the reactienota (see the provider's
+# EXPRESSIONS). Nothing personal: no edit token hash, no supporter or reporter keys.
+ROW = (
+    "id",
+    "category",
+    "title",
+    "description",
+    "status",
+    "visibility",
+    "hidden_reason",
+    "report_count",
+    "process_id",
+    "process_slug",
+    "process_title",
+    "buurt_code",
+    "buurt_name",
+    "wijk_code",
+    "gemeente_code",
+    "area_m2",
+    "length_m",
+    "support_count",
+    "response",
+    "responded_at",
+    "created_at",
+    "updated_at",
+    "comment_count",
+    "photo_count",
+    "lon",
+    "lat",
 )
+# What the public may see of a row (the reactienota).
+PUBLIC_ROW = tuple(name for name in ROW if name not in contributions.STAFF_ONLY)
 
 
 def rows(
-    session: Session, filters: Filters, limit: int | None = None, extra: str = ""
+    session: Session, filters: Filters, limit: int | None = None, extra: tuple[str, ...] = ()
 ) -> list[Any]:
-    """The selected contributions, newest first (`extra`: more columns, constant SQL)."""
-    w = where(filters)
-    params = dict(w.params)
-    tail = ""
-    if limit is not None:
-        tail = " LIMIT :limit"
-        params["limit"] = limit
-    stmt = text(
-        f"SELECT {ROW_SQL}{extra} FROM {ROW_FROM} WHERE {w.sql} "
-        f"ORDER BY c.created_at DESC, c.id DESC{tail}"
-    )
-    return session.execute(w.bind(stmt), params).all()
+    """The selected contributions, newest first (`extra`: more of the provider's values)."""
+    names = (*(PUBLIC_ROW if filters.public_only else ROW), *extra)
+    return contributions.records(session, filters.query(limit=limit), names)
 
 
 def count(session: Session, filters: Filters) -> int:
-    w = where(filters)
-    stmt = text(f"SELECT count(*) FROM contribution c WHERE {w.sql}")
-    return session.execute(w.bind(stmt), w.params).scalar_one()
+    return contributions.count(session, filters.query())
 
 
 def counts_by(session: Session, filters: Filters, column: str) -> dict[str, int]:
     """How many selected contributions per category, status or visibility."""
-    if column not in ("category", "status", "visibility"):
-        raise ValueError(column)
-    w = where(filters)
-    stmt = text(
-        f"SELECT c.{column}, count(*) FROM contribution c WHERE {w.sql} "
-        f"GROUP BY c.{column} ORDER BY c.{column}"
-    )
-    return dict(session.execute(w.bind(stmt), w.params).all())
+    return contributions.counts_by(session, filters.query(), column)
 
 
 @dataclass(frozen=True)
@@ -235,15 +163,8 @@ class BuurtFigure:
 
 def buurt_figures(session: Session, filters: Filters) -> list[BuurtFigure]:
     """Selected contributions per buurt (only buurten that have some), most first."""
-    w = where(filters)
-    stmt = text(
-        f"SELECT c.buurt_code, coalesce(b.name, c.buurt_code), count(*) "
-        f"FROM contribution c LEFT JOIN buurt b ON b.code = c.buurt_code "
-        f"WHERE {w.sql} AND c.buurt_code IS NOT NULL "
-        f"GROUP BY c.buurt_code, b.name ORDER BY count(*) DESC, c.buurt_code"
-    )
-    found = session.execute(w.bind(stmt), w.params).all()
-    people = inhabitants(session, [r[0] for r in found])
+    found = contributions.per_buurt(session, filters.query())
+    people = inhabitants(session, [code for code, _name, _n in found])
     return [BuurtFigure(code, name, n, people.get(code)) for code, name, n in found]
 
 

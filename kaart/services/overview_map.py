@@ -10,18 +10,17 @@ than a silent CDN request.
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import folium
 from branca.element import Element
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.types import String
 
-from kaart.services.overview import BuurtFigure, Filters, buurt_figures, where
+from kaart.providers import contributions, layers
+from kaart.services.overview import BuurtFigure, Filters, buurt_figures
 
 # Resources folium's elements may ask for, by folium's own names -> our self-hosted copies.
 SELF_HOSTED = {
@@ -103,42 +102,25 @@ def legend_for(figures: list[BuurtFigure]) -> Legend:
 def _buurten_geojson(session: Session, filters: Filters, codes: list[str]) -> dict[str, Any]:
     """The buurten with contributions plus their surroundings (the selection's extent, 300 m
     wider), simplified a little, as GeoJSON built in PostGIS."""
-    w = where(filters)
-    stmt = text(
-        f"""
-        WITH extent AS (
-          SELECT ST_Expand(ST_Extent(c.geom)::geometry, 0.004) AS box
-          FROM contribution c WHERE {w.sql}
-        )
-        SELECT coalesce(json_agg(json_build_object(
-          'type', 'Feature', 'id', b.code,
-          'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(b.geom, 0.00002), 6)::json,
-          'properties', json_build_object('code', b.code, 'name', b.name)
-        ) ORDER BY b.code), '[]'::json)
-        FROM buurt b, extent
-        WHERE b.code = ANY(:codes) OR (extent.box IS NOT NULL AND b.geom && extent.box)
-        """
-    )
-    params = {**w.params, "codes": codes}
-    stmt = w.bind(stmt).bindparams(bindparam("codes", type_=ARRAY(String)))
-    features = session.execute(stmt, params).scalar_one()
-    return {"type": "FeatureCollection", "features": features}
+    around = contributions.bounds(session, filters.query(), expand=0.004)
+    found = layers.buurten(session, around, codes=codes, tolerance=0.00002)
+    return json.loads(found)
 
 
 def _points_geojson(session: Session, filters: Filters) -> dict[str, Any]:
-    w = where(filters)
-    stmt = text(
-        f"""
-        SELECT coalesce(json_agg(json_build_object(
-          'type', 'Feature', 'id', c.id,
-          'geometry', ST_AsGeoJSON(ST_PointOnSurface(c.geom), 6)::json,
-          'properties', json_build_object('title', c.title, 'category', c.category)
-        )), '[]'::json)
-        FROM (SELECT c.* FROM contribution c WHERE {w.sql}
-              ORDER BY c.created_at DESC LIMIT :max_points) c
-        """
+    """The newest MAX_POINTS contributions of the selection as points on their shapes."""
+    found = contributions.records(
+        session, filters.query(limit=MAX_POINTS), ("id", "title", "category", "lon", "lat")
     )
-    features = session.execute(w.bind(stmt), {**w.params, "max_points": MAX_POINTS}).scalar_one()
+    features = [
+        {
+            "type": "Feature",
+            "id": str(row.id),
+            "geometry": {"type": "Point", "coordinates": [float(row.lon), float(row.lat)]},
+            "properties": {"title": row.title, "category": row.category},
+        }
+        for row in found
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from kaart.config import Settings
 from kaart.errors import ApiError, FieldError, not_found
-from kaart.services.contributions import PUBLIC_WHERE
-from kaart.services.contributions import _authorise as authorise_edit_token
+from kaart.providers.contributions import PUBLIC_WHERE
+from kaart.services.contributions import authorise_edit_token
 
 # Pillow format name -> (media type, file extension, save options).
 FORMATS = {
@@ -131,37 +131,39 @@ def photo_paths(upload_dir: Path, photo_id: uuid.UUID, media_type: str) -> tuple
     return folder / f"{photo_id}.{ext}", folder / f"{photo_id}.thumb.{ext}"
 
 
+@dataclass(frozen=True)
+class Added:
+    photo: dict
+    files: tuple[Path, ...]  # written already; the caller removes them if it does not commit
+
+
 def add(
     session: Session,
     settings: Settings,
     contribution_id: uuid.UUID,
     token: str | None,
     data: bytes,
-) -> dict:
-    """Check the edit token and the image, then store it: the row and both files, or nothing."""
-    try:
-        authorise_edit_token(session, contribution_id, token)
-        count = session.execute(
-            text("SELECT count(*) FROM photo WHERE contribution_id = :id"), {"id": contribution_id}
-        ).scalar_one()
-        if count >= settings.photo_max_count:
-            reason = f"A contribution has at most {settings.photo_max_count} photos."
-            raise _refuse(409, reason, "photo_limit")
-        encoded = encode(decode(data, settings))
-    except ApiError:
-        session.rollback()
-        raise
-    photo_id = uuid.uuid4()
-    session.execute(
+) -> Added:
+    """Check the edit token and the image, then store it: the row (in the caller's
+    transaction) and both files. If the caller does not commit, it must `discard` the files."""
+    authorise_edit_token(session, contribution_id, token)
+    count = session.execute(
+        text("SELECT count(*) FROM photo WHERE contribution_id = :id"), {"id": contribution_id}
+    ).scalar_one()
+    if count >= settings.photo_max_count:
+        reason = f"A contribution has at most {settings.photo_max_count} photos."
+        raise _refuse(409, reason, "photo_limit")
+    encoded = encode(decode(data, settings))
+    row = session.execute(
         text(
-            """
-            INSERT INTO photo (id, contribution_id, media_type, width, height, bytes,
+            f"""
+            INSERT INTO photo (contribution_id, media_type, width, height, bytes,
                                thumb_width, thumb_height)
-            VALUES (:id, :cid, :media_type, :width, :height, :bytes, :tw, :th)
+            VALUES (:cid, :media_type, :width, :height, :bytes, :tw, :th)
+            RETURNING {PHOTO_COLUMNS.replace("p.", "")}
             """
         ),
         {
-            "id": photo_id,
             "cid": contribution_id,
             "media_type": encoded.media_type,
             "width": encoded.width,
@@ -170,18 +172,22 @@ def add(
             "tw": encoded.thumb_width,
             "th": encoded.thumb_height,
         },
-    )
-    paths = photo_paths(settings.upload_dir, photo_id, encoded.media_type)
+    ).one()
+    paths = photo_paths(settings.upload_dir, row.id, encoded.media_type)
     try:
         for path, content in zip(paths, (encoded.data, encoded.thumb), strict=True):
             _write_file(path, content)
-        session.commit()
     except BaseException:
-        session.rollback()
-        for path in paths:
-            path.unlink(missing_ok=True)
+        discard(paths)
         raise
-    return describe(_row(session, photo_id))
+    return Added(describe(row), paths)
+
+
+def discard(files: tuple[Path, ...]) -> None:
+    """Remove the files of a photo whose row was not committed."""
+    for path in files:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".part").unlink(missing_ok=True)
 
 
 def _write_file(path: Path, content: bytes) -> None:
@@ -264,23 +270,17 @@ def remove(
     contribution_id: uuid.UUID,
     token: str | None,
     photo_id: uuid.UUID,
-) -> None:
-    """The author removes a photo: the row goes, then its files."""
-    try:
-        authorise_edit_token(session, contribution_id, token)
-    except ApiError:
-        session.rollback()
-        raise
+) -> tuple[Path, ...]:
+    """The author removes a photo: the row goes in the caller's transaction; returns the files,
+    which the caller removes (`discard`) once it has committed."""
+    authorise_edit_token(session, contribution_id, token)
     media_type = session.execute(
         text("DELETE FROM photo WHERE id = :id AND contribution_id = :cid RETURNING media_type"),
         {"id": photo_id, "cid": contribution_id},
     ).scalar_one_or_none()
     if media_type is None:
-        session.rollback()
         raise not_found("This photo")
-    session.commit()
-    for path in photo_paths(settings.upload_dir, photo_id, media_type):
-        path.unlink(missing_ok=True)
+    return photo_paths(settings.upload_dir, photo_id, media_type)
 
 
 def orphans(session: Session, upload_dir: Path, min_age_s: float = 3600) -> list[Path]:

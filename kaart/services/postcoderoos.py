@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
-from kaart.services.contributions import PUBLIC_WHERE
+from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, columns_of, table_of
 
 TOLERANCE_M = 1.0

@@ -26,7 +26,9 @@ from sqlalchemy.types import String
 from kaart.errors import ApiError, FieldError, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
+from kaart.providers import contributions
 from kaart.services.input import ContributionInput
+from kaart.textcheck import load_json
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 TITLE_MAX = 120
@@ -212,10 +214,21 @@ def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:
 def _area(value: Any, limits: Limits, errors: list[FieldError]) -> MultiPolygon | None:
     """The area drawn on the map: GeoJSON (Multi)Polygon, with the contribution guard rails
     except the size limit (a process may cover a whole wijk)."""
-    try:
-        raw = json.loads(value or "")
-    except (json.JSONDecodeError, TypeError):
+    if not isinstance(value, str) or not value.strip():
         errors.append(FieldError("geometry", "Draw the area on the map.", "process_area_missing"))
+        return None
+    try:
+        raw = load_json(value, "geometry")
+    except ApiError as exc:
+        if "malformed_json" in exc.codes:
+            exc = ApiError(
+                422,
+                "",
+                errors=[
+                    FieldError("geometry", "Draw the area on the map.", "process_area_missing")
+                ],
+            )
+        errors.extend(exc.errors)
         return None
     if isinstance(raw, dict) and raw.get("type") == "Feature":
         raw = raw.get("geometry")
@@ -316,16 +329,7 @@ def admit(
 
 def contributions_geojson(session: Session, process_id: uuid.UUID) -> str:
     """The process's published contributions as a FeatureCollection (built in PostGIS)."""
-    from kaart.services.contributions import FEATURE_FROM, FEATURE_SQL, PUBLIC_WHERE
-
-    return session.execute(
-        text(
-            'SELECT \'{"type": "FeatureCollection", "features": [\' || '
-            f"coalesce(string_agg({FEATURE_SQL}, ',' ORDER BY c.created_at DESC), '') || ']}}' "
-            f"FROM {FEATURE_FROM} WHERE {PUBLIC_WHERE} AND c.process_id = :id"
-        ),
-        {"id": process_id},
-    ).scalar_one()
+    return contributions.collection(session, contributions.Query(process=process_id, limit=None))
 
 
 DEMO_SLUG = "grote-plein-weesp"

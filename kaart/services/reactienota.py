@@ -88,7 +88,7 @@ def build(session: Session, process_id: uuid.UUID, labels: dict[str, str]) -> Re
     process = process_row(session, process_id)
     public = Filters(process=process_id, public_only=True)
     everything = Filters(process=process_id)
-    selected = rows(session, public, extra=", ST_AsBinary(c.geom) AS wkb")
+    selected = rows(session, public, extra=("wkb",))
     report = Report(
         process=process,
         generated_at=datetime.now().astimezone(),

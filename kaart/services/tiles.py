@@ -21,13 +21,14 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError
-from kaart.services.contributions import PUBLIC_WHERE
+from kaart.providers import contributions, layers
+from kaart.providers.contributions import PUBLIC_WHERE
 
-CONTRIBUTIONS = "contributions"
-CONTRIBUTION_COLUMNS = ("id", "category", "title", "status")
-CONTRIBUTION_ZOOMS = (8, 22)
+CONTRIBUTIONS = contributions.TILE_LAYER
+CONTRIBUTION_COLUMNS = contributions.TILE_COLUMNS
+CONTRIBUTION_ZOOMS = contributions.TILE_ZOOMS
 
-MAX_ZOOM = 22
+MAX_ZOOM = layers.MAX_ZOOM
 EXTENT = 4096  # tile coordinate units per tile side (the MVT default)
 BUFFER = 64  # units drawn beyond the tile edge, so strokes do not end at tile borders
 # Fetch rows from the tile plus the clip buffer. The densified envelope follows the curved
@@ -42,16 +43,11 @@ FULL_DETAIL_ZOOM = 16
 # of a 512-pixel tile, well below what anyone sees, yet it removes most vertices at low zooms.
 TOLERANCE_PER_TILE = 1 / 1024
 WEB_MERCATOR_WIDTH = 2 * 20037508.342789244  # metres, EPSG:3857
-# Where RD New coordinates make sense (the Dutch land and sea area with a degree to spare).
-# Tiles are clipped to it before their envelope is transformed: outside it no Dutch layer has
-# data, and transforming a world-sized envelope to RD New gives nonsense.
-RD_DOMAIN = (2.0, 50.0, 8.0, 56.0)
+RD_DOMAIN = layers.RD_DOMAIN  # tiles are clipped to it before their envelope is transformed
 # Bump when the tile SQL changes what a tile holds, so clients do not keep stale tiles.
 TILE_FORMAT = "2"
 
 _DIGITS = re.compile(r"[0-9]{1,8}")
-# Identifiers the loader writes; anything else in the catalogue means it was edited by hand.
-_IDENTIFIER = re.compile(r"[a-z0-9_]+")
 # Which features a full tile keeps: the largest ones, so that a capped low-zoom tile still
 # shows the shapes that matter and neighbouring tiles agree; fid breaks ties.
 _ORDER = {
@@ -103,30 +99,19 @@ def _no_tile(name: str, reason: str) -> ApiError:
 
 
 def find_layer(session: Session, name: str) -> TileLayer:
-    """The loaded layer `name` (or the contributions); 404 when there is none."""
+    """The loaded layer `name` (or the contributions) as tiles draw it; 404 when there is none."""
     if name == CONTRIBUTIONS:
         low, high = CONTRIBUTION_ZOOMS
         return TileLayer(CONTRIBUTIONS, None, "mixed", CONTRIBUTION_COLUMNS, low, high, None)
-    row = session.execute(
-        text(
-            "SELECT table_name, geometry_family, columns, min_zoom, max_zoom, source_sha256, "
-            "loaded_at FROM layer WHERE name = :name AND table_name IS NOT NULL"
-        ),
-        {"name": name},
-    ).one_or_none()
-    if row is None:
-        raise ApiError(404, "Not found", f"There is no loaded layer {name[:40]!r}.")
-    columns = tuple(row.columns or ())
-    if not all(_IDENTIFIER.fullmatch(c) for c in (row.table_name, *columns)):
-        raise ApiError(500, "Internal server error", "The layer catalogue is inconsistent.")
+    layer = layers.find(session, name)
     return TileLayer(
-        name=name,
-        table=row.table_name,
-        family=row.geometry_family or "polygon",
-        columns=columns,
-        min_zoom=row.min_zoom if row.min_zoom is not None else 0,
-        max_zoom=row.max_zoom if row.max_zoom is not None else MAX_ZOOM,
-        version=f"{row.source_sha256}|{row.loaded_at.isoformat()}|{','.join(columns)}",
+        name=layer.name,
+        table=layer.table,
+        family=layer.family,
+        columns=layer.columns,
+        min_zoom=layer.min_zoom,
+        max_zoom=layer.max_zoom,
+        version=layer.version,
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, FieldError, not_found
-from kaart.services.contributions import PUBLIC_WHERE
+from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile
 
 BUILDING_LAYER = "bag-panden"

@@ -9,14 +9,18 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from kaart.db import get_session
-from kaart.errors import ApiError, FieldError
-from kaart.geo import Limits, limits_for, parse_bbox
+from kaart.db import get_session, transaction
+from kaart.errors import ApiError, FieldError, NotFound
+from kaart.geo import Limits, limits_for
 from kaart.models.contribution import CATEGORIES
+from kaart.params import Params
+from kaart.providers import contributions, layers, paging
 from kaart.services import contributions as service
-from kaart.services import layer_features, layers, processes
+from kaart.services import idempotency, processes
+from kaart.services.idempotency import edit_token
 from kaart.services.input import bad_json, parse_feature
 from kaart.textcheck import request_json
+from kaart.web import bearer_token, idempotency_key, limit_client
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,14 +59,6 @@ def _uuid(value: str) -> uuid.UUID:
         ) from exc
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
-
-
 def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=status, mimetype=GEOJSON, headers=headers or {})
 
@@ -71,121 +67,116 @@ def _geojson(body: str, status: int = 200, headers: dict[str, str] | None = None
 def create_contribution() -> Response:
     body = read_json()
     data = parse_feature(body, _limits())
-    # Within a participation process: its area, period and categories (dialogue part).
-    process_id, visibility = None, "published"
-    if body["properties"].get("process") is not None:
-        admitted = processes.admit(get_session(), body["properties"]["process"], data)
-        process_id, visibility = admitted
-    created = service.create(get_session(), data, process_id=process_id, visibility=visibility)
-    location = url_for("api.get_contribution", contribution_id=created.id)
-    edit_url = url_for("public.edit", contribution_id=created.id) + f"#token={created.edit_token}"
-    # The token is part of the answer only now; we keep just its hash.
+    key = idempotency_key()
+    digest = idempotency.request_digest(request.method, request.path, request.get_data())
+    secret = current_app.config["SECRET_KEY"]
+    with transaction() as session:
+        if key and (answer := idempotency.find(session, "contribution", key, digest)):
+            return _created(answer.body, answer.resource_id, edit_token(secret, key), True)
+        limit_client(session, "contribute")
+        # Within a participation process: its area, period and categories (dialogue part).
+        process_id, visibility = None, "published"
+        if body["properties"].get("process") is not None:
+            process_id, visibility = processes.admit(session, body["properties"]["process"], data)
+        created = service.create(
+            session,
+            data,
+            process_id=process_id,
+            visibility=visibility,
+            edit_token=edit_token(secret, key) if key else None,
+        )
+        response = _created(created.feature, created.id, created.edit_token)
+        if key:
+            answer = idempotency.Answer(201, response.location, created.feature, created.id)
+            idempotency.remember(session, "contribution", key, digest, answer)
+    return response
+
+
+def _created(feature: str, ident, token: str, replayed: bool = False) -> Response:
+    """201 with the Feature plus its edit token and private link (shown only in this answer;
+    we keep just the token's hash)."""
+    location = url_for("api.get_contribution", contribution_id=ident)
+    edit_url = url_for("public.edit", contribution_id=ident) + f"#token={token}"
     body = (
-        created.feature[:-1]
-        + f', "edit_token": {json.dumps(created.edit_token)}, "edit_url": {json.dumps(edit_url)}}}'
+        feature[:-1] + f', "edit_token": {json.dumps(token)}, "edit_url": {json.dumps(edit_url)}}}'
     )
-    return _geojson(body, 201, {"Location": location, "Cache-Control": "no-store"})
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _geojson(body, 201, headers)
 
 
 @bp.get("/contributions")
 def list_contributions() -> Response:
     settings = current_app.config["KAART"]
-    args = request.args
-    query = service.Query(
-        bbox=parse_bbox(args.get("bbox")),
-        categories=_categories(args.getlist("category")),
-        near=_near(args.get("near")),
-        radius_m=_number(args.get("radius"), "radius", 1, service.NEAR_RADIUS_MAX_M, 50.0),
-        limit=int(
-            _number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)
-        ),
-        cursor=service.decode_cursor(args["cursor"]) if args.get("cursor") else None,
+    args = Params(request.args)
+    query = contributions.Query(
+        bbox=args.bbox("bbox"),
+        categories=args.choices("category", CATEGORIES),
+        near=args.lonlat("near"),
+        radius_m=args.number("radius", 1, contributions.NEAR_RADIUS_MAX_M, 50.0),
+        limit=_limit(args, settings.page_default, settings.page_max),
+        cursor=_cursor(args),
     )
-    page = service.search(get_session(), query)
-    return _collection(page.features, page.next_cursor)
+    args.done()
+    return _collection(contributions.page(get_session(), query))
 
 
-def _collection(features: list[str], next_cursor: str | None) -> Response:
+def _limit(args: Params, default: int, high: int) -> int:
+    return args.integer("limit", 1, high, default, range_code="limit_invalid")
+
+
+def _cursor(args: Params) -> paging.Cursor | None:
+    raw = args.raw("cursor")
+    return paging.decode(raw) if raw else None
+
+
+def _collection(page: paging.Page) -> Response:
     """A page of Features (JSON texts made by PostGIS) with self/next links and a Link header."""
     links = [{"rel": "self", "type": GEOJSON, "href": request.full_path.rstrip("?")}]
     headers = {}
-    if next_cursor:
+    if page.next:
         params = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
-        href = f"{request.path}?{urlencode([*params, ('cursor', next_cursor)])}"
+        href = f"{request.path}?{urlencode([*params, ('cursor', paging.encode(page.next))])}"
         links.append({"rel": "next", "type": GEOJSON, "href": href})
         headers["Link"] = f'<{href}>; rel="next"'
     body = (
         '{"type": "FeatureCollection", "features": ['
-        + ",".join(features)
-        + f'], "numberReturned": {len(features)}, "links": {json.dumps(links)}}}'
+        + ",".join(page.features)
+        + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
     )
     return _geojson(body, headers=headers)
 
 
-def _categories(values: list[str]) -> tuple[str, ...]:
-    wanted = [c for v in values for c in v.split(",") if c]
-    for c in wanted:
-        if c not in CATEGORIES:
-            reason = f"Unknown category {c[:40]!r}; use {', '.join(CATEGORIES)}."
-            raise ApiError(
-                400, "Bad request", reason, [FieldError("category", reason, "category_unknown")]
-            )
-    return tuple(dict.fromkeys(wanted))
-
-
-def _near(value: str | None) -> tuple[float, float] | None:
-    if not value:
-        return None
-    try:
-        lon, lat = (float(p) for p in value.split(","))
-    except ValueError as exc:
-        reason = "near must be lon,lat."
-        raise ApiError(
-            400, "Bad request", reason, [FieldError("near", reason, "near_invalid")]
-        ) from exc
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # also refuses NaN
-        reason = "near must be a WGS84 lon,lat."
-        raise ApiError(400, "Bad request", reason, [FieldError("near", reason, "near_invalid")])
-    return lon, lat
-
-
-def _number(
-    value: str | None, name: str, low: float, high: float, default: float, integer: bool = False
-) -> float:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value) if integer else float(value)
-    except ValueError:
-        number = None
-    if number is None or not (low <= number <= high):
-        reason = f"{name} must be a number from {low} to {high}."
-        raise ApiError(400, "Bad request", reason, [FieldError(name, reason, f"{name}_invalid")])
-    return number
-
-
 @bp.get("/contributions/<contribution_id>")
 def get_contribution(contribution_id: str) -> Response:
-    return _geojson(service.feature(get_session(), _uuid(contribution_id)))
+    return _geojson(contributions.feature(get_session(), _uuid(contribution_id)))
 
 
 @bp.patch("/contributions/<contribution_id>")
 def patch_contribution(contribution_id: str) -> Response:
     ident = _uuid(contribution_id)
     data = parse_feature(read_json(), _limits(), partial=True)
-    return _geojson(service.update(get_session(), ident, _bearer(), data))
+    with transaction() as session:
+        changed = service.update(session, ident, bearer_token(), data)
+        limit_client(session, "edit")
+    return _geojson(changed)
 
 
 @bp.delete("/contributions/<contribution_id>")
 def delete_contribution(contribution_id: str) -> Response:
-    service.withdraw(get_session(), _uuid(contribution_id), _bearer())
+    with transaction() as session:
+        service.withdraw(session, _uuid(contribution_id), bearer_token())
+        limit_client(session, "edit")
     return Response(status=204)
 
 
 @bp.get("/buurten")
 def list_buurten() -> Response:
-    bbox = parse_bbox(request.args.get("bbox"))
-    return _geojson(layers.buurten_geojson(get_session(), bbox))
+    args = Params(request.args)
+    bbox = args.bbox("bbox")
+    args.done()
+    return _geojson(layers.buurten(get_session(), bbox))
 
 
 # -- Open layers: the catalogue and small selections of features ------------------------------
@@ -193,29 +184,36 @@ def list_buurten() -> Response:
 
 @bp.get("/layers")
 def list_layers() -> Response:
+    entries = layers.catalogue_entries(get_session(), with_contributions=True)
     return Response(
-        json.dumps({"layers": layer_features.catalogue(get_session())}, ensure_ascii=False),
-        mimetype="application/json",
+        json.dumps({"layers": entries}, ensure_ascii=False), mimetype="application/json"
     )
 
 
 @bp.get("/layers/<layer>/features")
 def list_layer_features(layer: str) -> Response:
     settings = current_app.config["KAART"]
-    args = request.args
-    bbox = parse_bbox(args.get("bbox"))
-    if bbox is None:
-        reason = "bbox is required: minLon,minLat,maxLon,maxLat (WGS84)."
-        raise ApiError(400, "Bad request", reason, [FieldError("bbox", reason, "bbox_missing")])
-    limit = int(
-        _number(args.get("limit"), "limit", 1, settings.page_max, settings.page_default, True)
+    args = Params(request.args)
+    query = layers.Query(
+        bbox=args.bbox("bbox"),
+        limit=_limit(args, settings.page_default, settings.page_max),
+        cursor=_cursor(args),
     )
-    after = layer_features.decode_cursor(args["cursor"]) if args.get("cursor") else None
-    page = layer_features.features(get_session(), layer, bbox, limit, after)
-    return _collection(page.features, page.next_cursor)
+    if query.bbox is None and not args.errors:
+        args.fail("bbox", "bbox is required: minLon,minLat,maxLon,maxLat (WGS84).", "bbox_missing")
+    args.done()
+    session = get_session()
+    return _collection(layers.page(session, _open_layer(session, layer), query))
+
+
+def _open_layer(session, name: str) -> layers.Layer:
+    if name == contributions.TILE_LAYER:
+        raise NotFound("Layer 'contributions' (contributions are served by /api/v1/contributions)")
+    return layers.find(session, name)
 
 
 @bp.get("/layers/<layer>/features/<feature_id>")
 def get_layer_feature(layer: str, feature_id: str) -> Response:
     """One object of an open layer, e.g. the BAG pand a contribution is about."""
-    return _geojson(layer_features.feature(get_session(), layer, feature_id))
+    session = get_session()
+    return _geojson(layers.feature(session, _open_layer(session, layer), feature_id))

@@ -15,7 +15,8 @@ from kaart.db import get_session
 from kaart.errors import ApiError
 from kaart.geo import limits_for
 from kaart.models.contribution import CATEGORIES
-from kaart.services import contributions, dialogue, processes, users, workflow
+from kaart.providers import contributions
+from kaart.services import dialogue, processes, users, workflow
 from kaart.services import moderation as moderating
 from kaart.services import responses as standard
 from kaart.views.public import map_config
@@ -115,7 +116,7 @@ def contribution(contribution_id: str) -> str:
     ident = _uuid(contribution_id)
     session = get_session()
     try:
-        feature = json.loads(contributions.feature(session, ident, public=False))
+        feature = json.loads(contributions.feature(session, ident, audience=contributions.STAFF))
     except ApiError as error:
         if error.status != 410:
             raise

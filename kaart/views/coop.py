@@ -29,6 +29,7 @@ from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
 from kaart.solar.compute import economics_for
 from kaart.solar.estimate import AREA_MAX_M2, Plane, estimate
+from kaart.textcheck import load_json
 from kaart.views.public import map_config
 
 bp = Blueprint("coop", __name__)
@@ -223,8 +224,10 @@ def _area(kind: str, value: str) -> queries.Area:
             raise ApiError(400, "Bad request", reason, [FieldError("pc4", reason, "pc4_invalid")])
         return queries.Area(pc4=value)
     try:
-        geometry = json.loads(value)
-    except json.JSONDecodeError as exc:
+        geometry = load_json(value, "polygon", in_query=True)
+    except ApiError as exc:
+        if "malformed_json" not in exc.codes:
+            raise
         reason = "polygon must be a GeoJSON Polygon or MultiPolygon (WGS84)."
         raise ApiError(
             400, "Bad request", reason, [FieldError("polygon", reason, "polygon_invalid")]

@@ -16,11 +16,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import text
 
 from kaart.auth import csrf_protected
-from kaart.db import get_session
-from kaart.errors import ApiError, FieldError
-from kaart.security import client_address
-from kaart.services import contributions, dialogue, moderation, processes, ratelimit, workflow
+from kaart.db import get_session, transaction
+from kaart.errors import ApiError, Conflict, FieldError
+from kaart.providers import contributions
+from kaart.services import dialogue, moderation, processes, ratelimit, workflow
+from kaart.services.contributions import authorise_edit_token
 from kaart.views.api import read_json
+from kaart.web import bearer_token, client_key, limit_client
 
 bp = Blueprint("dialogue", __name__, url_prefix="/api/v1")
 
@@ -90,17 +92,6 @@ def _remember_supporter(response: Response) -> Response:
     return response
 
 
-def _rate_limit() -> None:
-    settings = current_app.config["KAART"]
-    session = get_session()
-    if not ratelimit.allow(
-        session, "public", client_address(), settings.public_actions_per_hour, timedelta(hours=1)
-    ):
-        session.commit()
-        raise ratelimit.too_many("actions")
-    session.commit()
-
-
 def _body() -> dict[str, Any]:
     body = read_json()
     if not isinstance(body, dict):
@@ -131,10 +122,11 @@ def add_comment(contribution_id: str) -> Response:
             reason,
             [FieldError(unknown[0][:40], reason, "unknown_property")],
         )
-    _rate_limit()
-    comment = dialogue.add_comment(
-        get_session(), ident, body.get("body"), body.get("author_name"), body.get("parent")
-    )
+    with transaction() as session:
+        comment = dialogue.add_comment(
+            session, ident, body.get("body"), body.get("author_name"), body.get("parent")
+        )
+        limit_client(session, "public")  # only a valid comment counts
     data = comment.as_json() | {"visibility": comment.visibility}
     return _json(data, 201)
 
@@ -144,8 +136,9 @@ def add_comment(contribution_id: str) -> Response:
 def support(contribution_id: str) -> Response:
     ident = _id(contribution_id)
     key = supporter_key()
-    _rate_limit()
-    result = dialogue.support(get_session(), ident, key)
+    with transaction() as session:
+        result = dialogue.support(session, ident, key)
+        limit_client(session, "public")
     return _json(
         {"support_count": result.support_count, "supported": True, "added": result.added},
         201 if result.added else 200,
@@ -159,20 +152,19 @@ def _report(table: str, item_id: str) -> Response:
     if not isinstance(reason, str):
         reason = ""
     key = supporter_key()
-    _rate_limit()
-    # A new cookie is a new reporter, so one address may report one item once a day: hiding
-    # something takes reports from as many addresses as the threshold.
-    session = get_session()
-    if not ratelimit.allow(session, f"report:{ident}", client_address(), 1, timedelta(days=1)):
-        session.rollback()
-        raise ApiError(
-            409,
-            "Already reported",
-            "This item was reported from your address already; a moderator will look at it.",
-            [FieldError("report", "already reported", "report_duplicate")],
-        )
     threshold = current_app.config["KAART"].report_threshold
-    result = moderation.report(get_session(), table, ident, key, reason, threshold)
+    with transaction() as session:
+        result = moderation.report(session, table, ident, key, reason, threshold)
+        limit_client(session, "public")
+        # A new cookie is a new reporter, so one address may report one item once a day: hiding
+        # something takes reports from as many addresses as the threshold.
+        if not ratelimit.allow(session, f"report:{ident}", client_key(), 1, timedelta(days=1)):
+            raise Conflict(
+                "This item was reported from your address already; a moderator will look at it.",
+                "report",
+                "report_duplicate",
+                title="Already reported",
+            )
     return _json({"report_count": result.report_count, "hidden": result.hidden}, 201)
 
 
@@ -214,13 +206,11 @@ def history(contribution_id: str) -> Response:
 @bp.get("/contributions/<contribution_id>/private")
 def private(contribution_id: str) -> Response:
     """What the author sees through the private link: status, response, moderation, history."""
-    from kaart.views.api import _bearer
-
     ident = _id(contribution_id)
     session = get_session()
-    contributions._authorise(session, ident, _bearer())
+    authorise_edit_token(session, ident, bearer_token())
     row = session.execute(PRIVATE_SQL, {"id": ident}).one()
-    session.rollback()  # _authorise locked the row; nothing was written
+    session.rollback()  # the token check locked the row; nothing was written
     show_staff = current_app.config["KAART"].history_show_staff
     events = workflow.history(session, ident, public=True, show_staff=show_staff, author=True)
     return _json(

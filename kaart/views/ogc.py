@@ -13,10 +13,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from kaart import crs
 from kaart.db import get_session
+from kaart.errors import BadRequest
 from kaart.i18n import translate as _
-from kaart.ogc import collections, crs, items, openapi
-from kaart.ogc.params import bad, check_known, encode_cursor, items_query
+from kaart.ogc import collections, items, openapi
+from kaart.ogc.items import check_known, crs_param
+from kaart.providers import paging
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -39,7 +42,7 @@ def _format(data_type: str = JSON) -> str:
     asked = request.args.get("f")
     if asked:
         if asked not in ("json", "html"):
-            raise bad("f", "f must be json or html.", "format_unknown")
+            raise BadRequest("f must be json or html.", "f", "format_unknown")
         return asked
     best = request.accept_mimetypes.best_match([data_type, JSON, HTML], default=data_type)
     return "html" if best == HTML else "json"
@@ -49,7 +52,7 @@ def _check_metadata_args() -> None:
     """Clients such as GDAL repeat the `crs` a user gave on every request, metadata included:
     accept a valid one there; anything else unknown is a 400 (Part 1)."""
     check_known(request.args, ("crs",))
-    crs.parse(request.args.get("crs"), "crs")
+    crs_param(request.args)
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -180,13 +183,12 @@ def collection(collection_id: str) -> Response:
 def list_items(collection_id: str) -> Response:
     session = get_session()
     found = collections.find(session, collection_id)
-    query = items_query(request.args, found.filters)
-    page = items.items(session, found, query)
+    page, out = items.items(session, found, request.args)
     links = _self_links("ogc.list_items", GEOJSON, collection_id=collection_id, **_kept_args())
     media = HTML if _format(GEOJSON) == "html" else GEOJSON
     for rel, cursor in (("next", page.next), ("prev", page.prev)):
         if cursor is not None:
-            query_args = [*_kept_args(True).items(), ("cursor", encode_cursor(cursor))]
+            query_args = [*_kept_args(True).items(), ("cursor", paging.encode(cursor))]
             href = f"{request.base_url}?{urlencode(query_args)}"
             links.append(_link(href, rel, media, f"The {rel} page"))
     links.append(
@@ -197,17 +199,17 @@ def list_items(collection_id: str) -> Response:
             "type": "FeatureCollection",
             "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "numberReturned": len(page.features),
-            **({"numberMatched": page.number_matched} if page.number_matched is not None else {}),
+            **({"numberMatched": page.matched} if page.matched is not None else {}),
             "links": links,
         },
         ensure_ascii=False,
     )
-    headers = {"Content-Crs": crs.header(query.crs)}
+    headers = {"Content-Crs": crs.header(out)}
     if media == HTML:
         doc = json.loads(head) | {
             "features": [json.loads(f) for f in page.features],
             "collection": found.describe(),
-            "lonlat": query.crs.uri == crs.CRS84,  # the page's map draws longitude/latitude
+            "lonlat": out.uri == crs.CRS84,  # the page's map draws longitude/latitude
         }
         return Response(render_template("ogc/items.html", doc=doc), mimetype=HTML, headers=headers)
     body = head[:-1] + ', "features": [' + ",".join(page.features) + "]}"
@@ -227,7 +229,7 @@ def get_item(collection_id: str, feature_id: str) -> Response:
     check_known(request.args, ("crs",))
     session = get_session()
     found = collections.find(session, collection_id)
-    query_crs = crs.parse(request.args.get("crs"), "crs")
+    query_crs = crs_param(request.args)
     feature = items.item(session, found, feature_id, query_crs)
     crs_args = {"crs": request.args["crs"]} if request.args.get("crs") else {}
     links = [

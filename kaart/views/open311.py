@@ -15,11 +15,13 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from kaart.db import get_session
+from kaart.db import get_session, transaction
 from kaart.errors import ApiError
 from kaart.geo import limits_for
 from kaart.i18n import translate as _
+from kaart.services import idempotency
 from kaart.services import open311 as service
+from kaart.web import idempotency_key, limit_client
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -168,8 +170,7 @@ def list_requests(fmt: str) -> Response:
         page=_whole("page", 1, 100_000),
         page_size=_whole("page_size", service.PAGE_SIZE_DEFAULT, service.PAGE_SIZE_MAX),
     )
-    rows = [json.loads(r) for r in service.find_requests(get_session(), query)]
-    return _render("service_requests", "request", rows)
+    return _render("service_requests", "request", service.find_requests(get_session(), query))
 
 
 @bp.get(f"/requests/<request_id>.{FORMAT}")
@@ -181,9 +182,7 @@ def get_request(request_id: str, fmt: str) -> Response:
         raise ApiError(
             404, "Not found", f"There is no service request {request_id[:40]!r}."
         ) from exc
-    return _render(
-        "service_requests", "request", [json.loads(service.get_request(get_session(), ident))]
-    )
+    return _render("service_requests", "request", [service.get_request(get_session(), ident)])
 
 
 @bp.post(f"/requests.{FORMAT}")
@@ -197,7 +196,20 @@ def create_request(fmt: str) -> Response:
     form = request.form
     code = form.get("service_code", "")
     title = _(f"category.{code}") if code in service.SERVICE_CODES else code
-    new_id = service.create_request(get_session(), form, limits_for(settings), title)
+    key = idempotency_key()
+    # The form was parsed already (the body stream is read): the digest is of its fields.
+    fields = sorted(form.items(multi=True))
+    digest = idempotency.request_digest(request.method, request.path, json.dumps(fields))
+    with transaction() as session:
+        answer = key and idempotency.find(session, "open311", key, digest)
+        if answer:
+            new_id = answer.resource_id
+        else:
+            new_id = service.create_request(session, form, limits_for(settings), title)
+            limit_client(session, "contribute")
+            if key:
+                stored = idempotency.Answer(201, None, "", new_id)
+                idempotency.remember(session, "open311", key, digest, stored)
     row = {
         "service_request_id": str(new_id),
         "service_notice": _("standards.open311.notice"),

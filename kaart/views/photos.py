@@ -9,10 +9,12 @@ import uuid
 from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kaart.db import get_session
+from kaart.db import get_session, transaction
 from kaart.errors import ApiError, FieldError, not_found
+from kaart.services import idempotency
 from kaart.services import photos as service
-from kaart.views.api import _bearer, _uuid
+from kaart.views.api import _uuid
+from kaart.web import bearer_token, idempotency_key, limit_client
 
 bp = Blueprint("photos", __name__)
 
@@ -48,8 +50,35 @@ def _photo_body() -> bytes:
 def upload(contribution_id: str) -> Response:
     ident = _uuid(contribution_id)
     settings = current_app.config["KAART"]
-    photo = service.add(get_session(), settings, ident, _bearer(), _photo_body())
-    return _json(photo, 201, {"Location": photo["url"], "Cache-Control": "no-store"})
+    body = _photo_body()
+    key = idempotency_key()
+    scope = f"photo:{ident}"
+    digest = idempotency.request_digest(request.method, request.path, body)
+    added = None
+    try:
+        with transaction() as session:
+            if key and (answer := idempotency.find(session, scope, key, digest)):
+                return _photo_created(answer.body, replayed=True)
+            added = service.add(session, settings, ident, bearer_token(), body)
+            limit_client(session, "edit")
+            text = json.dumps(added.photo, ensure_ascii=False)
+            if key:
+                answer = idempotency.Answer(
+                    201, added.photo["url"], text, uuid.UUID(added.photo["id"])
+                )
+                idempotency.remember(session, scope, key, digest, answer)
+    except BaseException:
+        if added is not None:
+            service.discard(added.files)  # the row was not committed: neither are the files
+        raise
+    return _photo_created(text)
+
+
+def _photo_created(text: str, replayed: bool = False) -> Response:
+    headers = {"Location": json.loads(text)["url"], "Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(text, status=201, mimetype="application/json", headers=headers)
 
 
 @bp.get("/api/v1/contributions/<contribution_id>/photos")
@@ -65,7 +94,10 @@ def delete(contribution_id: str, photo_id: str) -> Response:
     except ValueError as exc:
         raise not_found("This photo") from exc
     settings = current_app.config["KAART"]
-    service.remove(get_session(), settings, _uuid(contribution_id), _bearer(), photo)
+    with transaction() as session:
+        files = service.remove(session, settings, _uuid(contribution_id), bearer_token(), photo)
+        limit_client(session, "edit")
+    service.discard(files)
     return Response(status=204)
 
 

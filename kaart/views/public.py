@@ -14,8 +14,7 @@ from kaart.db import get_session
 from kaart.errors import ApiError
 from kaart.i18n import catalogue, current_language, translate
 from kaart.models.contribution import CATEGORIES
-from kaart.services import contributions as service
-from kaart.services import layer_features
+from kaart.providers import contributions, layers
 
 bp = Blueprint("public", __name__)
 
@@ -42,7 +41,7 @@ def map_config() -> dict[str, Any]:
 def open_layers() -> list[dict[str, Any]]:
     """The open layers' catalogue (tile URL, zoom range, attribution, the typed columns the
     inspect popup shows). Contributions are not in it: the map draws them as markers."""
-    return layer_features.catalogue(get_session(), contributions=False)
+    return layers.catalogue_entries(get_session(), with_contributions=False)
 
 
 def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
@@ -61,7 +60,8 @@ def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:
 def _contribution(contribution_id: str, public: bool = True) -> dict[str, Any]:
     try:
         ident = uuid.UUID(contribution_id)
-        return json.loads(service.feature(get_session(), ident, public=public))
+        audience = contributions.PUBLIC if public else contributions.STAFF
+        return json.loads(contributions.feature(get_session(), ident, audience=audience))
     except ValueError:
         abort(404)
     except ApiError as error:

@@ -1,4 +1,5 @@
-"""The coordinate reference systems /ogc serves (OGC API – Features Part 2, CRS by reference).
+"""The coordinate reference systems Wijkkaart serves and reads (OGC API – Features Part 2, CRS
+by reference), and the SQL the providers use to answer in them.
 
 CRS84 is longitude/latitude; EPSG:4326 is the same datum with the axis order its definition
 gives, latitude first; EPSG:28992 (RD New) is easting/northing in metres, as Dutch planners work.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import BadRequest
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -43,6 +44,7 @@ ALIASES = {
     "[EPSG:28992]": EPSG_28992,
 }
 URIS = list(SUPPORTED)
+DEFAULT = SUPPORTED[CRS84]  # what every answer is in unless a client asks otherwise
 # Storage CRS of each kind of collection (open layers are loaded in RD New).
 LAYER_STORAGE = EPSG_28992
 CONTRIBUTION_STORAGE = CRS84
@@ -55,7 +57,7 @@ def parse(value: str | None, name: str) -> Crs:
     uri = ALIASES.get(value.strip(), value.strip())
     if uri not in SUPPORTED:
         reason = f"{name} {value[:80]!r} is not supported; use one of {', '.join(URIS)}."
-        raise ApiError(400, "Bad request", reason, [FieldError(name, reason, "crs_unsupported")])
+        raise BadRequest(reason, name, "crs_unsupported")
     return SUPPORTED[uri]
 
 
@@ -107,5 +109,5 @@ def parse_bbox(value: str | None, bbox_crs: Crs) -> tuple[float, float, float, f
     return clipped
 
 
-def _bad_bbox(reason: str) -> ApiError:
-    return ApiError(400, "Bad request", reason, [FieldError("bbox", reason, "bbox_invalid")])
+def _bad_bbox(reason: str) -> BadRequest:
+    return BadRequest(reason, "bbox", "bbox_invalid")

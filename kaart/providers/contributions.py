@@ -1,0 +1,458 @@
+"""Residents' contributions, read: the one place that decides what the public and staff see of
+a contribution, how it looks as a GeoJSON Feature, how it is filtered, ordered and paged.
+
+    page(session, Query(bbox=(...), categories=("groen",), limit=100))     -> paging.Page
+    feature(session, contribution_id)                                       -> Feature text
+    records(session, Query(audience=STAFF, process=...), ("id", "title"))  -> rows
+    collection(session, Query(process=...))                                 -> FeatureCollection
+
+Features are built by PostGIS (json_build_object) from one list of named expressions
+(EXPRESSIONS); the JSON API, /ogc, the process page, Open311, the exports, the reactienota and
+/beheer all read through here. Writes are in kaart/services/contributions.py.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from kaart import crs as crs_mod
+from kaart.errors import Gone, NotFound
+from kaart.providers import paging
+from kaart.providers.paging import BBox, Cursor, Page
+
+# What the public sees, as SQL over `c` (a contribution). The one rule: the API, /ogc, the
+# tiles, Open311, the layer catalogue, photos and every export use it (or `visible` below).
+PUBLIC_WHERE = "c.withdrawn_at IS NULL AND c.visibility = 'published'"
+
+c = table(
+    "contribution",
+    *(
+        column(name)
+        for name in (
+            "id",
+            "geom",
+            "category",
+            "status",
+            "visibility",
+            "withdrawn_at",
+            "buurt_code",
+            "process_id",
+            "object_layer",
+            "created_at",
+            "title",
+            "description",
+        )
+    ),
+).alias("c")
+b = table("buurt", column("code")).alias("b")
+lyr = table("layer", column("name")).alias("l")
+p = table("process", column("id")).alias("p")
+r = table("open311_request", column("contribution_id")).alias("r")
+
+
+class Audience(Enum):
+    PUBLIC = "public"  # published and not withdrawn
+    STAFF = "staff"  # every visibility, never withdrawn ones
+
+
+PUBLIC, STAFF = Audience.PUBLIC, Audience.STAFF
+_OBJECT = (
+    "CASE WHEN c.object_layer IS NOT NULL THEN json_build_object("
+    "'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END"
+)
+_LAST_ACTOR = (
+    "(SELECT u.{field} FROM contribution_event e JOIN app_user u ON u.id = e.actor_id "
+    "WHERE e.contribution_id = c.id AND e.action IN ('status', 'response') "
+    "ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+)
+# Every value a reader can ask for, as SQL over c (contribution), b (buurt), l (layer of the
+# object), p (process) and r (Open311 request); one definition each.
+EXPRESSIONS = {
+    "id": "c.id",
+    "category": "c.category",
+    "title": "c.title",
+    "description": "c.description",
+    "status": "c.status",
+    "area_m2": "round(c.area_m2::numeric, 1)",
+    "length_m": "round(c.length_m::numeric, 1)",
+    "buurt_code": "c.buurt_code",
+    "buurt_name": "b.name",
+    "wijk_code": "c.wijk_code",
+    "gemeente_code": "c.gemeente_code",
+    "created_at": "c.created_at",
+    "updated_at": "c.updated_at",
+    "url": "'/bijdragen/' || c.id",
+    "process": "c.process_id",
+    "response": "c.response",
+    "responded_at": "c.responded_at",
+    "support_count": "c.support_count",
+    "object": _OBJECT,
+    "process_id": "c.process_id",
+    "process_slug": "p.slug",
+    "process_title": "p.title",
+    "comment_count": (
+        "(SELECT count(*) FROM comment k WHERE k.contribution_id = c.id "
+        "AND k.visibility = 'published')"
+    ),
+    "photo_count": "(SELECT count(*) FROM photo f WHERE f.contribution_id = c.id)",
+    # A point on the shape (for a line or area too), 7 decimals of a degree ~ 1 cm.
+    "lon": "round(ST_X(ST_PointOnSurface(c.geom))::numeric, 7)",
+    "lat": "round(ST_Y(ST_PointOnSurface(c.geom))::numeric, 7)",
+    "wkb": "ST_AsBinary(c.geom)",
+    "geojson": "ST_AsGeoJSON(c.geom, 7)",
+    "address_string": "r.address_string",
+    "media_url": "r.media_url",
+    # Staff only (see STAFF_ONLY).
+    "visibility": "c.visibility",
+    "hidden_reason": "c.hidden_reason",
+    "report_count": "c.report_count",
+    "responded_by": _LAST_ACTOR.format(field="display_name"),
+    "responded_by_email": _LAST_ACTOR.format(field="email"),
+}
+STAFF_ONLY = frozenset(
+    {"visibility", "hidden_reason", "report_count", "responded_by", "responded_by_email"}
+)
+# The properties of a contribution as a GeoJSON Feature, for everyone.
+FEATURE_PROPERTIES = (
+    "category",
+    "title",
+    "description",
+    "status",
+    "area_m2",
+    "length_m",
+    "buurt_code",
+    "buurt_name",
+    "wijk_code",
+    "gemeente_code",
+    "created_at",
+    "updated_at",
+    "url",
+    "process",
+    "response",
+    "responded_at",
+    "support_count",
+    "object",
+)
+NEAR_RADIUS_MAX_M = 500
+TITLE = "Bijdragen"  # as a layer: Dutch, like the titles of the open layers
+# As a vector tile layer (kaart/services/tiles.py): its name, attributes and zoom range.
+TILE_LAYER = "contributions"
+TILE_COLUMNS = ("id", "category", "title", "status")
+TILE_ZOOMS = (8, 22)
+# Planners' dates are Dutch dates: a contribution made at 00:30 on 1 March is of 1 March.
+TIME_ZONE = "Europe/Amsterdam"
+
+
+def properties_sql(names: Sequence[str] = FEATURE_PROPERTIES) -> str:
+    pairs = ", ".join(f"'{name}', {EXPRESSIONS[name]}" for name in names)
+    return f"json_build_object({pairs})"
+
+
+def feature_sql(crs: crs_mod.Crs = crs_mod.DEFAULT) -> str:
+    """One contribution (`c`, with `b` and `l` joined) as GeoJSON Feature text, in `crs`."""
+    geometry = crs_mod.geometry_sql("c.geom", 4326, crs)
+    return (
+        f"json_build_object('type', 'Feature', 'id', c.id, 'geometry', {geometry}, "
+        f"'properties', {properties_sql()})::text"
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which contributions, for whom, in which order and page. Empty fields do not filter."""
+
+    audience: Audience = PUBLIC
+    ids: tuple[uuid.UUID, ...] = ()
+    bbox: BBox | None = None  # in `bbox_crs`, x/y order
+    bbox_crs: crs_mod.Crs = crs_mod.DEFAULT
+    near: tuple[float, float] | None = None  # lon, lat: nearest first within radius_m
+    radius_m: float = 50.0
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    visibilities: tuple[str, ...] = ()  # staff only
+    buurten: tuple[str, ...] = ()
+    process: uuid.UUID | None = None
+    since: date | None = None  # Dutch dates, inclusive
+    until: date | None = None
+    created_from: datetime | None = None  # instants, inclusive
+    created_to: datetime | None = None
+    text: str = ""  # literal, in title or description
+    limit: int | None = 100
+    cursor: Cursor | None = None
+    offset: int = 0  # only for APIs whose standard pages by number (Open311)
+
+    @property
+    def filtered(self) -> bool:
+        return self != Query(audience=self.audience, limit=self.limit, cursor=self.cursor)
+
+
+def visible(audience: Audience) -> ColumnElement[bool]:
+    """The visibility rule as a Core condition on `c`."""
+    if audience is PUBLIC:
+        return and_(c.c.withdrawn_at.is_(None), c.c.visibility == "published")
+    return c.c.withdrawn_at.is_(None)
+
+
+def _conditions(query: Query) -> list[ColumnElement[bool]]:
+    where = [visible(query.audience), *_place(query), *_choices(query), *_time(query)]
+    if query.ids:
+        where.append(c.c.id.in_(query.ids))
+    if query.process:
+        where.append(c.c.process_id == query.process)
+    if query.text:
+        # A literal search: % and _ typed by the planner match themselves.
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.text) + "%"
+        where.append(
+            or_(c.c.title.ilike(pattern, escape="\\"), c.c.description.ilike(pattern, escape="\\"))
+        )
+    if query.cursor is not None:
+        stamp, ident = _cursor_key(query.cursor)
+        key, at = tuple_(c.c.created_at, c.c.id), tuple_(stamp, ident)
+        where.append(key < at if query.cursor.forward else key > at)
+    return where
+
+
+def _place(query: Query) -> list[ColumnElement[bool]]:
+    where = []
+    if query.bbox:
+        box = _envelope(query.bbox, query.bbox_crs)
+        where += [c.c.geom.op("&&")(box), func.ST_Intersects(c.c.geom, box)]
+    if query.near:
+        here = cast(func.ST_SetSRID(func.ST_MakePoint(*query.near), 4326), Geography)
+        where.append(func.ST_DWithin(cast(c.c.geom, Geography), here, query.radius_m))
+    return where
+
+
+def _choices(query: Query) -> list[ColumnElement[bool]]:
+    pairs = (
+        (c.c.category, query.categories),
+        (c.c.status, query.statuses),
+        (c.c.visibility, query.visibilities),
+        (c.c.buurt_code, query.buurten),
+    )
+    return [col.in_(values) for col, values in pairs if values]
+
+
+def _time(query: Query) -> list[ColumnElement[bool]]:
+    local_day = cast(func.timezone(TIME_ZONE, c.c.created_at), Date)
+    bounds = (
+        (local_day >= query.since) if query.since else None,
+        (local_day <= query.until) if query.until else None,
+        (c.c.created_at >= query.created_from) if query.created_from else None,
+        (c.c.created_at <= query.created_to) if query.created_to else None,
+    )
+    return [bound for bound in bounds if bound is not None]
+
+
+def _envelope(bbox: BBox, bbox_crs: crs_mod.Crs) -> Any:
+    """The box as a geometry in WGS84 (the storage CRS); edges densified before transforming."""
+    box = func.ST_MakeEnvelope(*bbox, bbox_crs.srid)
+    if bbox_crs.srid == 4326:
+        return box
+    segment = max(max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 16, 1e-9)
+    return func.ST_Transform(func.ST_Segmentize(box, segment), 4326)
+
+
+def _cursor_key(cursor: Cursor) -> tuple[datetime, uuid.UUID]:
+    try:
+        stamp, ident = cursor.key
+        parsed = datetime.fromisoformat(stamp), uuid.UUID(ident)
+        if parsed[0].tzinfo is None:
+            raise ValueError("time without zone")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise paging.invalid_cursor() from exc
+    return parsed
+
+
+def _from(names: Sequence[str], sql: str = "") -> Any:
+    """contribution c with what the asked expressions need joined."""
+    needed = " ".join(EXPRESSIONS[n] for n in names) + sql
+    joined: Any = c
+    if "b." in needed:
+        joined = joined.outerjoin(b, literal_column("b.code") == c.c.buurt_code)
+    if "l." in needed:
+        joined = joined.outerjoin(lyr, literal_column("l.name") == c.c.object_layer)
+    if "p." in needed:
+        joined = joined.outerjoin(p, literal_column("p.id") == c.c.process_id)
+    if "r." in needed:
+        joined = joined.outerjoin(r, literal_column("r.contribution_id") == c.c.id)
+    return joined
+
+
+def _ordered(stmt: Select, query: Query) -> Select:
+    if query.near:
+        here = cast(func.ST_SetSRID(func.ST_MakePoint(*query.near), 4326), Geography)
+        return stmt.order_by(func.ST_Distance(cast(c.c.geom, Geography), here))
+    if query.cursor is not None and not query.cursor.forward:
+        return stmt.order_by(c.c.created_at, c.c.id)
+    return stmt.order_by(c.c.created_at.desc(), c.c.id.desc())
+
+
+def _check_audience(query: Query, names: Sequence[str]) -> None:
+    if query.audience is PUBLIC and STAFF_ONLY.intersection(names):
+        raise ValueError(f"not public: {sorted(STAFF_ONLY.intersection(names))}")
+
+
+def page(
+    session: Session,
+    query: Query,
+    crs: crs_mod.Crs = crs_mod.DEFAULT,
+    *,
+    count_matched: bool = False,
+) -> Page:
+    """A page of Features, newest first (nearest first with `near`), keyset-paged. With
+    `count_matched`, how many match in all when that is cheap (no filters)."""
+    feature = feature_sql(crs)
+    stmt = select(c.c.created_at, c.c.id, literal_column(feature))
+    stmt = stmt.select_from(_from(FEATURE_PROPERTIES)).where(*_conditions(query))
+    limit = query.limit or 100
+    stmt = _ordered(stmt, query).limit(limit + 1).offset(query.offset or None)
+    # A page is read in key order: starting parallel workers costs more than they save (bench/).
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    rows = session.execute(stmt).all()
+    if query.near:  # nearest first: one page, no cursor
+        return Page([row[2] for row in rows[:limit]])
+    matched = None
+    if count_matched and not query.filtered:
+        matched = count(session, Query(audience=query.audience))
+    return paging.page_of(
+        rows, limit, query.cursor, lambda row: (row[0].isoformat(), str(row[1])), _third, matched
+    )
+
+
+def _third(row: Any) -> str:
+    return row[2]
+
+
+def feature(
+    session: Session,
+    contribution_id: uuid.UUID,
+    *,
+    audience: Audience = PUBLIC,
+    crs: crs_mod.Crs = crs_mod.DEFAULT,
+) -> str:
+    """One contribution as Feature text: 404 when unknown (or, for the public, not published:
+    pending moderation or hidden), 410 when withdrawn."""
+    stmt = (
+        select(c.c.withdrawn_at, c.c.visibility, literal_column(feature_sql(crs)))
+        .select_from(_from(FEATURE_PROPERTIES))
+        .where(c.c.id == contribution_id)
+    )
+    row = session.execute(stmt).one_or_none()
+    if row is None or (audience is PUBLIC and row[1] != "published" and row[0] is None):
+        raise NotFound("This contribution")
+    if row[0] is not None:
+        raise Gone("This contribution was withdrawn by its author.")
+    return row[2]
+
+
+def collection(session: Session, query: Query) -> str:
+    """All matching contributions as one FeatureCollection text, newest first."""
+    inner = (
+        select(c.c.created_at, c.c.id, literal_column(feature_sql()).label("feature"))
+        .select_from(_from(FEATURE_PROPERTIES))
+        .where(*_conditions(query))
+        .subquery("f")
+    )
+    order = aggregate_order_by(literal_column("','"), inner.c.created_at.desc(), inner.c.id.desc())
+    stmt = select(func.coalesce(func.string_agg(inner.c.feature, order), ""))
+    body = session.execute(stmt).scalar_one()
+    return '{"type": "FeatureCollection", "features": [' + body + "]}"
+
+
+def records(session: Session, query: Query, names: Sequence[str]) -> list[Any]:
+    """Rows with the named values (EXPRESSIONS), newest first; staff-only names need a staff
+    query."""
+    _check_audience(query, names)
+    stmt = select(*(literal_column(EXPRESSIONS[n]).label(n) for n in names))
+    stmt = stmt.select_from(_from(names)).where(*_conditions(query))
+    stmt = _ordered(stmt, query)
+    if query.limit:
+        stmt = stmt.limit(query.limit)
+    if query.offset:
+        stmt = stmt.offset(query.offset)
+    return session.execute(stmt).all()
+
+
+def count(session: Session, query: Query) -> int:
+    stmt = select(func.count()).select_from(c).where(*_conditions(query))
+    return session.execute(stmt).scalar_one()
+
+
+def counts_by(session: Session, query: Query, name: str) -> dict[str, int]:
+    """How many matching contributions per category, status or visibility."""
+    if name not in ("category", "status", "visibility"):
+        raise ValueError(name)
+    col = c.c[name]
+    stmt = (
+        select(col, func.count())
+        .select_from(c)
+        .where(*_conditions(query))
+        .group_by(col)
+        .order_by(col)
+    )
+    return dict(session.execute(stmt).all())
+
+
+def per_buurt(session: Session, query: Query) -> list[tuple[str, str, int]]:
+    """(code, name, count) per buurt holding matching contributions, most first."""
+    name = func.coalesce(literal_column("b.name"), c.c.buurt_code)
+    stmt = (
+        select(c.c.buurt_code, name, func.count())
+        .select_from(_from(("buurt_name",)))
+        .where(*_conditions(query), c.c.buurt_code.is_not(None))
+        .group_by(c.c.buurt_code, literal_column("b.name"))
+        .order_by(func.count().desc(), c.c.buurt_code)
+    )
+    return [tuple(row) for row in session.execute(stmt).all()]
+
+
+def bounds(session: Session, query: Query, expand: float = 0.0) -> BBox | None:
+    """The WGS84 box around the matching contributions, `expand` degrees wider; None if none."""
+    box = func.ST_Expand(cast(func.ST_Extent(c.c.geom), Geometry), expand)
+    stmt = (
+        select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
+        .select_from(c)
+        .where(*_conditions(query))
+    )
+    row = session.execute(stmt).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def extent(session: Session) -> tuple[int, list[float] | None, list[str] | None]:
+    """How many contributions the public sees, their WGS84 bbox and first and last moment."""
+    row = session.execute(
+        text(
+            "SELECT count(*), ST_XMin(ST_Extent(c.geom)), ST_YMin(ST_Extent(c.geom)), "
+            "ST_XMax(ST_Extent(c.geom)), ST_YMax(ST_Extent(c.geom)), min(c.created_at), "
+            f"max(c.created_at) FROM contribution c WHERE {PUBLIC_WHERE}"
+        )
+    ).one()
+    bbox = None if row[1] is None else [row[1], row[2], row[3], row[4]]
+    interval = None if row[5] is None else [row[5].isoformat(), row[6].isoformat()]
+    return row[0], bbox, interval
