@@ -3,7 +3,7 @@ behind nginx (deploy/nginx.conf), and a PostgreSQL cluster of its own that a tes
 
     with Stack(database_url) as stack:     # stack.url: through nginx; stack.app_url: gunicorn
         ...
-    with PrivateCluster() as cluster:      # cluster.url("kaart"), cluster.restart(), .stop()
+    with PrivateCluster() as cluster:      # cluster.url("wijkkaart"), .restart(), .stop()
         ...
 
 Both run as child processes in their own process groups and are stopped, children included, on
