@@ -8,11 +8,15 @@ RUN scripts/vendor-assets
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# The exact versions of the lock file (`make lock`), in a layer that changes only with it.
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip install --no-cache-dir -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY kaart kaart
 COPY geodata geodata
-# Editable, so the app finds templates/, static/, migrations/ and data/ beside the package.
-RUN pip install --no-cache-dir -e .
+# Editable, so the app finds templates/, static/, migrations/ and data/ beside the package;
+# --no-deps: the lock file above is all it gets, nothing is resolved again.
+RUN pip install --no-cache-dir --no-deps -e .
 COPY migrations migrations
 COPY templates templates
 COPY static static

@@ -8,7 +8,7 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
+.PHONY: run test setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
@@ -27,12 +27,28 @@ system-test:
 system-bench:
 	@scripts/system-packages bench
 
-$(VENV)/.stamp: pyproject.toml
+# Exact versions from the lock file, then the project itself without resolving anything again.
+$(VENV)/.stamp: pyproject.toml requirements/test.txt
 	@echo "setup: Python virtualenv in $(VENV)" >&2
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[test]'
+	@$(PY) -m pip install --quiet -r requirements/test.txt
+	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# The lock files, from pyproject.toml's ranges: requirements/runtime.txt (the Docker image) and
+# requirements/test.txt (make setup; the same versions plus the test extra). Versions already
+# pinned stay unless a range excludes them; LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves.
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.9
+LOCK := $(LOCK_VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--custom-compile-command 'make lock' $(LOCK_ARGS)
+
+lock:
+	@test -x $(LOCK_VENV)/bin/uv || python3 -m venv $(LOCK_VENV)
+	@$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(LOCK) -o requirements/runtime.txt
+	$(LOCK) --extra test -c requirements/runtime.txt -o requirements/test.txt
 
 static/vendor/.stamp: package.json package-lock.json scripts/vendor-assets
 	@scripts/vendor-assets
@@ -75,4 +91,4 @@ stop-db:
 	scripts/pgcluster stop
 
 clean: stop-db
-	rm -rf $(VENV) node_modules static/vendor .pgdata
+	rm -rf $(VENV) $(LOCK_VENV) node_modules static/vendor .pgdata

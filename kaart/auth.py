@@ -28,8 +28,8 @@ from sqlalchemy import text
 
 from kaart.db import get_session
 from kaart.errors import ApiError, FieldError
+from kaart.models.user import ROLES
 
-ROLES = ("moderator", "planner", "coop", "admin")
 # Roles that may enter /beheer at all.
 STAFF_ROLES = ("moderator", "planner", "admin")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

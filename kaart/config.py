@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
 from kaart.errors import ConfigError
 
 # Bounding box of the European Netherlands with a small margin (WGS84: lon, lat).
@@ -39,7 +42,7 @@ def _floats(text: str, count: int, name: str) -> tuple[float, ...]:
 class Settings:
     """Every setting the app reads, with its KAART_* variable name and default."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may hold the password
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     env: str = ""  # KAART_ENV: "production", "development" or unset
     # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none).
@@ -81,13 +84,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        url = env.get("KAART_DATABASE_URL", "").strip()
-        if not url:
-            raise ConfigError(
-                "KAART_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/wijkkaart); "
-                "`make run` sets it to a private cluster for you"
-            )
-        values: dict[str, Any] = {"database_url": url, **_secret(env), **_area(env)}
+        values: dict[str, Any] = {"database_url": _database_url(env), **_secret(env), **_area(env)}
         values["env"] = _env(env)
         values.update(_numbers(env))
         if env.get("KAART_MAP_CENTER"):
@@ -114,6 +111,49 @@ class Settings:
         current = {f.name: getattr(self, f.name) for f in fields(self)}
         current.update(changes)
         return Settings(**current)
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    """KAART_DATABASE_URL, with the password of KAART_DATABASE_PASSWORD (or of the file named by
+    KAART_DATABASE_PASSWORD_FILE, a Docker secret) put in by SQLAlchemy: it escapes the password,
+    so `@ : / # %` need no hand-written escaping."""
+    url = env.get("KAART_DATABASE_URL", "").strip()
+    if not url:
+        raise ConfigError(
+            "KAART_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/wijkkaart); "
+            "`make run` sets it to a private cluster for you"
+        )
+    password = _database_password(env)
+    if password is None:
+        return url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:  # no URL in the message: it may hold a password
+        raise ConfigError("KAART_DATABASE_URL is not a database URL") from exc
+    # Two passwords that differ: refuse rather than silently pick one.
+    if parsed.password is not None and parsed.password != password:
+        raise ConfigError(
+            "KAART_DATABASE_URL has a password and KAART_DATABASE_PASSWORD(_FILE) another one; "
+            "leave the password out of the URL"
+        )
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
+def _database_password(env: Mapping[str, str]) -> str | None:
+    given = env.get("KAART_DATABASE_PASSWORD", "")
+    path = env.get("KAART_DATABASE_PASSWORD_FILE", "").strip()
+    if given and path:
+        raise ConfigError("set KAART_DATABASE_PASSWORD or KAART_DATABASE_PASSWORD_FILE, not both")
+    if not path:
+        return given or None
+    try:
+        # Only the line end goes: spaces may be part of a password.
+        secret = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read KAART_DATABASE_PASSWORD_FILE {path!r}: {exc}") from exc
+    if not secret:
+        raise ConfigError(f"KAART_DATABASE_PASSWORD_FILE {path!r} is empty")
+    return secret
 
 
 def _flag(env: Mapping[str, str], var: str) -> bool | None:

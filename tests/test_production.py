@@ -376,3 +376,20 @@ def test_pages_answer_a_503_page_when_the_database_is_down(down, url):
 def test_healthz_names_the_dependency_that_is_down(down):
     r = down.test_client().get("/healthz")
     assert r.status_code == 503 and r.get_json()["database"] == "unreachable"
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_unnoticed(database_url, monkeypatch):
+    from kaart import db
+
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    engine, admin = db.make_engine(database_url), db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as other:  # the server ends that session, as a restart would
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    finally:
+        engine.dispose()
+        admin.dispose()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from kaart import ROOT, create_app
+from kaart import create_app
 from kaart.cli import DEMO_DIR, load_demo_contributions
 from kaart.config import Settings
 from kaart.errors import ConfigError
@@ -152,31 +152,3 @@ def test_kaart_command_upgrades_and_loads(database_url):
         check=False,
     )
     assert bad.returncode != 0 and "KAART_DATABASE_URL is not set" in bad.stderr
-
-
-def test_readme_documents_every_setting():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    for var in [
-        "KAART_DATABASE_URL",
-        "KAART_SECRET_KEY",
-        "KAART_ENV",
-        "KAART_AREA_BBOX",
-        "KAART_AREA_FILE",
-        "KAART_MAP_CENTER",
-        "KAART_BASEMAP_URL",
-        "KAART_DEFAULT_LANGUAGE",
-        *(
-            f"KAART_{n.upper()}"
-            for n in (
-                "map_zoom",
-                "max_area_m2",
-                "max_vertices",
-                "max_body_bytes",
-                "page_default",
-                "page_max",
-            )
-        ),
-    ]:
-        assert var in readme, var
-        assert var in env_example, var

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Column, Index, String, Table, Text
 
-from kaart.models.base import Base
+from kaart.models.base import metadata
 
-
-class Buurt(Base):
-    __tablename__ = "buurt"
-
+buurt = Table(
+    "buurt",
+    metadata,
     # CBS codes: BU + gemeente (4) + wijk (2) + buurt (2); WK + gemeente + wijk; GM + gemeente.
-    code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    wijk_code: Mapped[str | None] = mapped_column(String(8))
-    gemeente_code: Mapped[str | None] = mapped_column(String(6))
-    layer: Mapped[str] = mapped_column(Text)
-    geom = mapped_column(
-        Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
-    )
+    Column("code", String(10), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("wijk_code", String(8)),
+    Column("gemeente_code", String(6)),
+    # The open layer the area was loaded from.
+    Column("layer", Text, nullable=False),
+    Column(
+        "geom",
+        Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=False),
+        nullable=False,
+    ),
+    CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+)
+Index("ix_buurt_geom", buurt.c.geom, postgresql_using="gist")

@@ -27,12 +27,10 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
-    column,
     func,
     literal_column,
     or_,
     select,
-    table,
     text,
     tuple_,
 )
@@ -42,6 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kaart import crs as crs_mod
 from kaart.errors import Gone, NotFound
+from kaart.models import tables as t
 from kaart.providers import paging
 from kaart.providers.paging import BBox, Cursor, Page
 
@@ -49,30 +48,12 @@ from kaart.providers.paging import BBox, Cursor, Page
 # tiles, Open311, the layer catalogue, photos and every export use it (or `visible` below).
 PUBLIC_WHERE = "c.withdrawn_at IS NULL AND c.visibility = 'published'"
 
-c = table(
-    "contribution",
-    *(
-        column(name)
-        for name in (
-            "id",
-            "geom",
-            "category",
-            "status",
-            "visibility",
-            "withdrawn_at",
-            "buurt_code",
-            "process_id",
-            "object_layer",
-            "created_at",
-            "title",
-            "description",
-        )
-    ),
-).alias("c")
-b = table("buurt", column("code")).alias("b")
-lyr = table("layer", column("name")).alias("l")
-p = table("process", column("id")).alias("p")
-r = table("open311_request", column("contribution_id")).alias("r")
+# The tables under the aliases the expressions below use.
+c = t.contribution.alias("c")
+b = t.buurt.alias("b")
+lyr = t.layer.alias("l")
+p = t.process.alias("p")
+r = t.open311_request.alias("r")
 
 
 class Audience(Enum):
@@ -294,13 +275,13 @@ def _from(names: Sequence[str], sql: str = "") -> Any:
     needed = " ".join(EXPRESSIONS[n] for n in names) + sql
     joined: Any = c
     if "b." in needed:
-        joined = joined.outerjoin(b, literal_column("b.code") == c.c.buurt_code)
+        joined = joined.outerjoin(b, b.c.code == c.c.buurt_code)
     if "l." in needed:
-        joined = joined.outerjoin(lyr, literal_column("l.name") == c.c.object_layer)
+        joined = joined.outerjoin(lyr, lyr.c.name == c.c.object_layer)
     if "p." in needed:
-        joined = joined.outerjoin(p, literal_column("p.id") == c.c.process_id)
+        joined = joined.outerjoin(p, p.c.id == c.c.process_id)
     if "r." in needed:
-        joined = joined.outerjoin(r, literal_column("r.contribution_id") == c.c.id)
+        joined = joined.outerjoin(r, r.c.contribution_id == c.c.id)
     return joined
 
 
@@ -421,12 +402,12 @@ def counts_by(session: Session, query: Query, name: str) -> dict[str, int]:
 
 def per_buurt(session: Session, query: Query) -> list[tuple[str, str, int]]:
     """(code, name, count) per buurt holding matching contributions, most first."""
-    name = func.coalesce(literal_column("b.name"), c.c.buurt_code)
+    name = func.coalesce(b.c.name, c.c.buurt_code)
     stmt = (
         select(c.c.buurt_code, name, func.count())
         .select_from(_from(("buurt_name",)))
         .where(*_conditions(query), c.c.buurt_code.is_not(None))
-        .group_by(c.c.buurt_code, literal_column("b.name"))
+        .group_by(c.c.buurt_code, b.c.name)
         .order_by(func.count().desc(), c.c.buurt_code)
     )
     return [tuple(row) for row in session.execute(stmt).all()]

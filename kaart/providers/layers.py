@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from kaart import crs as crs_mod
 from kaart.errors import ApiError, NotFound
+from kaart.models import tables as t
 from kaart.providers import contributions, paging
 from kaart.providers.paging import BBox, Cursor, Page
 
@@ -298,7 +299,7 @@ def buurten(
     """Buurt boundaries with code and name as FeatureCollection text: those in a WGS84 bbox (or
     all when there is neither a bbox nor codes), plus the buurten named in `codes`; simplified
     by `tolerance` degrees when given."""
-    b = table("buurt", *(column(n) for n in ("code", "geom"))).alias("b")
+    b = t.buurt.alias("b")
     where = []
     if bbox:
         where.append(b.c.geom.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))

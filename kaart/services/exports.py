@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import shapely
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -185,6 +184,8 @@ def _cell(value: Any) -> str:
 
 def to_geopackage(session: Session, filters: Filters, audience: Audience) -> bytes:
     """One layer `bijdragen` in EPSG:4326 holding points, lines and areas together."""
+    import geopandas as gpd  # heavy (pandas, pyarrow): only in the workers that write one
+
     records = selection(session, filters, audience)
     columns = list(audience.columns)
     frame = gpd.GeoDataFrame(

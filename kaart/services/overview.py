@@ -18,11 +18,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from kaart.models.contribution import CATEGORIES, STATUSES
+from kaart.models.contribution import CATEGORIES, STATUSES, VISIBILITIES
 from kaart.params import Params
 from kaart.providers import contributions
 
-VISIBILITIES = ("published", "pending", "hidden")
 # Statuses a planner filters on: everything but `ingetrokken` (withdrawn items are never shown).
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "ingetrokken")
 # The statuses that mean "the municipality does something with it" in the reactienota.

@@ -15,8 +15,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import folium
-from branca.element import Element
 from sqlalchemy.orm import Session
 
 from kaart.providers import contributions, layers
@@ -150,6 +148,9 @@ def render(
 ) -> tuple[str, Legend, list[BuurtFigure]]:
     """The map page (HTML) with its legend and figures. `labels`: translated texts for the
     tooltips (buurt, count, per_1000, category names as category.<name>)."""
+    import folium  # only in the workers that draw the planner's map
+    from branca.element import Element
+
     figures = buurt_figures(session, filters)
     legend = legend_for(figures)
     by_code = {f.code: f for f in figures}

@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import geopandas as gpd
 import shapely
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -128,6 +125,11 @@ def build(session: Session, process_id: uuid.UUID, labels: dict[str, str]) -> Re
 
 def map_image(session: Session, process: Any, selected: list[Any], labels: dict[str, str]) -> bytes:
     """A PNG of the process area, the buurten around it and every contribution (RD New)."""
+    # Heavy (pandas, matplotlib): imported only by the workers that draw a reactienota.
+    import geopandas as gpd
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     area = gpd.GeoSeries([shapely.from_wkb(bytes(process.wkb))], crs="EPSG:4326").to_crs(RD_NEW)
     buurten = session.execute(
         text(

@@ -342,7 +342,4 @@ def _write(conn: Connection, records: list[dict]) -> None:
         cursor.close()
 
 
-def economics_for(settings) -> roofs.Economics:
-    return roofs.Economics(
-        settings.solar_min_roof_m2, settings.solar_co2_kg_per_kwh, settings.solar_household_kwh
-    )
+economics_for = roofs.economics_for

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kaart.solar import model, roofs
+from kaart.solar import roofs
 
 AREA_MAX_M2 = 250_000.0  # the largest roof plane an estimate takes
 
@@ -26,6 +26,8 @@ class Plane:
 
 def estimate(plane: Plane, economics: roofs.Economics) -> dict:
     """Irradiation on the panels, panels, kWp, kWh per year and kWh/kWp of one roof plane."""
+    from kaart.solar import model  # pvlib and scipy: only in the workers that estimate
+
     # Rounded to about a kilometre: the sun's path does not change within it, and the cache of
     # typical years stays small.
     weather = model.weather_at(round(plane.lat, 2), round(plane.lon, 2))

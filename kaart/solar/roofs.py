@@ -16,10 +16,12 @@ Layout assumptions (documented in the README):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kaart.solar.model import YieldTable
+if TYPE_CHECKING:  # the model (pvlib, scipy) is imported only where yields are computed
+    from kaart.solar.model import YieldTable
 
 PANEL_AREA_M2 = 1.95  # a 1.72 m x 1.13 m module
 PANEL_WP = 430  # its peak power (22 % efficiency), typical for 2024-2025 residential panels
@@ -139,3 +141,10 @@ def classify(kwh_per_kwp: np.ndarray, optimum: float) -> np.ndarray:
     for name, low in reversed(CLASSES):
         names[ratio >= low] = name
     return names
+
+
+def economics_for(settings) -> Economics:
+    """The economics a deployment's KAART_SOLAR_* settings describe."""
+    return Economics(
+        settings.solar_min_roof_m2, settings.solar_co2_kg_per_kwh, settings.solar_household_kwh
+    )

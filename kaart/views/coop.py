@@ -27,8 +27,8 @@ from kaart.services import tiles
 from kaart.services.exports import GEOPACKAGE
 from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
-from kaart.solar.compute import economics_for
 from kaart.solar.estimate import AREA_MAX_M2, Plane, estimate
+from kaart.solar.roofs import economics_for
 from kaart.textcheck import load_json
 from kaart.views.public import map_config
 
