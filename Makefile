@@ -82,6 +82,11 @@ bench-solar: setup
 bench-ogc: system-bench setup
 	$(WITH_DB) $(PY) -m bench.ogc
 
+# Writes through nginx + gunicorn while PostgreSQL restarts; its own cluster, no WITH_DB needed.
+.PHONY: bench-reliability
+bench-reliability: system-bench setup
+	$(PY) -m bench.reliability
+
 stop-db:
 	scripts/pgcluster stop
 

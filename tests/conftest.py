@@ -18,6 +18,7 @@ from kaart import create_app
 from kaart.config import Settings
 from kaart.schema import fresh_database
 from tests.layers_fixture import PANDEN_COLUMNS, make_layer, weesp_panden
+from tests.stack import PrivateCluster, Stack, StackError
 
 CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -140,6 +141,67 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def deployed(database_url: str, engine: Engine) -> Iterator[Stack]:
+    """The app as deployed, on the test database: `kaart serve` (gunicorn, 2 workers, no
+    KAART_SECRET_KEY) behind nginx (deploy/nginx.conf). `deployed.url` goes through nginx.
+    Writes are committed: tests clean up with `deployed_db`."""
+    yield from running_stack(database_url)
+
+
+def running_stack(database_url: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A started Stack for a fixture to yield; the test fails with the logs if it does not start."""
+    stack = Stack(database_url, env)
+    try:
+        stack.start()
+    except StackError as exc:
+        stack.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def private_cluster() -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of its own that fault tests may stop and restart."""
+    cluster = PrivateCluster()
+    try:
+        cluster.init()
+        cluster.start()
+    except StackError as exc:
+        cluster.remove()
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def private_db(private_cluster: PrivateCluster) -> Iterator[Engine]:
+    """A migrated database on the private cluster (pre-ping: it outlives the restarts)."""
+    url = fresh_database(private_cluster.url("wijkkaart"), "faults")
+    engine = create_engine(url, pool_pre_ping=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def private_stack(private_db: Engine) -> Iterator[Stack]:
+    """The deployed stack on the private cluster; no rate limit gets in the way of its load."""
+    url = private_db.url.render_as_string(hide_password=False)
+    yield from running_stack(url, {"KAART_CONTRIBUTIONS_PER_HOUR": "100000000"})
+
+
+@pytest.fixture
+def deployed_db(engine: Engine) -> Iterator[Engine]:
+    """For tests against a deployed stack: remove everything they committed."""
+    yield engine
+    with engine.begin() as conn:
+        for table in ("contribution", "process", "app_user", "rate_event", "idempotency_key"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
 @pytest.fixture
 def panden(connection: Connection) -> str:
     """Weesp Centrum's 1,271 BAG panden as an open layer inside the test's transaction, drawn
@@ -179,10 +241,11 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server: str, clean_db):
-    """A fresh browser tab; fails the test on any JavaScript error on the page."""
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 860})
+@contextmanager
+def browser_tab(browser, **options) -> Iterator:
+    """A tab in a fresh browser context (no cookies); fails on any JavaScript error on it."""
+    options = {"locale": "nl-NL", "viewport": {"width": 1280, "height": 860}} | options
+    context = browser.new_context(**options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -190,3 +253,17 @@ def page(browser, live_server: str, clean_db):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server: str, clean_db):
+    """A fresh browser tab on the in-process server."""
+    with browser_tab(browser) as tab:
+        yield tab
+
+
+@pytest.fixture
+def deployed_page(browser, deployed: Stack, deployed_db):
+    """A fresh browser tab for the deployed stack."""
+    with browser_tab(browser) as tab:
+        yield tab

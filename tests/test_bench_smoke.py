@@ -1,14 +1,17 @@
-"""The synthetic buildings the layer benches load: deterministic, valid, BAG-like.
+"""The synthetic buildings the layer benches load: deterministic, valid, BAG-like; and the
+reliability bench, briefly, on the private cluster's stack.
 
-The benches themselves are not run here (make bench-import, make bench-tiles).
+The layer benches themselves are not run here (make bench-import, make bench-tiles).
 """
 
 from __future__ import annotations
 
+import io
+
 import pyogrio
 import shapely
 
-from bench import synthetic
+from bench import reliability, synthetic
 
 N = 1_500  # a few districts, so district borders and a partial last batch are covered
 
@@ -57,3 +60,28 @@ def test_buildings_are_valid_rd_new_footprints_with_bag_ids(tmp_path):
     assert frame["bouwjaar"].between(1400, 2025).all()
     assert set(frame["status"]) <= {s for s, _ in synthetic.STATUS}
     assert set(frame["gebruiksdoel"]) <= {u for u, _ in synthetic.USAGE}
+
+
+def test_the_reliability_bench_finds_no_lost_or_orphaned_writes_in_a_short_run(
+    private_cluster, private_db, private_stack
+):
+    load = reliability.Load(seconds=3, writers=4, fault_at=1)
+    results = reliability.measure(private_stack, private_cluster, private_db, load, outage=1)
+    assert [r.scenario for r in results] == ["steady", "restart", "stop"]
+    for r in results:
+        assert r.acknowledged > 0 and r.requests >= r.acknowledged
+        assert (r.lost, r.unacknowledged, r.given_up) == (0, 0, 0), r
+        assert 0 < r.latency_ms[0] <= r.latency_ms[1] <= r.latency_ms[2]
+    for r in results[1:]:
+        assert r.recovery_s is not None
+        assert {status for status, _type in r.during_outage} <= {201, 503}
+        assert all(
+            kind == ("application/problem+json" if status == 503 else "application/geo+json")
+            for status, kind in r.during_outage
+        )
+    out = io.StringIO()
+    reliability.report(results, out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:4] == ["scenario", "acked", "lost", "unacked"]
+    assert [line.split()[0] for line in lines[1:4]] == ["steady", "restart", "stop"]
+    assert lines[-1].startswith("during the stop outage: ")

@@ -1,11 +1,13 @@
 """Issue 4 in Chromium: a planner creates a process for Weesp Centrum, a resident contributes
 within it and comments, a moderator hides and restores, the planner answers and changes the
-status, and the resident sees the response on the public page and through the private link."""
+status, and the resident sees the response on the public page and through the private link.
+Through the deployed stack: nginx in front of `kaart serve` with two workers (tests/stack.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,6 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from kaart.services import users
+from tests.conftest import browser_tab
 from tests.dialogue_fixtures import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,41 +25,25 @@ MODERATOR = "moderator@weesp.example"
 
 
 @pytest.fixture
-def staff(engine: Engine, clean_db) -> Iterator[None]:
-    """A planner and a moderator, committed for the live server; removed afterwards with
-    everything the test made (contributions first: their history goes with them)."""
+def staff(engine: Engine, deployed_db) -> None:
+    """A planner and a moderator, committed for the stack; deployed_db removes them afterwards
+    with everything the test made."""
     with Session(engine) as session, session.begin():
         users.create(session, PLANNER, PASSWORD, ["planner"], "Petra Planner")
         users.create(session, MODERATOR, PASSWORD, ["moderator"], "Mo Moderator")
-    yield
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM contribution"))
-        conn.execute(text("DELETE FROM process"))
-        conn.execute(text("DELETE FROM app_user"))
-        conn.execute(text("DELETE FROM rate_event"))
 
 
 @pytest.fixture
 def new_page(browser) -> Iterator:
     """Another person's browser (own cookies); fails on JavaScript errors like `page`."""
-    contexts, errors = [], []
-
-    def make() -> Page:
-        context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        tab = context.new_page()
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        tab.set_default_timeout(15_000)
-        return tab
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with ExitStack() as tabs:
+        yield lambda: tabs.enter_context(
+            browser_tab(browser, viewport={"width": 1280, "height": 900})
+        )
 
 
-def log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/inloggen")
+def log_in(page: Page, server: str, email: str) -> None:
+    page.goto(f"{server}/inloggen")
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
@@ -69,11 +56,12 @@ def map_pixel(page: Page, selector: str, dx: int, dy: int) -> tuple[int, int]:
 
 
 def test_process_contribution_dialogue_moderation_and_response(
-    page, new_page, live_server, staff, engine
+    deployed_page, new_page, deployed, staff, engine
 ):
+    server = deployed.url
     # -- The planner creates a process and draws its area around the centre of Weesp ----------
-    planner = page
-    log_in(planner, live_server, PLANNER)
+    planner = deployed_page
+    log_in(planner, server, PLANNER)
     planner.get_by_role("link", name="Trajecten").click()
     planner.get_by_role("link", name="Nieuw traject").click()
     planner.locator("#process-map").scroll_into_view_if_needed()
@@ -94,14 +82,14 @@ def test_process_contribution_dialogue_moderation_and_response(
     planner.get_by_label("Groen").check()
     planner.get_by_label("Idee").check()
     planner.get_by_role("button", name="Traject opslaan").click()
-    expect(planner).to_have_url(f"{live_server}/trajecten/het-grote-plein-vergroenen")
+    expect(planner).to_have_url(f"{server}/trajecten/het-grote-plein-vergroenen")
     expect(planner.locator("#process-question")).to_have_text(
         "Waar wilt u meer groen in Weesp Centrum?"
     )
 
     # -- A resident contributes within it: outside the area is refused with the reason --------
     resident = new_page()
-    resident.goto(f"{live_server}/trajecten/het-grote-plein-vergroenen")
+    resident.goto(f"{server}/trajecten/het-grote-plein-vergroenen")
     expect(resident.locator("#process-state")).to_have_text("Open voor bijdragen")
     resident.evaluate("kaartMap.setView([52.3067, 5.0300], 16, {animate: false})")  # west of it
     resident.get_by_role("button", name="Gebruik het midden van de kaart").click()
@@ -132,7 +120,7 @@ def test_process_contribution_dialogue_moderation_and_response(
     assert linked == "het-grote-plein-vergroenen"
 
     # ... and comments on it, then supports it.
-    resident.goto(f"{live_server}{view_path}")
+    resident.goto(f"{server}{view_path}")
     resident.get_by_label("Uw reactie").fill("Liefst linden, die geven schaduw.")
     resident.get_by_label("Uw naam").fill("Sanne")
     resident.get_by_role("button", name="Plaatsen").click()
@@ -142,20 +130,20 @@ def test_process_contribution_dialogue_moderation_and_response(
 
     # -- A moderator hides it with a reason, then restores it ---------------------------------
     moderator = new_page()
-    log_in(moderator, live_server, MODERATOR)
-    moderator.goto(f"{live_server}/beheer/bijdragen/{contribution_id}")
+    log_in(moderator, server, MODERATOR)
+    moderator.goto(f"{server}/beheer/bijdragen/{contribution_id}")
     moderator.get_by_label("Reden voor de indiener").first.fill("Even controleren.")
     moderator.get_by_role("button", name="Verbergen").first.click()
     expect(moderator.locator("#beheer-visibility")).to_have_text("Verborgen")
-    assert resident.goto(f"{live_server}{view_path}").status == 404
+    assert resident.goto(f"{server}{view_path}").status == 404
     moderator.get_by_role("link", name="Moderatie").click()
     expect(moderator.locator(".moderation-item")).to_contain_text("Bomen langs de Nieuwstraat")
     moderator.get_by_role("button", name="Terugzetten").click()
     expect(moderator.locator("#moderation-empty")).to_be_visible()
-    assert resident.goto(f"{live_server}{view_path}").status == 200
+    assert resident.goto(f"{server}{view_path}").status == 200
 
     # -- The planner answers and changes the status -------------------------------------------
-    planner.goto(f"{live_server}/beheer/bijdragen/{contribution_id}")
+    planner.goto(f"{server}/beheer/bijdragen/{contribution_id}")
     expect(planner.locator("#history")).to_contain_text("Verborgen door een moderator")
     planner.get_by_label("Nieuwe status").select_option("in_behandeling")
     planner.get_by_label("Openbare reactie").fill("We nemen linden mee in het ontwerp.")
@@ -167,13 +155,13 @@ def test_process_contribution_dialogue_moderation_and_response(
     expect(planner.locator("#beheer-status")).to_have_text("Overgenomen")
 
     # -- The resident sees the response, publicly and through the private link ----------------
-    resident.goto(f"{live_server}{view_path}")
+    resident.goto(f"{server}{view_path}")
     expect(resident.locator(".response")).to_contain_text(
         "Vier linden komen in het plan voor 2027."
     )
     expect(resident.locator("#history")).to_contain_text("Status: In behandeling → Overgenomen")
     expect(resident.locator("#comment-list")).to_contain_text("Sanne")
-    resident.goto(f"{live_server}{edit_url}")
+    resident.goto(f"{server}{edit_url}")
     expect(resident.locator("#status-chip")).to_have_text("Overgenomen")
     expect(resident.locator("#private-dialogue")).to_be_visible()
     expect(resident.locator("#private-visibility")).to_have_text("Uw bijdrage staat op de kaart.")

@@ -1,5 +1,6 @@
 """A planner in Chromium: logs in, filters /beheer/overzicht, sees the choropleth, downloads an
-export and the reactienota PDF — and the browser never contacts another host."""
+export and the reactienota PDF — and the browser never contacts another host. Through the
+deployed stack: nginx in front of `kaart serve` with two workers (tests/stack.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import pytest
 from PIL import ExifTags, Image
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kaart.services import users
-from tests.conftest import serving
 from tests.fixtures.outputs.seed import seed_weesp
 
 pytestmark = pytest.mark.browser
@@ -26,30 +26,22 @@ EMAIL = "browser-planner@weesp.example"
 PASSWORD = "een lang en geheim wachtwoord"
 
 
-@pytest.fixture(scope="module")
-def outputs_server(settings, engine: Engine, tmp_path_factory) -> Iterator[str]:
-    # Plain http on 127.0.0.1: the session cookie may not demand TLS here.
-    local = settings.replace(
-        session_cookie_secure=False, upload_dir=tmp_path_factory.mktemp("uploads")
-    )
-    with serving(local) as url:
-        yield url
+@pytest.fixture
+def outputs_server(deployed) -> str:
+    """The deployed stack, through nginx (its photos go to the stack's own upload folder)."""
+    return deployed.url
 
 
 @pytest.fixture
-def weesp(engine: Engine):
-    """The Weesp process and its contributions, committed for the server; removed after."""
+def weesp(engine: Engine, deployed_db):
+    """The Weesp process and its contributions, committed for the stack; deployed_db removes
+    them afterwards."""
     with engine.begin() as conn:
         seed = seed_weesp(conn)
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
             users.create(session, EMAIL, PASSWORD, ["planner"], display_name="Bram Browser")
             session.commit()
-    yield seed
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM contribution"))
-        conn.execute(text("DELETE FROM process"))
-        conn.execute(text("DELETE FROM rate_event"))
-        conn.execute(text("DELETE FROM app_user"))
+    return seed
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kaart.db import get_session
+from kaart.db import get_session, is_connection_error
 
 bp = Blueprint("health", __name__)
 
@@ -24,6 +24,8 @@ def healthz() -> tuple[Response, int]:
         report["postgis"] = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
     except SQLAlchemyError as exc:
         session.rollback()
+        if is_connection_error(exc):  # lost between the two queries (a restart), not PostGIS
+            return jsonify(status="unavailable", database="unreachable", error=_name(exc)), 503
         return jsonify(
             status="unavailable", database=report["database"], postgis="missing", error=_name(exc)
         ), 503
