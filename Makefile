@@ -8,13 +8,18 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
+.PHONY: run test test-quick setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
 
 test: system-test setup
 	$(WITH_DB) scripts/run-tests
+
+# The quick loop while working: everything but Chromium, the deployed stack and Schemathesis
+# (make test runs those too, and CI runs make test).
+test-quick: system-test setup
+	$(WITH_DB) scripts/run-tests -m "not browser and not deployed and not schemathesis"
 
 setup: $(VENV)/.stamp static/vendor/.stamp
 

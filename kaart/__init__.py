@@ -37,8 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     textcheck.init_app(app)  # before anything reads the request (CSRF, views, rate limits)
 
     from kaart import auth, errors_http, security, supporters, views
+    from kaart.services import users
 
     auth.init_app(app)
+    users.set_hash_cost(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     supporters.init_app(app)
     views.register(app)
     errors_http.init_app(app)

@@ -27,7 +27,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from sqlalchemy import text
 
 from kaart.db import get_session
-from kaart.errors import ApiError, FieldError
+from kaart.errors import Forbidden, Unauthorized
 from kaart.models.user import ROLES
 
 # Roles that may enter /beheer at all.
@@ -116,10 +116,10 @@ def login_required(*roles: Any) -> Callable:
             user = current_user()
             if user is None:
                 if request.path.startswith(COOKIELESS_PREFIXES):
-                    raise ApiError(401, "Login required", "Log in to do this.")
+                    raise Unauthorized("Log in to do this.", title="Login required")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not user.has_role(*roles):
-                raise ApiError(403, "Forbidden", "Your account does not have the role for this.")
+                raise Forbidden("Your account does not have the role for this.")
             return view(*args, **kwargs)
 
         wrapper.required_roles = tuple(roles)  # type: ignore[attr-defined]
@@ -180,9 +180,7 @@ def check_csrf() -> None:
     expected = session.get(CSRF_FIELD)
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
         reason = "The form or request has no valid CSRF token; reload the page and try again."
-        raise ApiError(
-            403, "CSRF token missing or wrong", reason, [FieldError("csrf_token", reason, "csrf")]
-        )
+        raise Forbidden(reason, "csrf_token", "csrf", title="CSRF token missing or wrong")
 
 
 def init_app(app: Flask) -> None:

@@ -68,6 +68,9 @@ class Settings:
     contributions_per_hour: int = 100  # new contributions (API, Open311) per address per hour
     edits_per_hour: int = 300  # changes, withdrawals and photo uploads per address per hour
     audit_retention_days: int = 365  # audit log entries older than this are purged
+    # argon2id cost of staff passwords (argon2-cffi's defaults; tests lower them for speed).
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65_536
     # Photos on contributions (outputs part): where they are stored and what is accepted.
     upload_dir: Path = field(default=ROOT / "var" / "uploads")
     photo_max_bytes: int = 10_000_000
@@ -303,6 +306,8 @@ NUMBERS = {
     "contributions_per_hour": int,
     "edits_per_hour": int,
     "audit_retention_days": int,
+    "password_hash_time_cost": int,
+    "password_hash_memory_kib": int,
     "trusted_proxies": int,
     "photo_max_bytes": int,
     "photo_max_pixels": int,

@@ -24,6 +24,11 @@ class ConfigError(RuntimeError):
     """A KAART_* setting is missing or wrong; raised at start-up, before serving anything."""
 
 
+class CatalogueError(RuntimeError):
+    """The layer catalogue names a table or column the loader never writes (edited by hand):
+    nothing a client can fix, so a logged 500."""
+
+
 @dataclass
 class FieldError:
     """One reason, tied to the part of the request it is about (a JSON pointer-like path)."""
@@ -115,13 +120,14 @@ class Forbidden(_Typed):
 
 
 class NotFound(_Typed):
-    """`what` does not exist (404). ``NotFound("This contribution")``."""
+    """`what` does not exist (404): ``NotFound("This contribution")``, or with a whole
+    sentence: ``NotFound(reason="No PC4 areas are loaded.")``."""
 
     STATUS, TITLE = 404, "Not found"
 
-    def __init__(self, what: str = "This", **kwargs: Any) -> None:
+    def __init__(self, what: str = "This", *, reason: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("field_name", None)
-        super().__init__(f"{what} does not exist", **kwargs)
+        super().__init__(reason or f"{what} does not exist", **kwargs)
 
 
 class Conflict(_Typed):
@@ -134,6 +140,18 @@ class Gone(_Typed):
     """It existed and was taken away (410)."""
 
     STATUS, TITLE = 410, "Gone"
+
+
+class PayloadTooLarge(_Typed):
+    """The body is larger than allowed (413)."""
+
+    STATUS, TITLE = 413, "Payload too large"
+
+
+class UnsupportedMediaType(_Typed):
+    """A body in a format this route does not take (415)."""
+
+    STATUS, TITLE = 415, "Unsupported media type"
 
 
 class Invalid(_Typed):

@@ -20,7 +20,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from kaart.errors import ApiError, FieldError, invalid
+from kaart.errors import invalid
 
 if TYPE_CHECKING:
     from kaart.config import Settings
@@ -296,36 +296,3 @@ def _strip_z(coords: Any, depth: int) -> Any:
     if depth == 0:
         return coords[:2]
     return [_strip_z(c, depth - 1) for c in coords]
-
-
-def parse_bbox(
-    text: str | None, field_name: str = "bbox"
-) -> tuple[float, float, float, float] | None:
-    """`minLon,minLat,maxLon,maxLat` as four finite WGS84 numbers, or None when absent."""
-    if text is None or text == "":
-        return None
-    parts = text.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ApiError(
-            status=400,
-            title="Bad request",
-            detail="bbox must be minLon,minLat,maxLon,maxLat (four numbers).",
-            errors=[
-                _bbox_error(field_name, "bbox must be minLon,minLat,maxLon,maxLat (four numbers).")
-            ],
-        )
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        reason = "bbox must have minLon < maxLon and minLat < maxLat, within WGS84 ranges."
-        raise ApiError(
-            status=400, title="Bad request", detail=reason, errors=[_bbox_error(field_name, reason)]
-        )
-    return min_lon, min_lat, max_lon, max_lat
-
-
-def _bbox_error(field_name: str, reason: str) -> FieldError:
-    return FieldError(field_name, reason, "bbox_invalid")

@@ -175,6 +175,19 @@ class Params:
             self.errors += error.errors
             return None
 
+    def moment(self, name: str) -> datetime | None:
+        """A W3C / RFC 3339 date-time (UTC when it names no zone)."""
+        raw = self.raw(name)
+        if raw == "":
+            return None
+        try:
+            stamp = datetime.fromisoformat(raw)
+        except ValueError:
+            reason = f"{name} must be a W3C date-time, e.g. 2026-11-24T10:00:00Z."
+            self.fail(name, reason, f"{name}_invalid")
+            return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
     def interval(self, name: str) -> tuple[datetime | None, datetime | None] | None:
         """An RFC 3339 instant or interval (`a/b`, `../b`, `a/..`); a date means the whole day."""
         raw = self.raw(name)

@@ -24,6 +24,7 @@ def _session() -> Iterator[Session]:
         settings = Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    service.set_hash_cost(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     engine = make_engine(settings.database_url)
     try:
         with Session(bind=engine) as session:

@@ -92,7 +92,14 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # No basemap: tests never leave this machine.
-    return Settings(database_url=database_url, secret_key="test-secret", basemap_url="")
+    # A light argon2 cost: the suite hashes many passwords; the code path is the same.
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        basemap_url="",
+        password_hash_time_cost=1,
+        password_hash_memory_kib=8_192,
+    )
 
 
 @pytest.fixture

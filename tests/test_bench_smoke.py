@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 import pyogrio
+import pytest
 import shapely
 
 from bench import reliability, synthetic
@@ -62,6 +63,7 @@ def test_buildings_are_valid_rd_new_footprints_with_bag_ids(tmp_path):
     assert set(frame["gebruiksdoel"]) <= {u for u, _ in synthetic.USAGE}
 
 
+@pytest.mark.deployed
 def test_the_reliability_bench_finds_no_lost_or_orphaned_writes_in_a_short_run(
     private_cluster, private_db, private_stack
 ):

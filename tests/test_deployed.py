@@ -20,7 +20,7 @@ from tests.dialogue_fixtures import PASSWORD
 from tests.stack import NGINX_SITE
 from tests.stack_client import Resident, feature
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.deployed]
 
 PLANNER = "planner-twintig@weesp.example"
 TIMES = 20

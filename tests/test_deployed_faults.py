@@ -13,11 +13,14 @@ import time
 import uuid
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import Engine, text
 
 from kaart.errors import Unavailable
 from tests.stack import PrivateCluster, Stack
 from tests.stack_client import Answer, Resident, Writers, contribute, feature
+
+pytestmark = pytest.mark.deployed  # kaart serve behind nginx (tests/stack.py)
 
 WRITERS = 6
 # What a page or the API must say while the database is away: the app's own 503, not nginx's.

@@ -13,6 +13,8 @@ from tests.conftest import running_stack
 from tests.stack import Stack
 from tests.stack_client import Answer, Resident, feature
 
+pytestmark = pytest.mark.deployed  # kaart serve behind nginx (tests/stack.py)
+
 LIMIT = 5  # contributions per address per hour on the `limited` stack
 
 

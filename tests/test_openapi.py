@@ -81,6 +81,7 @@ def test_docs_page_renders_the_operations_in_chromium(page, live_server):
     assert any("/collections" in p for p in page.locator(".opblock-summary-path").all_inner_texts())
 
 
+@pytest.mark.schemathesis
 def test_schemathesis_finds_no_5xx_and_no_answer_off_the_document(live_server, clean_db):
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings

@@ -25,7 +25,7 @@ from sqlalchemy import String, cast, column, func, literal_column, or_, select, 
 from sqlalchemy.orm import Session
 
 from kaart import crs as crs_mod
-from kaart.errors import ApiError, NotFound
+from kaart.errors import CatalogueError, NotFound
 from kaart.models import tables as t
 from kaart.providers import contributions, paging
 from kaart.providers.paging import BBox, Cursor, Page
@@ -95,7 +95,7 @@ class Layer:
 def _layer(row: Any) -> Layer:
     columns = tuple(row.columns or ())
     if not all(_IDENTIFIER.fullmatch(c) for c in (row.table_name, *columns)):
-        raise ApiError(500, "Internal server error", "The layer catalogue is inconsistent.")
+        raise CatalogueError(f"layer {row.name!r}: table or column names the loader never writes")
     return Layer(
         name=row.name,
         title=row.title,

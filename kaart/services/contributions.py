@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, invalid, not_found
+from kaart.errors import ApiError, CatalogueError, Forbidden, Gone, Unauthorized, invalid, not_found
 from kaart.providers.contributions import feature_sql
 from kaart.services.input import DETACH, ContributionInput, ObjectRef
 
@@ -115,7 +115,7 @@ def check_object(session: Session, ref: ObjectRef) -> None:
             "object_layer_unknown",
         )
     if not re.fullmatch(r"[a-z0-9_]+", table):  # written by geodata.load, checked anyway
-        raise ApiError(500, "Internal server error", "The layer catalogue is inconsistent.")
+        raise CatalogueError(f"layer {ref.layer!r}: table name the loader never writes")
     found = session.execute(
         text(f'SELECT 1 FROM open_data."{table}" WHERE feature_id = :id LIMIT 1'), {"id": ref.id}
     ).first()
@@ -160,22 +160,15 @@ def authorise_edit_token(session: Session, contribution_id: uuid.UUID, token: st
     if row is None:
         raise not_found("This contribution")
     if not token:
-        raise ApiError(
-            status=401,
+        raise Unauthorized(
+            "Send the edit token from your private link as `Authorization: Bearer <token>`.",
             title="Edit token required",
-            detail="Send the edit token from your private link as `Authorization: Bearer <token>`.",
             headers={"WWW-Authenticate": 'Bearer realm="wijkkaart"'},
         )
     if not hmac.compare_digest(bytes(row[0]), hash_token(token)):
-        raise ApiError(
-            status=403,
-            title="Forbidden",
-            detail="This edit token does not belong to this contribution.",
-        )
+        raise Forbidden("This edit token does not belong to this contribution.")
     if row[1] is not None:
-        raise ApiError(
-            status=410, title="Gone", detail="This contribution was withdrawn by its author."
-        )
+        raise Gone("This contribution was withdrawn by its author.")
 
 
 def update(

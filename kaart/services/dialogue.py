@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.errors import invalid, not_found
 from kaart.services import workflow
 from kaart.services.contributions import authorise_edit_token
 
@@ -203,15 +203,6 @@ def supported(session: Session, contribution_id: uuid.UUID, supporter: str | Non
         ).first()
         is not None
     )
-
-
-def refuse_unknown(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise ApiError(
-            404, "Not found", "This does not exist", [FieldError("id", "unknown id", "not_found")]
-        ) from exc
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.errors import Conflict, invalid, not_found
 from kaart.services.workflow import actor_id
 
 REASON_MAX = 500
@@ -56,11 +56,11 @@ def _set(
 ) -> None:
     row = _lock(session, table, item_id)
     if row.visibility == to:
-        raise ApiError(
-            409,
-            "Nothing to change",
+        raise Conflict(
             f"This {table} is already {to}.",
-            [FieldError("visibility", f"already {to}", "visibility_unchanged")],
+            "visibility",
+            "visibility_unchanged",
+            title="Nothing to change",
         )
     session.execute(
         text(
@@ -129,11 +129,11 @@ def report(
                 {"id": item_id, "reporter": reporter, "reason": reason},
             )
     except IntegrityError as exc:
-        raise ApiError(
-            409,
-            "Already reported",
+        raise Conflict(
             "You have reported this already; a moderator will look at it.",
-            [FieldError("report", "already reported", "report_duplicate")],
+            "report",
+            "report_duplicate",
+            title="Already reported",
         ) from exc
     count = session.execute(
         text(

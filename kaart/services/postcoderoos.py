@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import ApiError, FieldError, NotFound
 from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, columns_of, table_of
 
@@ -58,7 +58,7 @@ def postcoderoos(
     """The rose as a FeatureCollection (WGS84): the centre first, then its neighbours."""
     table = table_of(session, PC4_LAYER)
     if table is None:
-        raise ApiError(404, "Not found", "No PC4 areas are loaded (layer cbs-pc4).")
+        raise NotFound(reason="No PC4 areas are loaded (layer cbs-pc4).")
     if pc4 is not None:
         if not PC4_PATTERN.fullmatch(pc4):
             raise _missing("pc4", "pc4 must be four digits, 1000-9999.", "pc4_invalid", 400)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from kaart.errors import ApiError, FieldError, invalid
+from kaart.errors import ApiError, FieldError, NotFound, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
 from kaart.providers import contributions
@@ -283,7 +283,7 @@ def save(
             [FieldError("slug", "This address is already in use.", "process_slug_taken")]
         ) from exc
     if saved is None:
-        raise ApiError(404, "Not found", "This process does not exist")
+        raise NotFound("This process")
     return saved
 
 

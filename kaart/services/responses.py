@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import FieldError, Invalid
 from kaart.models.contribution import CATEGORIES
 
 
@@ -48,7 +48,7 @@ def add(session: Session, category: str | None, title: str, body: str) -> uuid.U
     if not 1 <= len(body) <= 5000:
         errors.append(FieldError("body", "Write the response text.", "standard_body_invalid"))
     if errors:
-        raise ApiError(422, "Invalid standard response", errors[0].reason, errors)
+        raise Invalid(errors[0].reason, errors=errors, title="Invalid standard response")
     new_id = session.execute(
         text(
             "INSERT INTO standard_response (category, title, body) "

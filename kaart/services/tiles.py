@@ -20,7 +20,7 @@ from psycopg import sql
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import ApiError, NotFound
 from kaart.providers import contributions, layers
 from kaart.providers.contributions import PUBLIC_WHERE
 
@@ -95,7 +95,7 @@ def tile_address(z: str, x: str, y: str) -> Tile:
 
 
 def _no_tile(name: str, reason: str) -> ApiError:
-    return ApiError(404, "Not found", f"No such tile: {reason}", [FieldError(name, reason, "tile")])
+    return NotFound(reason=f"No such tile: {reason}", field_name=name, code="tile")
 
 
 def find_layer(session: Session, name: str) -> TileLayer:

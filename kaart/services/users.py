@@ -41,6 +41,16 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
+def set_hash_cost(time_cost: int, memory_kib: int) -> None:
+    """The argon2id cost of new hashes (KAART_PASSWORD_HASH_*). Stored hashes keep their own
+    cost, and are hashed again at the next login when it differs (check_needs_rehash)."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
 @dataclass(frozen=True)
 class Account:
     id: uuid.UUID

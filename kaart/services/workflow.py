@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, invalid, not_found
+from kaart.errors import Conflict, invalid, not_found
 from kaart.services.contributions import authorise_edit_token
 
 RESPONSE_MAX = 5000
@@ -78,12 +78,7 @@ def change_status(
     if to_status not in allowed(row.status):
         options = ", ".join(allowed(row.status)) or "none"
         reason = f"From {row.status} a contribution can go to: {options}."
-        raise ApiError(
-            409,
-            "Status change refused",
-            reason,
-            [FieldError("status", reason, "status_transition_refused")],
-        )
+        raise Conflict(reason, "status", "status_transition_refused", title="Status change refused")
     if not response_text:
         raise invalid(
             "response", "Every status change needs a public response.", "response_missing"

@@ -15,7 +15,7 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, not_found
+from kaart.errors import ApiError, NotFound, not_found
 from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile
 
@@ -58,7 +58,7 @@ def columns_of(session: Session, layer: str) -> tuple[str, ...]:
 def _buildings(session: Session) -> str:
     table = table_of(session, BUILDING_LAYER)
     if table is None:
-        raise ApiError(404, "Not found", "No BAG panden are loaded, so there are no potentials.")
+        raise NotFound(reason="No BAG panden are loaded, so there are no potentials.")
     return table
 
 
@@ -160,7 +160,7 @@ def _area_sql(session: Session, area: Area) -> tuple[str, dict[str, Any]]:
 
 
 def _unknown(name: str, reason: str) -> ApiError:
-    return ApiError(404, "Not found", reason, [FieldError(name, reason, f"{name}_unknown")])
+    return NotFound(reason=reason, field_name=name, code=f"{name}_unknown")
 
 
 def _filter_sql(filters: Filters) -> tuple[str, dict[str, Any]]:

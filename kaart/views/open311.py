@@ -9,16 +9,16 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
 from kaart.db import get_session, transaction
-from kaart.errors import ApiError
+from kaart.errors import ApiError, Forbidden, NotFound
 from kaart.geo import limits_for
 from kaart.i18n import translate as _
+from kaart.params import Params
 from kaart.services import idempotency
 from kaart.services import open311 as service
 from kaart.web import idempotency_key, limit_client
@@ -72,7 +72,7 @@ def error_response(error: ApiError) -> Response:
 def _jurisdiction() -> None:
     asked = request.values.get("jurisdiction_id")
     if asked and asked != current_app.config["KAART"].open311_jurisdiction:
-        raise ApiError(404, "Not found", f"jurisdiction_id {asked[:60]!r} is not served here.")
+        raise NotFound(reason=f"jurisdiction_id {asked[:60]!r} is not served here.")
 
 
 @bp.get("/discovery.json")
@@ -115,74 +115,30 @@ def services(fmt: str) -> Response:
     return _render("services", "service", rows)
 
 
-def _dates(name: str) -> datetime | None:
-    value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise service.bad(
-            name, f"{name} must be a W3C date-time, e.g. 2026-11-24T10:00:00Z."
-        ) from exc
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-
-
-def _whole(name: str, default: int, high: int) -> int:
-    value = request.args.get(name)
-    if not value:
-        return default
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= high:
-        raise service.bad(name, f"{name} must be a whole number from 1 to {high}.")
-    return int(value)
-
-
-def _list(name: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in request.args.get(name, "").split(",") if v.strip())
-
-
 @bp.get(f"/requests.{FORMAT}")
 def list_requests(fmt: str) -> Response:
     _jurisdiction()
-    ids = []
-    for value in _list("service_request_id"):
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError as exc:
-            raise service.bad("service_request_id", f"{value[:40]!r} is not a request id.") from exc
-    codes = _list("service_code")
-    for code in codes:
-        if code not in service.SERVICE_CODES:
-            raise service.bad("service_code", f"Unknown service_code {code[:40]!r}.")
-    statuses = _list("status")
-    for status in statuses:
-        if status not in ("open", "closed"):
-            raise service.bad("status", "status must be open or closed.")
-    start, end = _dates("start_date"), _dates("end_date")
+    params = Params(request.args)
+    start, end = params.moment("start_date"), params.moment("end_date")
     if start and end and start > end:
-        raise service.bad("start_date", "start_date is after end_date.")
+        params.fail("start_date", "start_date is after end_date.", "start_date_invalid")
     query = service.RequestQuery(
-        ids=tuple(ids),
-        service_codes=codes,
+        ids=params.uuids("service_request_id"),
+        service_codes=params.choices("service_code", service.SERVICE_CODES),
         start=start,
         end=end,
-        statuses=statuses,
-        page=_whole("page", 1, 100_000),
-        page_size=_whole("page_size", service.PAGE_SIZE_DEFAULT, service.PAGE_SIZE_MAX),
+        statuses=params.choices("status", ("open", "closed")),
+        page=params.integer("page", 1, 100_000, 1),
+        page_size=params.integer("page_size", 1, service.PAGE_SIZE_MAX, service.PAGE_SIZE_DEFAULT),
     )
+    params.done()
     return _render("service_requests", "request", service.find_requests(get_session(), query))
 
 
-@bp.get(f"/requests/<request_id>.{FORMAT}")
-def get_request(request_id: str, fmt: str) -> Response:
+@bp.get(f"/requests/<uuid:request_id>.{FORMAT}")
+def get_request(request_id: uuid.UUID, fmt: str) -> Response:
     _jurisdiction()
-    try:
-        ident = uuid.UUID(request_id)
-    except ValueError as exc:
-        raise ApiError(
-            404, "Not found", f"There is no service request {request_id[:40]!r}."
-        ) from exc
-    return _render("service_requests", "request", [service.get_request(get_session(), ident)])
+    return _render("service_requests", "request", [service.get_request(get_session(), request_id)])
 
 
 @bp.post(f"/requests.{FORMAT}")
@@ -192,7 +148,7 @@ def create_request(fmt: str) -> Response:
     if settings.open311_api_key:
         key = request.form.get("api_key") or request.args.get("api_key") or ""
         if not hmac.compare_digest(key.encode(), settings.open311_api_key.encode()):
-            raise ApiError(403, "Forbidden", "api_key is missing or not valid.")
+            raise Forbidden("api_key is missing or not valid.")
     form = request.form
     code = form.get("service_code", "")
     title = _(f"category.{code}") if code in service.SERVICE_CODES else code

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
 from kaart.db import get_read_session
-from kaart.errors import ApiError
+from kaart.errors import NotFound
 from kaart.services import tiles
 from kaart.solar import queries
 
@@ -72,7 +72,7 @@ def _layer(session: Session, name: str) -> tiles.TileLayer:
 @bp.route("/tiles/", defaults={"_rest": ""})
 @bp.route("/tiles/<path:_rest>")
 def no_tile(_rest: str) -> Response:
-    raise ApiError(404, "Not found", "Tiles are at /tiles/{layer}/{z}/{x}/{y}.pbf.")
+    raise NotFound(reason="Tiles are at /tiles/{layer}/{z}/{x}/{y}.pbf.")
 
 
 @bp.get("/coop/tiles/<z>/<x>/<y>.pbf")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from kaart.errors import ApiError, FieldError
+from kaart.errors import BadRequest, FieldError, UnsupportedMediaType
 from kaart.params import Params
 from kaart.providers import paging
 from kaart.services.input import bad_json
@@ -22,10 +22,8 @@ def read_json() -> Any:
     """The request body as JSON, or a 4xx saying exactly what is wrong with it."""
     mimetype = request.mimetype
     if mimetype not in JSON_TYPES:
-        raise ApiError(
-            status=415,
-            title="Unsupported media type",
-            detail="Send the body as application/json or application/geo+json.",
+        raise UnsupportedMediaType(
+            "Send the body as application/json or application/geo+json.",
             errors=[
                 FieldError("Content-Type", f"got {mimetype or 'nothing'}", "unsupported_media_type")
             ],
@@ -41,7 +39,7 @@ def json_object() -> dict[str, Any]:
     body = read_json()
     if not isinstance(body, dict):
         reason = "Send a JSON object."
-        raise ApiError(400, "Bad request", reason, [FieldError("body", reason, "not_an_object")])
+        raise BadRequest(reason, "body", "not_an_object")
     return body
 
 

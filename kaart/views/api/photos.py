@@ -10,7 +10,7 @@ from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kaart.db import get_read_session, transaction
-from kaart.errors import ApiError, FieldError
+from kaart.errors import PayloadTooLarge
 from kaart.services import idempotency
 from kaart.services import photos as service
 from kaart.views.api import bp
@@ -26,9 +26,7 @@ def _photo_body() -> bytes:
         return request.get_data(cache=False)
     except RequestEntityTooLarge as exc:
         reason = f"The photo is larger than {limit:,} bytes."
-        raise ApiError(
-            413, "Payload too large", reason, [FieldError("photo", reason, "photo_too_large")]
-        ) from exc
+        raise PayloadTooLarge(reason, "photo", "photo_too_large") from exc
 
 
 @bp.post("/contributions/<uuid:contribution_id>/photos")

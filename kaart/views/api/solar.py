@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 import tempfile
 from pathlib import Path
@@ -18,8 +17,9 @@ from flask import Response, current_app, request
 from shapely import to_wkb
 
 from kaart.db import get_session
-from kaart.errors import ApiError, FieldError
+from kaart.errors import ApiError, BadRequest, FieldError, Invalid, NotFound
 from kaart.geo import limits_for, parse_geometry
+from kaart.params import Params
 from kaart.services.exports import GEOPACKAGE
 from kaart.services.postcoderoos import postcoderoos
 from kaart.solar import queries, roofs
@@ -53,37 +53,6 @@ CSV_COLUMNS = (
 )
 
 
-class Params:
-    """Query parameters read one by one; every problem is collected, then raised together."""
-
-    def __init__(self, args) -> None:
-        self.args = args
-        self.errors: list[FieldError] = []
-
-    def number(
-        self, name: str, low: float, high: float, *, required: bool = False, integer=False
-    ) -> float | None:
-        raw = self.args.get(name, "").strip()
-        if raw == "":
-            if required:
-                self.errors.append(FieldError(name, f"{name} is required.", f"{name}_missing"))
-            return None
-        try:
-            value = int(raw) if integer else float(raw)
-        except ValueError:
-            self.errors.append(FieldError(name, f"{name} must be a number.", f"{name}_invalid"))
-            return None
-        if not (math.isfinite(value) and low <= value <= high):
-            reason = f"{name} must be from {low:g} to {high:g}."
-            self.errors.append(FieldError(name, reason, f"{name}_out_of_range"))
-            return None
-        return value
-
-    def check(self) -> None:
-        if self.errors:
-            raise ApiError(400, "Bad request", self.errors[0].reason, self.errors)
-
-
 def _in_netherlands(lon: float, lat: float) -> None:
     limits = limits_for(current_app.config["KAART"])
     west, south, east, north = limits.bbox
@@ -92,7 +61,7 @@ def _in_netherlands(lon: float, lat: float) -> None:
         inside = bool(shapely.contains_xy(limits.area, lon, lat))
     if not inside:
         reason = f"[{lon}, {lat}] lies outside the area this map covers (the Netherlands)."
-        raise ApiError(422, "Invalid location", reason, [FieldError("lon", reason, "outside_area")])
+        raise Invalid(reason, "lon", "outside_area", title="Invalid location")
 
 
 def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
@@ -110,7 +79,7 @@ def solar_estimate() -> Response:
     tilt = params.number("tilt", 0, 90, required=True)
     azimuth = params.number("azimuth", 0, 360, required=True)
     area = params.number("area_m2", 0.1, AREA_MAX_M2, required=True)
-    params.check()
+    params.done()
     _in_netherlands(lon, lat)
     plane = Plane(lon, lat, tilt, azimuth % 360, area)
     return _json(estimate(plane, economics_for(current_app.config["KAART"])))
@@ -119,7 +88,7 @@ def solar_estimate() -> Response:
 @bp.get("/solar/buildings/<bag_id>")
 def solar_building(bag_id: str) -> Response:
     if not BAG_ID.fullmatch(bag_id):
-        raise ApiError(404, "Not found", "There is no pand with this id.")
+        raise NotFound(reason="There is no pand with this id.")
     return _json(queries.building(get_session(), bag_id))
 
 
@@ -140,7 +109,7 @@ def _shortlist_request() -> tuple[queries.Area, queries.Filters, str]:
     if len(given) != 1:
         reason = "Choose one area: buurt=<code>, pc4=<four digits> or polygon=<GeoJSON Polygon>."
         code = "area_missing" if not given else "area_ambiguous"
-        raise ApiError(400, "Bad request", reason, [FieldError("area", reason, code)])
+        raise BadRequest(reason, "area", code)
     params = Params(args)
     min_kwp = params.number("min_kwp", 0, 100_000) or 0.0
     min_roof = params.number("min_roof_m2", 0, 1_000_000) or 0.0
@@ -159,7 +128,7 @@ def _shortlist_request() -> tuple[queries.Area, queries.Filters, str]:
     if usage is not None and not USAGE.fullmatch(usage):
         reason = "usage must be a BAG gebruiksdoel such as woonfunctie."
         params.errors.append(FieldError("usage", reason, "usage_invalid"))
-    params.check()
+    params.done()
     area = _area(given[0], args[given[0]].strip())
     filters = queries.Filters(
         min_kwp=float(min_kwp),
@@ -178,14 +147,12 @@ def _area(kind: str, value: str) -> queries.Area:
     if kind == "buurt":
         if not BUURT_CODE.fullmatch(value):
             reason = "buurt must be a buurt code such as BU0363SD03."
-            raise ApiError(
-                400, "Bad request", reason, [FieldError("buurt", reason, "buurt_invalid")]
-            )
+            raise BadRequest(reason, "buurt", "buurt_invalid")
         return queries.Area(buurt=value)
     if kind == "pc4":
         if not (len(value) == 4 and value.isdigit()):
             reason = "pc4 must be four digits."
-            raise ApiError(400, "Bad request", reason, [FieldError("pc4", reason, "pc4_invalid")])
+            raise BadRequest(reason, "pc4", "pc4_invalid")
         return queries.Area(pc4=value)
     try:
         geometry = load_json(value, "polygon", in_query=True)
@@ -193,12 +160,10 @@ def _area(kind: str, value: str) -> queries.Area:
         if "malformed_json" not in exc.codes:
             raise
         reason = "polygon must be a GeoJSON Polygon or MultiPolygon (WGS84)."
-        raise ApiError(
-            400, "Bad request", reason, [FieldError("polygon", reason, "polygon_invalid")]
-        ) from exc
+        raise BadRequest(reason, "polygon", "polygon_invalid") from exc
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         reason = "polygon must be a GeoJSON Polygon or MultiPolygon (WGS84)."
-        raise ApiError(400, "Bad request", reason, [FieldError("polygon", reason, "polygon_type")])
+        raise BadRequest(reason, "polygon", "polygon_type")
     geom = parse_geometry(geometry, limits_for(current_app.config["KAART"]), path="polygon")
     return queries.Area(polygon_wkb=to_wkb(geom, output_dimension=2))
 
@@ -251,7 +216,7 @@ def get_postcoderoos() -> Response:
     params = Params(args)
     lon = params.number("lon", -180, 180, required=True)
     lat = params.number("lat", -90, 90, required=True)
-    params.check()
+    params.done()
     _in_netherlands(lon, lat)
     body = postcoderoos(get_session(), point=(lon, lat))
     return _json(body, mimetype="application/geo+json")

@@ -53,22 +53,11 @@ def _record(action: str, details: dict) -> None:
         )
 
 
-def _process_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise not_found("This process") from exc
-
-
 def _labels() -> dict[str, str]:
     labels = {f"category.{c}": translate(f"category.{c}") for c in CATEGORIES}
     labels["no_buurt"] = translate("outputs.reactienota.no_buurt")
     labels["area"] = translate("outputs.reactienota.map_area")
     return labels
-
-
-def _report_html(process_id: str) -> tuple[str, reactienota.Report]:
-    return render_report(_process_id(process_id))
 
 
 def render_report(process_id: uuid.UUID) -> tuple[str, reactienota.Report]:
@@ -85,18 +74,18 @@ def render_report(process_id: uuid.UUID) -> tuple[str, reactienota.Report]:
     return html, report
 
 
-@bp.get("/reactienota/<process_id>")
+@bp.get("/reactienota/<uuid:process_id>")
 @login_required(*STAFF)
-def report_html(process_id: str) -> Response:
-    html, report = _report_html(process_id)
+def report_html(process_id: uuid.UUID) -> Response:
+    html, report = render_report(process_id)
     _record_report(report, "html")
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
-@bp.get("/reactienota/<process_id>.pdf")
+@bp.get("/reactienota/<uuid:process_id>.pdf")
 @login_required(*STAFF)
-def report_pdf(process_id: str) -> Response:
-    html, report = _report_html(process_id)
+def report_pdf(process_id: uuid.UUID) -> Response:
+    html, report = render_report(process_id)
     filename = f"reactienota-{report.process.slug}.pdf"
     data = reactienota.pdf(html)
     _record_report(report, "pdf")
