@@ -5,6 +5,7 @@ down answered with 503. (Through nginx and gunicorn: tests/test_deployed*.py.)""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import stat
@@ -396,3 +397,48 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_unnoticed(database
     finally:
         engine.dispose()
         admin.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (
+            {"geometry": '{"type": "Polygon", "coordinates": ' + "[" * 5000 + "]" * 5000 + "}"},
+            "json_too_deep",
+        ),
+        ({"title": "Groen\x85plein"}, "text_control_chars"),
+        ({"question": "Wat \x9b nu?"}, "text_control_chars"),
+        (
+            {"geometry": '{"type": "Polygon", "coordinates": [[["\\ud800", 1]]]}'},
+            "text_not_unicode",
+        ),
+    ],
+)
+def test_hostile_input_on_the_staff_process_form_is_a_4xx_not_a_500(
+    client, connection, change, code, count_rows
+):
+    from datetime import date, timedelta
+
+    from tests.dialogue_fixtures import block_geometry, log_in_as, make_user
+
+    token = log_in_as(client, make_user(connection, "planner"))
+    form = {
+        "title": "Groen Grote Plein",
+        "slug": "",
+        "question": "Hoe maken we Het Grote Plein groener?",
+        "description": "",
+        "starts_on": date.today().isoformat(),
+        "ends_on": (date.today() + timedelta(days=30)).isoformat(),
+        "categories": ["groen"],
+        "geometry": json.dumps(block_geometry()),
+        **change,
+        "csrf_token": token,
+    }
+    r = client.post("/beheer/trajecten/nieuw", data=form)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    if code == "json_too_deep":  # the form comes back with the field's reason, in Dutch
+        assert f'data-code="{code}"' in html and "te ingewikkeld opgebouwd" in html
+    else:  # refused before any view: the error page, in Dutch
+        assert "Dit kunnen we niet opslaan" in html
+    assert count_rows("process") == 0

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, NotFound
+from kaart.errors import ApiError, BadRequest, FieldError, NotFound
 from kaart.geo import Limits
 from kaart.models.contribution import CATEGORIES, STATUSES
 from kaart.providers import contributions
@@ -51,8 +51,8 @@ _ADDRESS = re.compile(
 _POSTCODE = re.compile(r"(\d{4})\s?([A-Za-z]{2})\b")
 
 
-def bad(field: str, reason: str, status: int = 400) -> ApiError:
-    return ApiError(status, "Bad request", reason, [FieldError(field, reason, "open311")])
+def bad(field: str, reason: str) -> BadRequest:
+    return BadRequest(reason, field, "open311")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _renamed(error: ApiError) -> ApiError:
         if name is None and e.field.startswith("geometry"):
             name = "lat/long"
         errors.append(FieldError(name or e.field, e.reason, e.code))
-    return ApiError(400, "Bad request", error.detail, errors)
+    return BadRequest(error.detail, errors=errors)
 
 
 def _title(description: str) -> str:

@@ -22,7 +22,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.config import Settings
-from kaart.errors import ApiError, FieldError, not_found
+from kaart.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Invalid,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    not_found,
+)
 from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.services.contributions import authorise_edit_token
 
@@ -50,9 +58,18 @@ class Encoded:
     thumb_height: int
 
 
+REFUSALS = {
+    400: BadRequest,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: Invalid,
+}
+
+
 def _refuse(status: int, reason: str, code: str) -> ApiError:
-    title = {413: "Payload too large", 415: "Unsupported media type"}.get(status, "Invalid photo")
-    return ApiError(status, title, reason, [FieldError("photo", reason, code)])
+    title = "Invalid photo" if status in (409, 422) else None
+    return REFUSALS[status](reason, "photo", code, title=title)
 
 
 def decode(data: bytes, settings: Settings) -> Image.Image:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import ApiError, FieldError, NotFound
+from kaart.errors import ApiError, BadRequest, NotFound
 from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, columns_of, table_of
 
@@ -26,8 +26,9 @@ PC4_PATTERN = re.compile(r"[1-9][0-9]{3}")
 
 
 def _missing(name: str, reason: str, code: str, status: int = 404) -> ApiError:
-    title = "Not found" if status == 404 else "Bad request"
-    return ApiError(status, title, reason, [FieldError(name, reason, code)])
+    if status == 404:
+        return NotFound(reason=reason, field_name=name, code=code)
+    return BadRequest(reason, name, code)
 
 
 def centre_at(session: Session, table: str, lon: float, lat: float) -> str:

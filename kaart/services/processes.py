@@ -214,21 +214,14 @@ def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:
 def _area(value: Any, limits: Limits, errors: list[FieldError]) -> MultiPolygon | None:
     """The area drawn on the map: GeoJSON (Multi)Polygon, with the contribution guard rails
     except the size limit (a process may cover a whole wijk)."""
+    missing = FieldError("geometry", "Draw the area on the map.", "process_area_missing")
     if not isinstance(value, str) or not value.strip():
-        errors.append(FieldError("geometry", "Draw the area on the map.", "process_area_missing"))
+        errors.append(missing)
         return None
     try:
-        raw = load_json(value, "geometry")
+        raw = load_json(value, "geometry")  # the same checks as any JSON (depth, text)
     except ApiError as exc:
-        if "malformed_json" in exc.codes:
-            exc = ApiError(
-                422,
-                "",
-                errors=[
-                    FieldError("geometry", "Draw the area on the map.", "process_area_missing")
-                ],
-            )
-        errors.extend(exc.errors)
+        errors.extend([missing] if "malformed_json" in exc.codes else exc.errors)
         return None
     if isinstance(raw, dict) and raw.get("type") == "Feature":
         raw = raw.get("geometry")
