@@ -10,26 +10,12 @@ from shapely.geometry.base import BaseGeometry
 from kaart.errors import ApiError, invalid
 from kaart.geo import Limits, check_crs, parse_geometry
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, TITLE_MAX
+from kaart.providers.contributions import FEATURE_PROPERTIES
 from kaart.textcheck import CONTROL
 
 EDITABLE = ("category", "title", "description", "object")
 # Returned by the API; a client may send them back unchanged in a PATCH, and they are ignored.
-READ_ONLY = (
-    "status",
-    "area_m2",
-    "length_m",
-    "buurt_code",
-    "buurt_name",
-    "wijk_code",
-    "gemeente_code",
-    "created_at",
-    "updated_at",
-    "url",
-    "process",
-    "response",
-    "responded_at",
-    "support_count",
-)
+READ_ONLY = tuple(name for name in FEATURE_PROPERTIES if name not in EDITABLE)
 # C0 control characters other than tab, newline and carriage return, DEL and C1 (textcheck.py).
 _CONTROL = CONTROL
 
