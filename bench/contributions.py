@@ -81,9 +81,10 @@ def seed(url: str, n: int) -> None:
                 copy.write_row(row)
         cur.execute(
             """
-            INSERT INTO contribution (category, title, description, geom, edit_token_hash,
-                                      buurt_code, wijk_code, gemeente_code, created_at)
-            SELECT s.category, s.title, s.description, ST_GeomFromEWKT(s.g),
+            INSERT INTO contribution (category, title, description, geom, public_geom,
+                                      edit_token_hash, buurt_code, wijk_code, gemeente_code,
+                                      created_at)
+            SELECT s.category, s.title, s.description, ST_GeomFromEWKT(s.g), ST_GeomFromEWKT(s.g),
                    sha256(s.title::bytea), 'BU0363SD03', 'WK0363SD', 'GM0363',
                    now() - (row_number() OVER ()) * interval '1 minute'
             FROM seed s

@@ -5,7 +5,9 @@
 Everything happens in one transaction: the features are COPYed into a fresh table, indexed,
 then swapped in for the old table and recorded in the `layer` catalogue. Until that commits,
 the app serves the old version; a failure or an interruption anywhere rolls back and leaves the
-old version as it was. Loading the same file again changes nothing.
+old version as it was. Loading the same file again changes nothing. `after` runs in the same
+transaction once the new version is in (the `kaart` command refreshes what the public sees of
+contributions near homes after an address layer, kaart/services/privacy.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from geodata.registry import get_source
 from geodata.source import Source
 
 Progress = Callable[[str], None]
+# Runs inside the load's transaction, after the swap: (connection, source) -> a progress line.
+AfterLoad = Callable[[Connection, Source], str | None]
 SCHEMA = "open_data"
 # Zoom levels at which a kind of layer is worth drawing (vector tiles).
 ZOOMS = {
@@ -111,6 +115,7 @@ def load_layer(
     force: bool = False,
     progress: Progress = print,
     batch_size: int = 50_000,
+    after: AfterLoad | None = None,
 ) -> LoadReport:
     started = time.monotonic()
     try:
@@ -136,6 +141,9 @@ def load_layer(
         )
         with engine.begin() as conn:
             _replace(conn, source, reader, key, report, progress)
+            said = after(conn, source) if after is not None else None
+            if said:
+                progress(said)
     except ReadError as exc:
         raise LoadError(f"{source.name}: {exc}; the loaded version is unchanged") from exc
     report.seconds = time.monotonic() - started

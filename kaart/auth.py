@@ -32,6 +32,9 @@ from kaart.models.user import ROLES
 
 # Roles that may enter /beheer at all.
 STAFF_ROLES = ("moderator", "planner", "admin")
+# Who sees a contribution's place as drawn rather than as published (location privacy):
+# planners, who answer for the area, and admins; moderators judge the text and see the public map.
+EXACT_LOCATION_ROLES = ("planner",)  # admins pass every role check
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -57,6 +60,10 @@ class User:
     @property
     def is_staff(self) -> bool:
         return self.has_role(*STAFF_ROLES)
+
+    @property
+    def sees_exact_location(self) -> bool:
+        return self.has_role(*EXACT_LOCATION_ROLES)
 
 
 def current_user() -> User | None:

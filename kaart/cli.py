@@ -13,7 +13,7 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart import ROOT, outputs_cli, users_cli
+from kaart import ROOT, outputs_cli, privacy_cli, users_cli
 from kaart.config import Settings
 from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
@@ -71,7 +71,7 @@ def demo_load(force: bool) -> None:
     settings = _settings()
     engine = make_engine(settings.database_url)
     for name, relative, layer in DEMO_LAYERS:
-        _load(engine, name, path=ROOT / "data" / relative, layer=layer, force=force)
+        _load(engine, settings, name, path=ROOT / "data" / relative, layer=layer, force=force)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
     with Session(engine) as session, transaction(session):  # a process over the buurt
@@ -115,11 +115,14 @@ def _solar(engine, settings: Settings, **options) -> None:
     click.echo(report.summary(), err=True)
 
 
-def _load(engine, name: str, **options) -> None:
+def _load(engine, settings: Settings, name: str, **options) -> None:
     from geodata.load import LoadError, load_layer
 
+    after = privacy_cli.after_load(settings)  # an address layer moves what the public sees
     try:
-        report = load_layer(engine, name, progress=lambda m: click.echo(m, err=True), **options)
+        report = load_layer(
+            engine, name, progress=lambda m: click.echo(m, err=True), after=after, **options
+        )
     except LoadError as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
@@ -187,17 +190,20 @@ def layers_load(
             box = ()
         if len(box) != 4:
             raise click.BadParameter("use minX,minY,maxX,maxY", param_hint="--bbox")
-    engine = make_engine(_settings().database_url)
-    _load(engine, name, path=path, url=url, bbox=box, layer=layer, force=force)
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    _load(engine, settings, name, path=path, url=url, bbox=box, layer=layer, force=force)
     engine.dispose()
 
 
 def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
     """Example contributions with fixed ids, through the same checks as the API; never twice."""
     from kaart.services import contributions as service
+    from kaart.services import privacy
     from kaart.services.input import parse_feature
 
     limits = limits_for(settings)
+    rule = privacy.rule_for(settings)
     collection = json.loads(path.read_text(encoding="utf-8"))
     added = 0
     with Session(engine) as session, transaction(session):
@@ -212,7 +218,7 @@ def load_demo_contributions(engine, settings: Settings, path: Path) -> int:
                 data = parse_feature(feature, limits)
             except ApiError as exc:
                 raise click.ClickException(f"demo contribution {ident}: {exc.detail}") from exc
-            service.create(session, data, contribution_id=ident)
+            service.create(session, data, contribution_id=ident, rule=rule)
             added += 1
     return added
 
@@ -243,6 +249,8 @@ def audit_purge() -> None:
 
 # Staff accounts (dialogue part), in kaart/users_cli.py.
 main.add_command(users_cli.users)
+# Residents' privacy: location privacy, retention and erasure, in kaart/privacy_cli.py.
+main.add_command(privacy_cli.privacy)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.
 main.add_command(outputs_cli.reactienota)
 main.add_command(outputs_cli.photos)

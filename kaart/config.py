@@ -55,6 +55,10 @@ class Settings:
     max_area_m2: float = 5_000_000.0
     max_vertices: int = 10_000
     max_body_bytes: int = 1_000_000
+    # Location privacy (kaart/services/privacy.py): near a home (within privacy_distance_m), a
+    # point is published as the centre of its privacy_cell_m grid cell in RD New.
+    privacy_distance_m: float = 15.0
+    privacy_cell_m: float = 50.0
     page_default: int = 100
     page_max: int = 1_000
     basemap_url: str = PDOK_BRT_URL
@@ -298,6 +302,8 @@ NUMBERS = {
     "max_area_m2": float,
     "max_vertices": int,
     "max_body_bytes": int,
+    "privacy_distance_m": float,
+    "privacy_cell_m": float,
     "page_default": int,
     "page_max": int,
     "report_threshold": int,

@@ -315,12 +315,13 @@ def test_a_constraint_the_checks_missed_is_a_422_and_writes_nothing(app, count_r
     from kaart.db import get_session
     from kaart.errors import ApiError
     from kaart.services import contributions as service
+    from kaart.services import privacy
     from kaart.services.input import ContributionInput
 
     bowtie = ShapelyPolygon([(5.042, 52.306), (5.043, 52.3066), (5.043, 52.306), (5.042, 52.3066)])
     data = ContributionInput(category="idee", title="x", description="", geom=bowtie)
     with app.app_context(), pytest.raises(ApiError) as refused:
-        service.create(get_session(), data)
+        service.create(get_session(), data, rule=privacy.Rule())
     assert refused.value.status == 422
     assert refused.value.errors[0].field == "geometry"
     assert count_rows() == 0

@@ -200,8 +200,9 @@ def test_hiding_twice_or_an_unknown_item_is_refused(connection):
         assert caught.value.status == 404
         cid = connection.execute(
             text(
-                "INSERT INTO contribution (category, title, geom, edit_token_hash) VALUES "
-                "('idee', 'x', ST_SetSRID(ST_MakePoint(5.0423, 52.3066), 4326), "
+                "INSERT INTO contribution (category, title, geom, public_geom, edit_token_hash) "
+                "VALUES ('idee', 'x', ST_SetSRID(ST_MakePoint(5.0423, 52.3066), 4326), "
+                "ST_SetSRID(ST_MakePoint(5.0423, 52.3066), 4326), "
                 "decode(repeat('ab', 32), 'hex')) RETURNING id"
             )
         ).scalar_one()

@@ -229,8 +229,9 @@ def test_buurten_feed_the_buurt_lookup_and_refresh_contribution_codes(engine, cl
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO contribution (category, title, geom, edit_token_hash) VALUES "
-                "('idee', 'x', ST_GeomFromEWKT('SRID=4326;POINT(5.04234 52.30658)'), "
+                "INSERT INTO contribution (category, title, geom, public_geom, edit_token_hash) "
+                "VALUES ('idee', 'x', ST_GeomFromEWKT('SRID=4326;POINT(5.04234 52.30658)'), "
+                "ST_GeomFromEWKT('SRID=4326;POINT(5.04234 52.30658)'), "
                 "decode(repeat('00', 32), 'hex'))"
             )
         )

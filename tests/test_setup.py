@@ -113,8 +113,9 @@ def test_database_refuses_what_the_api_would(connection, wkt, constraint):
     with refused, connection.begin_nested():
         connection.execute(
             text(
-                "INSERT INTO contribution (category, title, geom, edit_token_hash) "
-                "VALUES ('idee', 'x', ST_GeomFromEWKT(:wkt), decode(repeat('00', 32), 'hex'))"
+                "INSERT INTO contribution (category, title, geom, public_geom, edit_token_hash) "
+                "VALUES ('idee', 'x', ST_GeomFromEWKT(:wkt), ST_GeomFromEWKT(:wkt), "
+                "decode(repeat('00', 32), 'hex'))"
             ),
             {"wkt": wkt},
         )

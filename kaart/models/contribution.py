@@ -5,6 +5,7 @@ from __future__ import annotations
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Computed,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -65,6 +67,14 @@ contribution = Table(
         Geometry(geometry_type="GEOMETRY", srid=4326, spatial_index=False),
         nullable=False,
     ),
+    # What the public sees of the place (kaart/services/privacy.py): `geom`, or near a home the
+    # centre of its grid cell; written in the same statement as `geom`.
+    Column(
+        "public_geom",
+        Geometry(geometry_type="GEOMETRY", srid=4326, spatial_index=False),
+        nullable=False,
+    ),
+    Column("location_generalised", Boolean, nullable=False, server_default=false()),
     Column("area_m2", Float, Computed(AREA_SQL, persisted=True)),
     Column("length_m", Float, Computed(LENGTH_SQL, persisted=True)),
     Column("buurt_code", String(10)),
@@ -101,6 +111,7 @@ contribution = Table(
     CheckConstraint(f"visibility IN ({one_of(VISIBILITIES)})", name="visibility"),
 )
 Index("ix_contribution_geom", contribution.c.geom, postgresql_using="gist")
+Index("ix_contribution_public_geom", contribution.c.public_geom, postgresql_using="gist")
 # Keyset paging: newest first, among what is public.
 Index(
     "ix_contribution_page",

@@ -9,6 +9,11 @@ a contribution, how it looks as a GeoJSON Feature, how it is filtered, ordered a
 Features are built by PostGIS (json_build_object) from one list of named expressions
 (EXPRESSIONS); the JSON API, /ogc, the process page, Open311, the exports, the reactienota and
 /beheer all read through here. Writes are in kaart/services/contributions.py.
+
+Where: every reader sees `public_geom`, which near a home is the centre of a grid cell
+(kaart/services/privacy.py), with "location": "approximate" and a size class instead of exact
+measurements. Only a query that asks for `exact` (staff with the right role, the author through
+the edit token; never the public audience) sees `geom` as drawn.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from kaart.providers.paging import BBox, Cursor, Page
 # What the public sees, as SQL over `c` (a contribution). The one rule: the API, /ogc, the
 # tiles, Open311, the layer catalogue, photos and every export use it (or `visible` below).
 PUBLIC_WHERE = "c.withdrawn_at IS NULL AND c.visibility = 'published'"
+# Where the public sees it (the tiles use it; everything else goes through EXPRESSIONS).
+PUBLIC_GEOM = "c.public_geom"
 
 # The tables under the aliases the expressions below use.
 c = t.contribution.alias("c")
@@ -73,16 +80,38 @@ _LAST_ACTOR = (
     "WHERE e.contribution_id = c.id AND e.action IN ('status', 'response') "
     "ORDER BY e.at DESC, e.id DESC LIMIT 1)"
 )
+# What a generalised line or area tells instead of its exact length or area: its size class.
+# The last bound of each is where generalising stops (kaart/services/privacy.py).
+LINE_CLASSES = ((10.0, "< 10 m"), (25.0, "10–25 m"), (50.0, "25–50 m"))
+AREA_CLASSES = ((100.0, "< 100 m²"), (500.0, "100–500 m²"), (1000.0, "500–1.000 m²"))
+
+
+def _size_class(column: str, classes: tuple[tuple[float, str], ...]) -> str:
+    whens = " ".join(f"WHEN {column} < {bound} THEN '{label}'" for bound, label in classes)
+    return f"CASE {whens} END"
+
+
 # Every value a reader can ask for, as SQL over c (contribution), b (buurt), l (layer of the
-# object), p (process) and r (Open311 request); one definition each.
+# object), p (process) and r (Open311 request); one definition each. Where the place shows,
+# `{geom}` is the geometry the reader sees and `{approximate}` whether it is generalised
+# (see `expression`).
 EXPRESSIONS = {
     "id": "c.id",
     "category": "c.category",
     "title": "c.title",
     "description": "c.description",
     "status": "c.status",
-    "area_m2": "round(c.area_m2::numeric, 1)",
-    "length_m": "round(c.length_m::numeric, 1)",
+    # Exact measurements would give a generalised shape away: its size class instead.
+    "area_m2": "CASE WHEN NOT {approximate} THEN round(c.area_m2::numeric, 1) END",
+    "length_m": "CASE WHEN NOT {approximate} THEN round(c.length_m::numeric, 1) END",
+    "size_class": (
+        "CASE WHEN {approximate} THEN coalesce("
+        f"{_size_class('c.length_m', LINE_CLASSES)}, {_size_class('c.area_m2', AREA_CLASSES)}"
+        ") END"
+    ),
+    # How this reader sees the place, and how the public map shows it.
+    "location": "CASE WHEN {approximate} THEN 'approximate' ELSE 'exact' END",
+    "public_location": "CASE WHEN c.location_generalised THEN 'approximate' ELSE 'exact' END",
     "buurt_code": "c.buurt_code",
     "buurt_name": "b.name",
     "wijk_code": "c.wijk_code",
@@ -104,11 +133,12 @@ EXPRESSIONS = {
     ),
     "photo_count": "(SELECT count(*) FROM photo f WHERE f.contribution_id = c.id)",
     # A point on the shape (for a line or area too), 7 decimals of a degree ~ 1 cm.
-    "lon": "round(ST_X(ST_PointOnSurface(c.geom))::numeric, 7)",
-    "lat": "round(ST_Y(ST_PointOnSurface(c.geom))::numeric, 7)",
-    "wkb": "ST_AsBinary(c.geom)",
-    "geojson": "ST_AsGeoJSON(c.geom, 7)",
-    "address_string": "r.address_string",
+    "lon": "round(ST_X(ST_PointOnSurface({geom}))::numeric, 7)",
+    "lat": "round(ST_Y(ST_PointOnSurface({geom}))::numeric, 7)",
+    "wkb": "ST_AsBinary({geom})",
+    "geojson": "ST_AsGeoJSON({geom}, 7)",
+    # An address the reporter typed (Open311) names the home a generalised place hides.
+    "address_string": "CASE WHEN NOT {approximate} THEN r.address_string END",
     "media_url": "r.media_url",
     # Staff only (see STAFF_ONLY).
     "visibility": "c.visibility",
@@ -128,6 +158,8 @@ FEATURE_PROPERTIES = (
     "status",
     "area_m2",
     "length_m",
+    "size_class",
+    "location",
     "buurt_code",
     "buurt_name",
     "wijk_code",
@@ -151,17 +183,29 @@ TILE_ZOOMS = (8, 22)
 TIME_ZONE = "Europe/Amsterdam"
 
 
-def properties_sql(names: Sequence[str] = FEATURE_PROPERTIES) -> str:
-    pairs = ", ".join(f"'{name}', {EXPRESSIONS[name]}" for name in names)
+def geom_sql(exact: bool = False) -> str:
+    """The geometry a reader sees: as drawn (`exact`), or as published."""
+    return "c.geom" if exact else PUBLIC_GEOM
+
+
+def expression(name: str, exact: bool = False) -> str:
+    """The SQL of one of EXPRESSIONS, for a reader who sees the exact place or not."""
+    approximate = "false" if exact else "c.location_generalised"
+    return EXPRESSIONS[name].format(geom=geom_sql(exact), approximate=approximate)
+
+
+def properties_sql(names: Sequence[str] = FEATURE_PROPERTIES, exact: bool = False) -> str:
+    pairs = ", ".join(f"'{name}', {expression(name, exact)}" for name in names)
     return f"json_build_object({pairs})"
 
 
-def feature_sql(crs: crs_mod.Crs = crs_mod.DEFAULT) -> str:
-    """One contribution (`c`, with `b` and `l` joined) as GeoJSON Feature text, in `crs`."""
-    geometry = crs_mod.geometry_sql("c.geom", 4326, crs)
+def feature_sql(crs: crs_mod.Crs = crs_mod.DEFAULT, exact: bool = False) -> str:
+    """One contribution (`c`, with `b` and `l` joined) as GeoJSON Feature text, in `crs`;
+    where it is as published, or as drawn when `exact`."""
+    geometry = crs_mod.geometry_sql(geom_sql(exact), 4326, crs)
     return (
         f"json_build_object('type', 'Feature', 'id', c.id, 'geometry', {geometry}, "
-        f"'properties', {properties_sql()})::text"
+        f"'properties', {properties_sql(exact=exact)})::text"
     )
 
 
@@ -170,6 +214,8 @@ class Query:
     """Which contributions, for whom, in which order and page. Empty fields do not filter."""
 
     audience: Audience = PUBLIC
+    # The place as drawn: staff with the right role and the author only (see the module doc).
+    exact: bool = False
     ids: tuple[uuid.UUID, ...] = ()
     bbox: BBox | None = None  # in `bbox_crs`, x/y order
     bbox_crs: crs_mod.Crs = crs_mod.DEFAULT
@@ -191,7 +237,15 @@ class Query:
 
     @property
     def filtered(self) -> bool:
-        return self != Query(audience=self.audience, limit=self.limit, cursor=self.cursor)
+        unfiltered = Query(
+            audience=self.audience, exact=self.exact, limit=self.limit, cursor=self.cursor
+        )
+        return self != unfiltered
+
+    @property
+    def geom(self) -> Any:
+        """The geometry column this query shows and filters on."""
+        return c.c.geom if self.exact else c.c.public_geom
 
 
 def visible(audience: Audience) -> ColumnElement[bool]:
@@ -226,10 +280,10 @@ def _place(query: Query) -> list[ColumnElement[bool]]:
     where = []
     if query.bbox:
         box = _envelope(query.bbox, query.bbox_crs)
-        where += [c.c.geom.op("&&")(box), func.ST_Intersects(c.c.geom, box)]
+        where += [query.geom.op("&&")(box), func.ST_Intersects(query.geom, box)]
     if query.near:
         here = cast(func.ST_SetSRID(func.ST_MakePoint(*query.near), 4326), Geography)
-        where.append(func.ST_DWithin(cast(c.c.geom, Geography), here, query.radius_m))
+        where.append(func.ST_DWithin(cast(query.geom, Geography), here, query.radius_m))
     return where
 
 
@@ -276,7 +330,7 @@ def _cursor_key(cursor: Cursor) -> tuple[datetime, uuid.UUID]:
 
 def _from(names: Sequence[str], sql: str = "") -> Any:
     """contribution c with what the asked expressions need joined."""
-    needed = " ".join(EXPRESSIONS[n] for n in names) + sql
+    needed = " ".join(expression(n) for n in names) + sql
     joined: Any = c
     if "b." in needed:
         joined = joined.outerjoin(b, b.c.code == c.c.buurt_code)
@@ -292,13 +346,15 @@ def _from(names: Sequence[str], sql: str = "") -> Any:
 def _ordered(stmt: Select, query: Query) -> Select:
     if query.near:
         here = cast(func.ST_SetSRID(func.ST_MakePoint(*query.near), 4326), Geography)
-        return stmt.order_by(func.ST_Distance(cast(c.c.geom, Geography), here))
+        return stmt.order_by(func.ST_Distance(cast(query.geom, Geography), here))
     if query.cursor is not None and not query.cursor.forward:
         return stmt.order_by(c.c.created_at, c.c.id)
     return stmt.order_by(c.c.created_at.desc(), c.c.id.desc())
 
 
-def _check_audience(query: Query, names: Sequence[str]) -> None:
+def _check_audience(query: Query, names: Sequence[str] = ()) -> None:
+    if query.audience is PUBLIC and query.exact:
+        raise ValueError("the public never sees the exact place")
     if query.audience is PUBLIC and STAFF_ONLY.intersection(names):
         raise ValueError(f"not public: {sorted(STAFF_ONLY.intersection(names))}")
 
@@ -327,7 +383,8 @@ def page(
 def page_statement(query: Query, crs: crs_mod.Crs = crs_mod.DEFAULT) -> Select:
     """The one statement a page runs: created_at, id and the Feature of up to limit + 1 rows
     (bench/contributions.py runs it directly, to compare)."""
-    stmt = select(c.c.created_at, c.c.id, literal_column(feature_sql(crs)))
+    _check_audience(query)
+    stmt = select(c.c.created_at, c.c.id, literal_column(feature_sql(crs, query.exact)))
     stmt = stmt.select_from(_from(FEATURE_PROPERTIES)).where(*_conditions(query))
     return _ordered(stmt, query).limit((query.limit or 100) + 1).offset(query.offset or None)
 
@@ -342,11 +399,13 @@ def feature(
     *,
     audience: Audience = PUBLIC,
     crs: crs_mod.Crs = crs_mod.DEFAULT,
+    exact: bool = False,
 ) -> str:
     """One contribution as Feature text: 404 when unknown (or, for the public, not published:
-    pending moderation or hidden), 410 when withdrawn."""
+    pending moderation or hidden), 410 when withdrawn. `exact`: the place as drawn."""
+    _check_audience(Query(audience=audience, exact=exact))
     stmt = (
-        select(c.c.withdrawn_at, c.c.visibility, literal_column(feature_sql(crs)))
+        select(c.c.withdrawn_at, c.c.visibility, literal_column(feature_sql(crs, exact)))
         .select_from(_from(FEATURE_PROPERTIES))
         .where(c.c.id == contribution_id)
     )
@@ -360,8 +419,11 @@ def feature(
 
 def collection(session: Session, query: Query) -> str:
     """All matching contributions as one FeatureCollection text, newest first."""
+    _check_audience(query)
     inner = (
-        select(c.c.created_at, c.c.id, literal_column(feature_sql()).label("feature"))
+        select(
+            c.c.created_at, c.c.id, literal_column(feature_sql(exact=query.exact)).label("feature")
+        )
         .select_from(_from(FEATURE_PROPERTIES))
         .where(*_conditions(query))
         .subquery("f")
@@ -376,7 +438,7 @@ def records(session: Session, query: Query, names: Sequence[str]) -> list[Any]:
     """Rows with the named values (EXPRESSIONS), newest first; staff-only names need a staff
     query."""
     _check_audience(query, names)
-    stmt = select(*(literal_column(EXPRESSIONS[n]).label(n) for n in names))
+    stmt = select(*(literal_column(expression(n, query.exact)).label(n) for n in names))
     stmt = stmt.select_from(_from(names)).where(*_conditions(query))
     stmt = _ordered(stmt, query)
     if query.limit:
@@ -421,7 +483,8 @@ def per_buurt(session: Session, query: Query) -> list[tuple[str, str, int]]:
 
 def bounds(session: Session, query: Query, expand: float = 0.0) -> BBox | None:
     """The WGS84 box around the matching contributions, `expand` degrees wider; None if none."""
-    box = func.ST_Expand(cast(func.ST_Extent(c.c.geom), Geometry), expand)
+    _check_audience(query)
+    box = func.ST_Expand(cast(func.ST_Extent(query.geom), Geometry), expand)
     stmt = (
         select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
         .select_from(c)
@@ -435,9 +498,10 @@ def extent(session: Session) -> tuple[int, list[float] | None, list[str] | None]
     """How many contributions the public sees, their WGS84 bbox and first and last moment."""
     row = session.execute(
         text(
-            "SELECT count(*), ST_XMin(ST_Extent(c.geom)), ST_YMin(ST_Extent(c.geom)), "
-            "ST_XMax(ST_Extent(c.geom)), ST_YMax(ST_Extent(c.geom)), min(c.created_at), "
-            f"max(c.created_at) FROM contribution c WHERE {PUBLIC_WHERE}"
+            f"SELECT count(*), ST_XMin(ST_Extent({PUBLIC_GEOM})), "
+            f"ST_YMin(ST_Extent({PUBLIC_GEOM})), ST_XMax(ST_Extent({PUBLIC_GEOM})), "
+            f"ST_YMax(ST_Extent({PUBLIC_GEOM})), min(c.created_at), max(c.created_at) "
+            f"FROM contribution c WHERE {PUBLIC_WHERE}"
         )
     ).one()
     bbox = None if row[1] is None else [row[1], row[2], row[3], row[4]]

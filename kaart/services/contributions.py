@@ -2,7 +2,9 @@
 changes and withdrawal: kaart/services/workflow.py).
 
 Every write returns the contribution as the provider's Feature, made by PostGIS in the same
-statement, so a committed write always has its answer. The caller owns the transaction."""
+statement, so a committed write always has its answer: the author's view, with the place as
+drawn. The same statement writes what the public sees of the place (kaart/services/privacy.py).
+The caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -21,13 +23,15 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, CatalogueError, Forbidden, Gone, Unauthorized, invalid, not_found
 from kaart.providers.contributions import feature_sql
+from kaart.services import privacy
 from kaart.services.input import DETACH, ContributionInput, ObjectRef
 
 # A row just written by a data-modifying CTE `c`, joined as the provider's Feature needs it.
 WRITTEN_FROM = (
     "c LEFT JOIN buurt b ON b.code = c.buurt_code LEFT JOIN layer l ON l.name = c.object_layer"
 )
-FEATURE_SQL = feature_sql()
+# Written through the edit token or by its author: the place as drawn.
+FEATURE_SQL = feature_sql(exact=True)
 
 # The buurt a geometry belongs to: the one holding its point on surface.
 AREA_CODES_SQL = """
@@ -62,11 +66,13 @@ def create(
     process_id: uuid.UUID | None = None,
     visibility: str = "published",
     edit_token: str | None = None,
+    rule: privacy.Rule,
 ) -> Created:
     """Store a new contribution and return it as a Feature with its edit token (shown only
     now), in one statement: a committed row always has its answer. `process_id`/`visibility`
     come from the process rules (kaart/services/processes.py); `edit_token` from a retry-safe
-    request (kaart/services/idempotency.py), else a new random one. The caller commits."""
+    request (kaart/services/idempotency.py), else a new random one; `rule` says where the
+    public sees it. The caller commits."""
     token = edit_token or secrets.token_urlsafe(32)
     if data.object is not None:
         check_object(session, data.object)
@@ -74,13 +80,16 @@ def create(
         f"""
         WITH c AS (
           INSERT INTO contribution
-            (id, category, title, description, geom, edit_token_hash,
-             buurt_code, wijk_code, gemeente_code, object_layer, object_id, process_id, visibility)
+            (id, category, title, description, geom, public_geom, location_generalised,
+             edit_token_hash, buurt_code, wijk_code, gemeente_code, object_layer, object_id,
+             process_id, visibility)
           SELECT coalesce(:id, gen_random_uuid()), :category, :title, :description, g.geom,
+                 public_location.geom, public_location.generalised,
                  :token_hash, codes.code, codes.wijk_code, codes.gemeente_code,
                  :object_layer, :object_id, :process_id, :visibility
           FROM (SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g
           {AREA_CODES_SQL}
+          {privacy.location_sql(session)}
           RETURNING *
         )
         SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}
@@ -97,6 +106,7 @@ def create(
         "object_id": data.object.id if data.object else None,
         "process_id": process_id,
         "visibility": visibility,
+        **rule.params(),
     }
     new_id, feature_text = _write(session, stmt, params)
     return Created(id=new_id, feature=feature_text, edit_token=token)
@@ -172,10 +182,15 @@ def authorise_edit_token(session: Session, contribution_id: uuid.UUID, token: st
 
 
 def update(
-    session: Session, contribution_id: uuid.UUID, token: str | None, data: ContributionInput
+    session: Session,
+    contribution_id: uuid.UUID,
+    token: str | None,
+    data: ContributionInput,
+    *,
+    rule: privacy.Rule,
 ) -> str:
-    """Change what the author sent; a new geometry gets its buurt looked up again. Returns
-    the changed Feature; the caller commits."""
+    """Change what the author sent; a new geometry gets its buurt and its public place (`rule`)
+    worked out again. Returns the changed Feature; the caller commits."""
     authorise_edit_token(session, contribution_id, token)
     sets = ["updated_at = now()"]
     params: dict[str, object] = {"id": contribution_id}
@@ -194,12 +209,18 @@ def update(
     if data.geom is not None:
         sets += [
             "geom = g.geom",
+            "public_geom = public_location.geom",
+            "location_generalised = public_location.generalised",
             "buurt_code = codes.code",
             "wijk_code = codes.wijk_code",
             "gemeente_code = codes.gemeente_code",
         ]
-        source = f"(SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g {AREA_CODES_SQL}"
+        source = (
+            f"(SELECT ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) AS geom) g {AREA_CODES_SQL} "
+            + privacy.location_sql(session)
+        )
         params["wkb"] = _wkb(data.geom)
+        params.update(rule.params())
     stmt = text(
         f"WITH c AS (UPDATE contribution AS c SET {', '.join(sets)} FROM {source} "
         f"WHERE c.id = :id RETURNING c.*) SELECT c.id, {FEATURE_SQL} FROM {WRITTEN_FROM}"

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import invalid, not_found
+from kaart.providers import contributions
 from kaart.services import workflow
 from kaart.services.contributions import authorise_edit_token
 
@@ -245,21 +246,32 @@ class PrivateView:
     response: str | None
     responded_at: datetime | None
     support_count: int
+    geometry: str  # GeoJSON, the place as drawn
+    public_location: str  # how the public map shows it: "exact" or "approximate"
     history: list[workflow.Event]
+
+
+# The author's values of the contribution (kaart/providers/contributions.py EXPRESSIONS).
+PRIVATE_VALUES = (
+    "status",
+    "visibility",
+    "hidden_reason",
+    "response",
+    "responded_at",
+    "support_count",
+    "geojson",
+    "public_location",
+)
 
 
 def private_view(
     session: Session, contribution_id: uuid.UUID, token: str | None, show_staff: bool
 ) -> PrivateView:
-    """Status, response, moderation and history for the holder of the edit token."""
+    """Status, response, moderation, the place as drawn and the history for the holder of the
+    edit token."""
     authorise_edit_token(session, contribution_id, token)
-    row = session.execute(
-        text(
-            "SELECT status, visibility, hidden_reason, response, responded_at, support_count "
-            "FROM contribution WHERE id = :id"
-        ),
-        {"id": contribution_id},
-    ).one()
+    query = contributions.Query(audience=contributions.ALL, exact=True, ids=(contribution_id,))
+    (row,) = contributions.records(session, query, PRIVATE_VALUES)
     events = workflow.history(
         session, contribution_id, public=True, show_staff=show_staff, author=True
     )

@@ -3,6 +3,8 @@
 What an export holds depends on who asks, never on the format:
 - every staff member: the public fields of each contribution, plus its moderation state
   (visibility, hidden reason, report count) and the display name of whoever last answered it;
+- planners and admins get each place as drawn; others as the public map shows it (near a
+  home: the centre of its grid cell, with a size class instead of area and length);
 - admins also get that person's e-mail address and the names of authors of hidden comments.
 Never in any export: edit token hashes, supporter or reporter keys, passwords, other accounts.
 """
@@ -14,7 +16,7 @@ import io
 import json
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +43,8 @@ PUBLIC_COLUMNS = (
     "gemeente_code",
     "area_m2",
     "length_m",
+    "size_class",
+    "location",
     "support_count",
     "comment_count",
     "photo_count",
@@ -65,9 +69,11 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class Audience:
-    """What one requester may see: `admin` adds staff e-mail addresses and hidden authors."""
+    """What one requester may see: `admin` adds staff e-mail addresses and hidden authors;
+    `exact` the places as drawn."""
 
     admin: bool = False
+    exact: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -82,7 +88,7 @@ def selection(session: Session, filters: Filters, audience: Audience) -> list[di
     if audience.admin:
         extra += ("responded_by_email",)
     records = []
-    for row in rows(session, filters, extra=extra):
+    for row in rows(session, replace(filters, exact=audience.exact), extra=extra):
         data = row._mapping
         record = {name: _plain(data.get(name)) for name in audience.columns if name != "url"}
         record["url"] = f"/bijdragen/{data['id']}"

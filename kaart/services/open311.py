@@ -25,6 +25,7 @@ from kaart.geo import Limits
 from kaart.models.contribution import CATEGORIES, STATUSES
 from kaart.providers import contributions
 from kaart.services import contributions as writes
+from kaart.services import privacy
 from kaart.services.input import parse_feature
 
 OPEN_STATUSES = ("ontvangen", "in_behandeling")
@@ -143,11 +144,11 @@ def get_request(session: Session, contribution_id: uuid.UUID) -> dict[str, Any]:
 
 
 def create_request(
-    session: Session, form: Mapping[str, str], limits: Limits, title: str
+    session: Session, form: Mapping[str, str], limits: Limits, title: str, rule: privacy.Rule
 ) -> uuid.UUID:
     """Check a GeoReport v2 POST like the JSON API checks a Feature, then store the contribution
     and its request row (in the caller's transaction). `title` is used when there is no
-    description."""
+    description; `rule` says where the public sees it."""
     description = (form.get("description") or "").strip()
     lon, lat, address = _location(session, form)
     feature = {
@@ -164,7 +165,7 @@ def create_request(
     except ApiError as exc:
         raise _renamed(exc) from exc
     extras = _extras(form)
-    created = writes.create(session, data)
+    created = writes.create(session, data, rule=rule)
     session.execute(
         text(
             "INSERT INTO open311_request (contribution_id, media_url, address_string, "

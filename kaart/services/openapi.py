@@ -149,6 +149,14 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             ],
             "responses": _success("get"),
         },
+        ("api.location_check", "get"): {
+            "summary": "Whether a point placed here is shown approximately (near a home)",
+            "parameters": [
+                _number("lon", -180, 180, "Longitude (WGS84), in the map's area."),
+                _number("lat", -90, 90, "Latitude (WGS84), in the map's area."),
+            ],
+            "responses": _ok("200", JSON, "LocationCheck", "How the public map would show it"),
+        },
         ("api.get_postcoderoos", "get"): {
             "summary": "The PC4 area of a point (or pc4) and every adjacent PC4 area",
             "parameters": [

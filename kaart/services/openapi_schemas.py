@@ -8,6 +8,7 @@ from typing import Any
 from kaart.config import Settings
 from kaart.geo import GEOMETRY_DEPTH
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
+from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
 from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
 
 
@@ -100,8 +101,29 @@ def schemas(settings: Settings) -> dict[str, Any]:
                         "title": text_props["title"],
                         "description": text_props["description"],
                         "status": {"type": "string", "enum": list(STATUSES)},
+                        "location": {
+                            "type": "string",
+                            "enum": ["exact", "approximate"],
+                            "description": "approximate: near a home, the geometry is the "
+                            "centre of its grid cell in RD New (location privacy)",
+                        },
+                        "size_class": {
+                            "type": "string",
+                            "nullable": True,
+                            "enum": [label for _bound, label in LINE_CLASSES + AREA_CLASSES],
+                            "description": "Instead of length_m or area_m2 when approximate",
+                        },
                     },
                 },
+            },
+        },
+        "LocationCheck": {
+            "type": "object",
+            "required": ["approximate", "cell_m", "distance_m"],
+            "properties": {
+                "approximate": {"type": "boolean"},
+                "cell_m": {"type": "number", "description": "Grid cell size in metres"},
+                "distance_m": {"type": "number", "description": "Distance to a home in metres"},
             },
         },
         "Created": {

@@ -41,11 +41,14 @@ class Filters:
     visibilities: tuple[str, ...] = ()
     # Only what the public sees (published); set for the reactienota, which is public.
     public_only: bool = False
+    # The place as drawn, not as published: staff who may see it (User.sees_exact_location).
+    exact: bool = False
 
     def query(self, limit: int | None = None) -> contributions.Query:
         """These filters as the contribution provider's query (staff see every visibility)."""
         return contributions.Query(
             audience=contributions.PUBLIC if self.public_only else contributions.STAFF,
+            exact=self.exact and not self.public_only,
             categories=self.categories,
             statuses=self.statuses,
             visibilities=self.visibilities,
@@ -115,6 +118,8 @@ ROW = (
     "gemeente_code",
     "area_m2",
     "length_m",
+    "size_class",
+    "location",
     "support_count",
     "response",
     "responded_at",

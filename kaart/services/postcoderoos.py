@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, BadRequest, NotFound
-from kaart.providers.contributions import PUBLIC_WHERE
+from kaart.providers.contributions import PUBLIC_GEOM, PUBLIC_WHERE
 from kaart.solar.queries import ADDRESS_LAYER, OFFER_CATEGORY, PC4_LAYER, columns_of, table_of
 
 TOLERANCE_M = 1.0
@@ -103,8 +103,9 @@ def postcoderoos(
                      {address_sql} AS addresses,
                      (SELECT count(*) FROM contribution c
                       WHERE {PUBLIC_WHERE} AND c.category = :category
-                        AND c.geom && ST_Transform(r.geom, 4326)
-                        AND ST_Intersects(ST_Transform(r.geom, 4326), ST_PointOnSurface(c.geom))
+                        AND {PUBLIC_GEOM} && ST_Transform(r.geom, 4326)
+                        AND ST_Intersects(ST_Transform(r.geom, 4326),
+                                          ST_PointOnSurface({PUBLIC_GEOM}))
                      ) AS interested
               FROM rose r
             )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, NotFound
 from kaart.providers import contributions, layers
-from kaart.providers.contributions import PUBLIC_WHERE
+from kaart.providers.contributions import PUBLIC_GEOM, PUBLIC_WHERE
 
 CONTRIBUTIONS = contributions.TILE_LAYER
 CONTRIBUTION_COLUMNS = contributions.TILE_COLUMNS
@@ -231,16 +231,16 @@ def _open_layer_sql(table: str, columns: tuple[str, ...], family: str) -> str:
 
 @lru_cache(maxsize=1)
 def _contributions_sql() -> str:
-    # Published contributions only; a full tile keeps the newest.
+    # Published contributions only, where the public sees them; a full tile keeps the newest.
     return f"""
         WITH bounds AS (
           SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                  ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS area
         ),
         picked AS (
-          SELECT c.id, c.category, c.title, c.status, c.geom
+          SELECT c.id, c.category, c.title, c.status, {PUBLIC_GEOM} AS geom
           FROM contribution AS c, bounds
-          WHERE {PUBLIC_WHERE} AND c.geom && bounds.area
+          WHERE {PUBLIC_WHERE} AND {PUBLIC_GEOM} && bounds.area
           ORDER BY c.created_at DESC, c.id
           LIMIT :cap
         )

@@ -19,7 +19,7 @@ from kaart.errors import ApiError, Forbidden, NotFound
 from kaart.geo import limits_for
 from kaart.i18n import translate as _
 from kaart.params import Params
-from kaart.services import idempotency
+from kaart.services import idempotency, privacy
 from kaart.services import open311 as service
 from kaart.web import idempotency_key, limit_client
 
@@ -161,7 +161,9 @@ def create_request(fmt: str) -> Response:
         if answer:
             new_id = answer.resource_id
         else:
-            new_id = service.create_request(session, form, limits_for(settings), title)
+            new_id = service.create_request(
+                session, form, limits_for(settings), title, privacy.rule_for(settings)
+            )
             limit_client(session, "contribute")
             if key:
                 stored = idempotency.Answer(201, None, "", new_id)

@@ -1,9 +1,12 @@
 // The private edit page. The edit token arrives in the URL fragment (#token=…, never sent to the
-// server); we keep it in sessionStorage for reloads and take it out of the address bar.
+// server); we keep it in sessionStorage for reloads and take it out of the address bar. The page
+// itself holds the contribution as the public sees it; the place as drawn comes from the
+// author's private view, fetched with the token (near a home the public sees only a cell centre).
 
 import {
   answerErrors,
   categoryIcon,
+  config,
   createMap,
   editOptions,
   editTokenKey,
@@ -18,7 +21,9 @@ import {
 import { ContributionForm } from "./form.js";
 import { inZoom } from "./layers/catalogue.js";
 import { addTileLayers } from "./layers/tiles.js";
+import { LocationNotice, pointOf } from "./location-notice.js";
 import { ObjectChoice } from "./object.js";
+import { showPrivate } from "./process-private.js";
 
 const $ = (id) => document.getElementById(id);
 const feature = readJSON("kaart-feature");
@@ -60,9 +65,10 @@ const token = readToken();
 const map = createMap($("edit-map"), { draw: true, zoom: 17, leaflet: { scrollWheelZoom: false } });
 window.kaartMap = map;
 let baseline = { ...feature.properties };
-let baseGeometry = feature.geometry;
+let baseGeometry = null; // the place as drawn, once the private view has it
 let shape = null;
 let geometryChanged = false;
+const locationNotice = new LocationNotice($("location-notice"));
 
 function drawGeometry(geometry) {
   shape?.eachLayer((layer) => layer.pm?.disable());
@@ -77,7 +83,10 @@ function drawGeometry(geometry) {
   shape.eachLayer((layer) => {
     if (!token || !layer.pm) return;
     layer.pm.enable(editOptions(layer));
-    layer.on("pm:edit", () => setGeometryChanged(true));
+    layer.on("pm:edit", () => {
+      setGeometryChanged(true);
+      locationNotice.check(pointOf(layer));
+    });
   });
   const isPoint = geometry.type === "Point";
   $("geometry-center").hidden = !isPoint || !token;
@@ -93,8 +102,14 @@ function currentGeometry() {
   return layers[0].toGeoJSON().geometry;
 }
 
-drawGeometry(baseGeometry);
-focusOn(map, shape);
+/** The place as drawn and how the public map shows it: told as the add flow tells it. */
+function showPlace(geometry, publicLocation) {
+  baseGeometry = geometry;
+  drawGeometry(geometry);
+  focusOn(map, shape);
+  const answer = { approximate: publicLocation === "approximate", cell_m: config.privacy.cell_m };
+  locationNotice.show(answer, { point: geometry.type === "Point" });
+}
 
 // -- What it is about: an object of an open layer, shown and picked on the map ------------------
 
@@ -110,11 +125,13 @@ map.on("click", (event) => {
 $("geometry-reset").addEventListener("click", () => {
   drawGeometry(baseGeometry);
   setGeometryChanged(false);
+  locationNotice.check(pointOf(shape.getLayers()[0]));
 });
 $("geometry-center").addEventListener("click", () => {
   const marker = shape.getLayers()[0];
   marker.setLatLng(map.getCenter());
   setGeometryChanged(true);
+  locationNotice.check(marker.getLatLng());
 });
 
 // -- Without a token there is nothing to do here -------------------------------------------------
@@ -126,6 +143,19 @@ function refuse(text) {
 }
 
 if (!token) refuse(t("edit.no_token"));
+
+// -- The author's private view: the place as drawn, moderation state and history ---------------
+
+async function loadPrivate() {
+  const result = await request(`${apiUrl}/private`, { token });
+  if (result.ok && result.data) {
+    showPlace(result.data.geometry, result.data.public_location);
+    showPrivate(result.data);
+    return;
+  }
+  if (handleAuthFailure(result)) return;
+  message(problemText(result));
+}
 
 // -- Saving ------------------------------------------------------------------------------------
 
@@ -187,9 +217,11 @@ $("edit-form").addEventListener("submit", async (event) => {
     form.clearErrors();
     baseline = { ...result.data.properties };
     objectChoice.set(baseline.object || null);
-    baseGeometry = result.data.geometry;
     setGeometryChanged(false);
+    baseGeometry = result.data.geometry; // the answer to its author holds the place as drawn
     drawGeometry(baseGeometry);
+    loadPrivate(); // how the public map shows the place now
+
     $("status-chip").textContent = statusLabel(baseline.status);
     message(t("edit.saved"), baseline.url);
     return;
@@ -201,6 +233,7 @@ $("edit-form").addEventListener("submit", async (event) => {
 // A new category colours the drawing straight away.
 for (const radio of document.querySelectorAll('#edit-form input[name="category"]')) {
   radio.addEventListener("change", () => {
+    if (!shape) return; // the place is not loaded (yet)
     const geometry = currentGeometry();
     const changed = geometryChanged;
     drawGeometry(geometry);
@@ -241,3 +274,5 @@ $("withdraw-yes").addEventListener("click", async () => {
   $("withdraw-error").textContent = problemText(result);
   $("withdraw-error").hidden = false;
 });
+
+if (token) loadPrivate();

@@ -1,12 +1,9 @@
-// On the private edit page: moderation state and the history, fetched with the edit token
-// (edit.js keeps it in sessionStorage after taking it from the URL fragment).
+// On the private edit page: moderation state and the history, from the author's private view
+// that edit.js fetches with the edit token (with the place as drawn).
 
-import { el, readJSON, storedEditToken, t } from "./common.js";
+import { el, t } from "./common.js";
 
-const feature = readJSON("kaart-feature");
 const section = document.getElementById("private-dialogue");
-
-const token = () => storedEditToken(feature.id);
 
 function formatDate(iso) {
   return new Date(iso).toLocaleDateString(document.documentElement.lang === "en" ? "en-GB" : "nl-NL", {
@@ -16,19 +13,9 @@ function formatDate(iso) {
   });
 }
 
-async function load() {
-  const secret = token();
-  if (!section || !feature || !secret) return;
-  let response;
-  try {
-    response = await fetch(`/api/v1/contributions/${encodeURIComponent(feature.id)}/private`, {
-      headers: { Authorization: `Bearer ${secret}`, Accept: "application/json" },
-    });
-  } catch {
-    return;
-  }
-  if (!response.ok) return;
-  const data = await response.json();
+/** Show `data`, the answer of /api/v1/contributions/<id>/private. */
+export function showPrivate(data) {
+  if (!section) return;
   const visibility = document.getElementById("private-visibility");
   visibility.textContent = t(`dialogue.private.visibility.${data.visibility}`);
   if (data.visibility === "hidden" && data.hidden_reason) {
@@ -60,5 +47,3 @@ async function load() {
   );
   section.hidden = false;
 }
-
-load();

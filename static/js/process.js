@@ -17,6 +17,7 @@ import {
   shapeStyle,
   t,
 } from "./common.js";
+import { LocationNotice, pointOf } from "./location-notice.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
@@ -50,12 +51,17 @@ L.geoJSON(contributions, {
 const form = $("process-contribute");
 let drawn = null;
 const write = new WriteKey(); // the Idempotency-Key of the contribution being sent
+const locationNotice = form ? new LocationNotice($("location-notice")) : null;
 
 function setDrawn(layer) {
   if (drawn) map.removeLayer(drawn);
   drawn = layer;
-  if (layer.pm) layer.pm.enable(editOptions(layer));
+  if (layer.pm) {
+    layer.pm.enable(editOptions(layer));
+    layer.on("pm:edit", () => locationNotice.check(pointOf(layer))); // moved: ask again
+  }
   $("geometry-status").textContent = t("dialogue.process.drawn");
+  locationNotice.check(pointOf(layer));
 }
 
 if (form) {

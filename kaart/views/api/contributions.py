@@ -1,4 +1,5 @@
-"""/api/v1/contributions: create, list, read, change and withdraw contributions (GeoJSON)."""
+"""/api/v1/contributions: create, list, read, change and withdraw contributions (GeoJSON);
+/api/v1/location-check: whether a point placed there is shown approximately on the public map."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import uuid
 from flask import Response, current_app, request, url_for
 
 from kaart.db import get_read_session, transaction
+from kaart.errors import Invalid
 from kaart.geo import Limits, limits_for
 from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions
 from kaart.services import contributions as service
-from kaart.services import idempotency, processes, workflow
+from kaart.services import idempotency, privacy, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import parse_feature
 from kaart.views.api import bp
-from kaart.views.api.io import collection, cursor, geojson, limit, read_json
+from kaart.views.api.io import as_json, collection, cursor, geojson, limit, read_json
 from kaart.web import bearer_token, idempotency_key, limit_client
 
 
@@ -46,6 +48,7 @@ def create_contribution() -> Response:
             process_id=process_id,
             visibility=visibility,
             edit_token=edit_token(secret, key) if key else None,
+            rule=privacy.rule_for(current_app.config["KAART"]),
         )
         response = _created(created.feature, created.id, created.edit_token)
         if key:
@@ -84,6 +87,23 @@ def list_contributions() -> Response:
     return collection(contributions.page(get_read_session(), query))
 
 
+@bp.get("/location-check")
+def location_check() -> Response:
+    """Told while placing a point: near a home, the public map shows it approximately."""
+    settings = current_app.config["KAART"]
+    args = Params(request.args)
+    lon = args.number("lon", -180, 180, required=True)
+    lat = args.number("lat", -90, 90, required=True)
+    args.done()
+    west, south, east, north = settings.area_bbox
+    if not (west <= lon <= east and south <= lat <= north):
+        reason = f"[{lon}, {lat}] lies outside the area this map covers."
+        raise Invalid(reason, "lon", "outside_area", title="Invalid location")
+    rule = privacy.rule_for(settings)
+    approximate = privacy.check(get_read_session(), rule, lon, lat)
+    return as_json({"approximate": approximate, **rule.sizes()})
+
+
 @bp.get("/contributions/<uuid:contribution_id>")
 def get_contribution(contribution_id: uuid.UUID) -> Response:
     return geojson(contributions.feature(get_read_session(), contribution_id))
@@ -93,7 +113,8 @@ def get_contribution(contribution_id: uuid.UUID) -> Response:
 def patch_contribution(contribution_id: uuid.UUID) -> Response:
     data = parse_feature(read_json(), _limits(), partial=True)
     with transaction() as session:
-        changed = service.update(session, contribution_id, bearer_token(), data)
+        rule = privacy.rule_for(current_app.config["KAART"])
+        changed = service.update(session, contribution_id, bearer_token(), data, rule=rule)
         limit_client(session, "edit")
     return geojson(changed)
 

@@ -4,6 +4,7 @@ so they need the X-CSRF-Token header (kaart/auth.py) and count against the per-a
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -129,6 +130,9 @@ def private(contribution_id: uuid.UUID) -> Response:
             "response": view.response,
             "responded_at": view.responded_at.isoformat() if view.responded_at else None,
             "support_count": view.support_count,
+            # The place as drawn: the edit page draws this, not the public page's place.
+            "geometry": json.loads(view.geometry),
+            "public_location": view.public_location,
             "history": _events(view.history),
         }
     )

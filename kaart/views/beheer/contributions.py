@@ -27,6 +27,7 @@ INFO_VALUES = (
     "category",
     "process_title",
     "process_slug",
+    "public_location",
 )
 
 
@@ -35,8 +36,11 @@ INFO_VALUES = (
 def contribution(contribution_id: uuid.UUID) -> str:
     ident = contribution_id
     session = get_session()
+    exact = current_user().sees_exact_location  # planners and admins: the place as drawn
     try:
-        feature = json.loads(contributions.feature(session, ident, audience=contributions.STAFF))
+        feature = json.loads(
+            contributions.feature(session, ident, audience=contributions.STAFF, exact=exact)
+        )
     except Gone:
         feature = None
     found = contributions.records(

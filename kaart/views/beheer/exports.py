@@ -36,7 +36,10 @@ def export(fmt: str) -> Response:
         raise not_found("This export format")
     filters = overview.parse_filters(request.args)
     user = current_user()
-    audience = exports.Audience(admin=user is not None and "admin" in user.roles)
+    audience = exports.Audience(
+        admin=user is not None and "admin" in user.roles,
+        exact=user is not None and user.sees_exact_location,
+    )
     data = exports.export(get_session(), filters, audience, fmt)
     pairs = filters.query_args()
     filter_values = {name: [v for n, v in pairs if n == name] for name, _v in pairs}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Response, current_app, render_template, request
 
-from kaart.auth import login_required
+from kaart.auth import current_user, login_required
 from kaart.db import get_session
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES
@@ -30,11 +31,17 @@ def map_labels() -> dict[str, str]:
     return labels
 
 
+def _filters() -> selection.Filters:
+    """The filters of the query string; the places as drawn for staff who may see them."""
+    filters = selection.parse_filters(request.args)
+    return replace(filters, exact=current_user().sees_exact_location)
+
+
 @bp.get("/overzicht")
 @login_required(*STAFF)
 def overview() -> str:
     session = get_session()
-    filters = selection.parse_filters(request.args)
+    filters = _filters()
     figures = selection.buurt_figures(session, filters)
     query = urlencode(filters.query_args())
     return render_template(
@@ -62,7 +69,7 @@ def overview() -> str:
 def overview_map() -> Response:
     """The folium map, shown in an <iframe> on the overview page."""
     settings = current_app.config["KAART"]
-    filters = selection.parse_filters(request.args)
+    filters = _filters()
     html, _legend, _figures = choropleth.render(
         get_session(), filters, map_labels(), settings.map_center
     )

@@ -15,7 +15,7 @@ from kaart.errors import Gone
 from kaart.i18n import catalogue, current_language, translate
 from kaart.models.contribution import CATEGORIES
 from kaart.providers import contributions, layers
-from kaart.services import dialogue, photos
+from kaart.services import dialogue, photos, privacy
 from kaart.supporters import existing_supporter_key
 from kaart.views.public import bp
 
@@ -36,6 +36,8 @@ def map_config() -> dict[str, Any]:
         "lang": current_language(),
         "messages": catalogue(current_language()),
         "layers": open_layers(),
+        # Near a home the public map shows a place within a cell this large (metres).
+        "privacy": privacy.rule_for(s).sizes(),
     }
 
 

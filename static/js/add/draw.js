@@ -4,6 +4,7 @@
 // what its own undo and finish do).
 
 import { byId, editOptions, t } from "../common.js";
+import { pointOf } from "../location-notice.js";
 import { clearNearby, searchNearby } from "./nearby.js";
 import { drawOptions, drawnBounds, drawnSummary, keepInView, newMarkerStyle, removeDrawn } from "./shape.js";
 import { showStep } from "./steps.js";
@@ -35,7 +36,8 @@ export function chooseShapeAgain(flow) {
   showStep(flow, "shape");
 }
 
-/** A shape is on the map: make it editable, go to the form, look for what exists nearby. */
+/** A shape is on the map: make it editable, go to the form, look for what exists nearby and
+ * whether a point lies near a home (moved: asked again). */
 export function useDrawn(flow, layer) {
   flow.state.drawn = layer;
   if (layer.pm) {
@@ -43,6 +45,7 @@ export function useDrawn(flow, layer) {
     layer.on("pm:edit", () => {
       describeDrawn(flow);
       searchNearby(flow);
+      flow.locationNotice.check(pointOf(layer));
     });
   }
   flow.form.clearErrors();
@@ -50,6 +53,7 @@ export function useDrawn(flow, layer) {
   keepInView(flow.map, drawnBounds(layer));
   describeDrawn(flow);
   searchNearby(flow);
+  flow.locationNotice.check(pointOf(layer));
 }
 
 /** A new point at `latlng`, ready to be told about. */

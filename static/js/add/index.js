@@ -1,10 +1,12 @@
 // Adding a contribution, the entry point map.js calls: choose point / line / area (steps.js),
-// draw it or place it with the keyboard (draw.js), see what already exists nearby (nearby.js),
+// draw it or place it with the keyboard (draw.js), see what already exists nearby (nearby.js)
+// and whether the public map shows the point approximately (../location-notice.js),
 // say what it is and link an object of an open layer (form.js, object.js), send it (submit.js)
 // and keep the edit link (success.js). The flow's one state object is in state.js.
 
 import { byId } from "../common.js";
 import { ContributionForm } from "../form.js";
+import { LocationNotice } from "../location-notice.js";
 import { ObjectChoice } from "../object.js";
 import { chooseShapeAgain, placePoint, startDraw, wireDrawing } from "./draw.js";
 import { createAddState } from "./state.js";
@@ -19,6 +21,7 @@ function createFlow(map, onCreated) {
     form: new ContributionForm(byId("add-form"), { geometryTarget: "drawn-summary" }),
     objectChoice: new ObjectChoice(byId("field-object"), { map }),
     nearbyLayer: L.layerGroup().addTo(map),
+    locationNotice: new LocationNotice(byId("location-notice")),
     onCreated,
   };
 }

@@ -84,6 +84,7 @@ export function keepInView(map, bounds) {
 
 export function removeDrawn(flow) {
   const { state } = flow;
+  flow.locationNotice.clear();
   if (!state.drawn) return;
   state.drawn.pm?.disable();
   state.drawn.remove();

@@ -1,5 +1,5 @@
 // The add flow's one state object. Every add/ module gets the flow — {map, state, form,
-// objectChoice, nearbyLayer, onCreated} — and changes only `flow.state`; the rest are the
+// objectChoice, nearbyLayer, locationNotice, onCreated} — and changes only `flow.state`; the rest are the
 // parts it works with. What was typed stays in the form itself (form.js reads it) and the
 // linked object in the ObjectChoice (object.js): nothing here keeps a second copy of them.
 
