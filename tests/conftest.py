@@ -17,7 +17,7 @@ from geodata.sources import amsterdam_buurten
 from kaart import create_app
 from kaart.config import Settings
 from kaart.schema import fresh_database
-from tests.layers_fixture import PANDEN_COLUMNS, make_layer, weesp_panden
+from tests.layers_fixture import PANDEN_COLUMNS, make_layer, make_weesp_addresses, weesp_panden
 from tests.stack import PrivateCluster, Stack, StackError
 
 CHROMIUM = os.environ.get("KAART_CHROMIUM", "/usr/bin/chromium")
@@ -110,6 +110,14 @@ def app(settings: Settings, connection: Connection):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def weesp_homes(connection: Connection) -> str:
+    """The demo's BAG addresses as the address layer, in the test's transaction: the location
+    privacy rule (kaart/services/privacy.py) then knows where the homes are. Without an address
+    layer every point is published generalised, as the centre of its 50 m cell."""
+    return make_weesp_addresses(connection)
 
 
 @pytest.fixture

@@ -134,3 +134,54 @@ def weesp_panden() -> list[dict[str, Any]]:
 
 
 PANDEN_COLUMNS = {"construction_year": "bigint", "status": "text"}
+
+
+@lru_cache(maxsize=1)
+def _weesp_addresses_frame() -> gpd.GeoDataFrame:
+    return gpd.read_file(WEESP_BAG, layer="verblijfsobject")
+
+
+ADDRESS_COLUMNS = {
+    "street": "text",
+    "house_number": "bigint",
+    "house_letter": "text",
+    "house_number_suffix": "text",
+    "postcode": "text",
+    "city": "text",
+    "usage": "text",
+}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def weesp_addresses() -> list[dict[str, Any]]:
+    """The 1,415 BAG addresses (verblijfsobjecten) of the Weesp Centrum extract (RD New), with
+    their use (gebruiksdoel, e.g. "woonfunctie"), as make_layer rows of an address layer."""
+    return [
+        {
+            "feature_id": row.identificatie,
+            "street": row.openbareruimtenaam,
+            "house_number": int(row.huisnummer),
+            "house_letter": _text(row.huisletter),
+            "house_number_suffix": _text(row.huisnummertoevoeging),
+            "postcode": row.postcode,
+            "city": row.woonplaats,
+            "usage": row.gebruiksdoel,
+            "geom": row.geometry,
+        }
+        for row in _weesp_addresses_frame().itertuples()
+    ]
+
+
+def make_weesp_addresses(connection: Connection) -> str:
+    """The demo's address layer, bag-adressen, made inside the test's transaction."""
+    return make_layer(
+        connection,
+        "bag-adressen",
+        weesp_addresses(),
+        columns=ADDRESS_COLUMNS,
+        family="point",
+        kind="address",
+    )

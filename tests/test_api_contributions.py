@@ -14,6 +14,7 @@ from tests.places import (
     NIEUWSTRAAT,
     OUDE_CONVENT,
     SINGEL_GRASVELD,
+    SMAL_WEESP,
     VAALSERBERG,
     feature,
     line,
@@ -197,11 +198,12 @@ def test_bad_list_parameters_are_400_problems(client, query, field):
     assert r.get_json()["errors"][0]["field"] == field
 
 
-def test_near_lists_what_lies_within_the_radius_nearest_first(client):
-    near = post(client, feature(point((5.04240, 52.30660)), title="Vlakbij")).get_json()["id"]
-    post(client, feature(point((5.04300, 52.30660)), title="45 m verder"))
+def test_near_lists_what_lies_within_the_radius_nearest_first(client, weesp_homes):
+    # On the water of the Smal Weesp, more than 15 m from any home: published exactly.
+    near = post(client, feature(point((5.04190, 52.30649)), title="Vlakbij")).get_json()["id"]
+    post(client, feature(point((5.04146, 52.30671)), title="45 m verder"))
     post(client, feature(point(OUDE_CONVENT), title="Te ver"))
-    r = client.get(f"{API}?near=5.04234,52.30658&radius=50")
+    r = client.get(f"{API}?near={SMAL_WEESP[0]},{SMAL_WEESP[1]}&radius=50")
     titles = [f["properties"]["title"] for f in r.get_json()["features"]]
     assert titles == ["Vlakbij", "45 m verder"]
     assert r.get_json()["features"][0]["id"] == near

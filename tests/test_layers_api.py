@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import shape
 
 from tests.layers_fixture import PAND_WEESP
-from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
+from tests.places import OUDE_CONVENT, SMAL_WEESP, feature, point
 
 LAYERS = "/api/v1/layers"
 FEATURES = f"{LAYERS}/weesp-panden/features"
@@ -47,10 +47,10 @@ def test_catalogue_lists_loaded_layers_with_attribution_extent_and_urls(client, 
     assert list(layers)[-1] == "contributions"
 
 
-def test_catalogue_counts_published_contributions(client):
+def test_catalogue_counts_published_contributions(client, weesp_homes):
     assert by_name(client)["contributions"]["feature_count"] == 0
     assert by_name(client)["contributions"]["bbox"] is None
-    kept = client.post("/api/v1/contributions", json=feature(point(HET_GROTE_PLEIN))).get_json()
+    kept = client.post("/api/v1/contributions", json=feature(point(SMAL_WEESP))).get_json()
     gone = client.post("/api/v1/contributions", json=feature(point(OUDE_CONVENT))).get_json()
     client.delete(
         f"/api/v1/contributions/{gone['id']}",
@@ -58,7 +58,7 @@ def test_catalogue_counts_published_contributions(client):
     )
     contributions = by_name(client)["contributions"]
     assert contributions["feature_count"] == 1
-    assert contributions["bbox"] == pytest.approx([*HET_GROTE_PLEIN, *HET_GROTE_PLEIN])
+    assert contributions["bbox"] == pytest.approx([*SMAL_WEESP, *SMAL_WEESP])
     assert contributions["tiles"] == "/tiles/contributions/{z}/{x}/{y}.pbf"
     assert contributions["features"] == "/api/v1/contributions"
     assert kept["id"]

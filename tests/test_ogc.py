@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from kaart.crs import CRS84, EPSG_4326, EPSG_28992
 from tests.layers_fixture import PAND_WEESP
-from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
+from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, SMAL_WEESP, feature, point
 
 OGC = "/ogc"
 WEESP_CENTRUM = "5.030,52.300,5.050,52.312"
@@ -193,8 +193,8 @@ def test_withdrawn_contribution_is_not_an_item(client):
     assert one.status_code == 404 and one.mimetype == "application/problem+json"
 
 
-def test_contribution_filters_datetime_and_crs(client):
-    groen = add(client, category="groen", title="Boom erbij")
+def test_contribution_filters_datetime_and_crs(client, weesp_homes):
+    groen = add(client, SMAL_WEESP, category="groen", title="Boom erbij")  # away from homes
     idee = add(client, OUDE_CONVENT, category="idee", title="Bankje")
     path = f"{OGC}/collections/contributions/items"
     only_groen = get(client, path, category="groen").get_json()
@@ -206,9 +206,9 @@ def test_contribution_filters_datetime_and_crs(client):
     assert get(client, path, datetime="2000-01-01T00:00:00Z/..").get_json()["numberReturned"] == 2
     rd = get(client, f"{path}/{groen}", crs=EPSG_28992).get_json()
     x, y = rd["geometry"]["coordinates"]
-    assert (x, y) == pytest.approx(TO_RD.transform(*HET_GROTE_PLEIN), abs=0.01)
+    assert (x, y) == pytest.approx(TO_RD.transform(*SMAL_WEESP), abs=0.01)
     lat, lon = get(client, f"{path}/{groen}", crs=EPSG_4326).get_json()["geometry"]["coordinates"]
-    assert (lon, lat) == pytest.approx(HET_GROTE_PLEIN, abs=1e-7)
+    assert (lon, lat) == pytest.approx(SMAL_WEESP, abs=1e-7)
     assert rd["properties"]["buurt_code"] == "BU0363SD03"
 
 

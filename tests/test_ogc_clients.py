@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from geodata.load import load_layer
 from tests.layers_fixture import PAND_WEESP, WEESP_BAG
-from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
+from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, cell_centre, feature, point
 
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 EPSG_28992 = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -70,15 +70,16 @@ def test_gdal_reads_contributions_in_crs84_and_epsg_4326(live_server, two_contri
     features = read(f"{live_server}/ogc", "contributions")
     by_title = {f["properties"]["title"]: f for f in features}
     assert set(by_title) == {"knelpunt in Weesp", "groen in Weesp"}
+    # Both lie near homes: published as the centres of their 50 m cells (location privacy).
     lon, lat = by_title["knelpunt in Weesp"]["geometry"]["coordinates"]
-    assert (lon, lat) == pytest.approx(HET_GROTE_PLEIN, abs=1e-6)
+    assert (lon, lat) == pytest.approx(cell_centre(HET_GROTE_PLEIN), abs=1e-6)
     assert "edit_token" not in json.dumps(features)
     # EPSG:4326 as the standard defines it: latitude first.
     url = f"{live_server}/ogc/collections/contributions?crs={EPSG_4326}"
     first, second = read(url, "contributions")[0]["geometry"]["coordinates"]
     assert (second, first) in (
-        pytest.approx(HET_GROTE_PLEIN, abs=1e-6),
-        pytest.approx(OUDE_CONVENT, abs=1e-6),
+        pytest.approx(cell_centre(HET_GROTE_PLEIN), abs=1e-6),
+        pytest.approx(cell_centre(OUDE_CONVENT), abs=1e-6),
     )
 
 

@@ -101,8 +101,25 @@ def _vertices(commands: list[int]) -> int:
     return count
 
 
+def _points(commands: list[int]) -> list[tuple[int, int]]:
+    """The vertices in tile coordinates (MoveTo and LineTo move by zigzag-encoded steps)."""
+    points, x, y, i = [], 0, 0, 0
+    while i < len(commands):
+        command, repeat = commands[i] & 7, commands[i] >> 3
+        i += 1
+        if command not in (1, 2):  # ClosePath has no parameters
+            continue
+        for _ in range(repeat):
+            dx, dy = commands[i], commands[i + 1]
+            x += (dx >> 1) ^ -(dx & 1)
+            y += (dy >> 1) ^ -(dy & 1)
+            points.append((x, y))
+            i += 2
+    return points
+
+
 def decode(data: bytes) -> dict[str, list[dict]]:
-    """{layer name: [{"id", "properties", "type", "vertices"}]}"""
+    """{layer name: [{"id", "properties", "type", "vertices", "points"}]}"""
     layers = {}
     for number, raw_layer in _fields(data):
         assert number == 3
@@ -121,7 +138,7 @@ def decode(data: bytes) -> dict[str, list[dict]]:
 
 
 def _feature(raw: bytes, keys: list[str], values: list) -> dict:
-    feat = {"id": None, "properties": {}, "type": None, "vertices": 0}
+    feat = {"id": None, "properties": {}, "type": None, "vertices": 0, "points": []}
     for field, value in _fields(raw):
         if field == 1:
             feat["id"] = value
@@ -134,6 +151,7 @@ def _feature(raw: bytes, keys: list[str], values: list) -> dict:
             feat["type"] = value
         elif field == 4:
             feat["vertices"] = _vertices(_packed(value))
+            feat["points"] = _points(_packed(value))
     return feat
 
 
