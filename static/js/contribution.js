@@ -1,7 +1,7 @@
 // A contribution's public page: a small map with its point, line or area among the buurten
 // and the open layers the resident has switched on.
 
-import { categoryIcon, createMap, focusOn, readJSON, request, shapeStyle } from "./common.js";
+import { categoryIcon, config, createMap, focusOn, readJSON, request, shapeStyle } from "./common.js";
 import { addTileLayers } from "./layers/tiles.js";
 
 const feature = readJSON("kaart-feature");
@@ -19,6 +19,20 @@ const layer = L.geoJSON(feature, {
 
 focusOn(map, layer);
 addTileLayers(map);
+
+// Near a home the point is the centre of a grid cell (location privacy): a dashed ring of the
+// same "± 50 m" the page states shows that the place is approximate.
+if (feature.properties.location === "approximate" && feature.geometry.type === "Point") {
+  const [lng, lat] = feature.geometry.coordinates;
+  L.circle([lat, lng], {
+    radius: config.privacy.cell_m,
+    color: "#154273",
+    weight: 2,
+    dashArray: "6 6",
+    fillOpacity: 0.06,
+    interactive: false,
+  }).addTo(map);
+}
 
 // The open-data object the contribution is about (a BAG pand, a green area): drawn under it as
 // a dashed outline, or a ring for a point object. The page reads fine without it.
