@@ -51,9 +51,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "contribution",
-        sa.Column(
-            "location_generalised", sa.Boolean, nullable=False, server_default=sa.false()
-        ),
+        sa.Column("location_generalised", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.execute(BACKFILL)
     op.alter_column("contribution", "public_geom", nullable=False)
