@@ -406,6 +406,10 @@ def test_loading_an_address_layer_and_the_refresh_command(engine, clean_db, monk
             ],
         )
         assert loaded.exit_code == 0, loaded.output
+        with engine.connect() as conn:  # the loader keeps each address's use: homes are known
+            assert conn.execute(
+                text("SELECT 'usage' = ANY(columns) FROM layer WHERE name = 'bag-adressen'")
+            ).scalar_one()
         assert "privacy: 1 contribution now shown elsewhere on the public map" in loaded.output
         assert public_place(engine) == (pytest.approx(SMAL_WEESP, abs=1e-7), False)
         monkeypatch.setenv("KAART_PRIVACY_DISTANCE_M", "30")  # the water is 25 m from a home
