@@ -13,7 +13,7 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart import ROOT, outputs_cli, users_cli
+from kaart import ROOT, outputs_cli, privacy_cli, users_cli
 from kaart.config import Settings
 from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
@@ -246,6 +246,8 @@ main.add_command(users_cli.users)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.
 main.add_command(outputs_cli.reactienota)
 main.add_command(outputs_cli.photos)
+# Retention, access and erasure of personal data, in kaart/privacy_cli.py.
+main.add_command(privacy_cli.privacy)
 
 
 @main.command()
