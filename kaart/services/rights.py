@@ -294,6 +294,7 @@ def erase(
 
 
 def audit_details(subject: Subject, ids: list[Any], **extra: Any) -> dict[str, Any]:
-    """An audit entry's details: the subject masked, the contributions by id."""
+    """An audit entry's details: the subject masked, the contributions by id (`extra` counts
+    cannot replace them)."""
     found = {"subject": subject.masked(), "kind": subject.kind, "contributions": ids}
-    return {**found, **{"count": len(ids)}, **extra}
+    return {**extra, **found, "count": len(ids)}
