@@ -96,6 +96,12 @@ def test_withdrawn_contributions_lose_text_photos_and_comments_after_30_days(
     settings = app.config["KAART"]
     old = contribute(client, "Oud en ingetrokken", photo=True)
     comment_on(client, old["id"], "Goed idee van Jan!", "Piet")
+    reported = client.post(
+        f"/api/v1/contributions/{old['id']}/reports",
+        json={"reason": "Hier staat het telefoonnummer van Jan in"},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    )
+    assert reported.status_code == 201, reported.get_data(as_text=True)
     recent = contribute(client, "Net ingetrokken", photo=True)
     for created in (old, recent):
         withdraw(client, created)
@@ -121,6 +127,9 @@ def test_withdrawn_contributions_lose_text_photos_and_comments_after_30_days(
         "SELECT body, author_name FROM comment WHERE contribution_id = :id",
         id=old["id"],
     ) == (MARKER, None)
+    assert row(
+        connection, "SELECT reason FROM report WHERE contribution_id = :id", id=old["id"]
+    ) == ("",)
     kept = contribution(connection, recent["id"])
     assert (kept.title, kept.photos, kept.redacted_at) == ("Net ingetrokken", 1, None)
     # The files go once the caller has committed: these are the old photo's two files.

@@ -13,9 +13,10 @@ it, what the default is based on) are in kaart/translations/*.retention.json und
 Removing personal text keeps the record: a withdrawn or long-hidden contribution keeps its
 category, place, status and history (the participation process stays complete), but its title
 becomes MARKER, its description empty, its photos go from the table and the disk, its Open311
-contact fields are cleared and the comments on it are emptied too (nobody can read them any
-more). What still holds personal data is decided from the data itself (PERSONAL), so the purge
-is idempotent and catches text an author edited in after an earlier purge.
+contact fields are cleared, and the comments on it and the reasons given when reporting it are
+emptied too (nobody reads them any more). What still holds personal data is decided from the
+data itself (PERSONAL), so the purge is idempotent and catches text an author edited in after an
+earlier purge.
 """
 
 from __future__ import annotations
@@ -162,6 +163,14 @@ def redact(
             ),
             marker,
         ).rowcount
+        # The reasons residents gave when reporting it or its comments go with them.
+        session.execute(
+            text(
+                "UPDATE report SET reason = '' WHERE reason <> '' AND (contribution_id = ANY(:ids) "
+                "OR comment_id IN (SELECT id FROM comment WHERE contribution_id = ANY(:ids)))"
+            ),
+            {"ids": ids},
+        )
     files = [path for row in gone for path in photo_paths(upload_dir, row.id, row.media_type)]
     return Redacted(len(ids), len(gone), emptied, requests, files)
 
@@ -216,12 +225,14 @@ def _hidden(session: Session, settings: Settings, age: timedelta) -> tuple[dict,
     done = redact(session, settings.upload_dir, ids, comments=True)
     done.comments += session.execute(
         text(
-            "UPDATE comment SET body = :marker, author_name = NULL, redacted_at = now() "
-            "WHERE visibility = 'hidden' AND hidden_at < now() - :age "
-            "AND (body <> :marker OR author_name IS NOT NULL)"
+            "WITH gone AS (UPDATE comment SET body = :marker, author_name = NULL, "
+            "redacted_at = now() WHERE visibility = 'hidden' AND hidden_at < now() - :age "
+            "AND (body <> :marker OR author_name IS NOT NULL) RETURNING id), "
+            "reasons AS (UPDATE report SET reason = '' WHERE comment_id IN (SELECT id FROM gone) "
+            "AND reason <> '') SELECT count(*) FROM gone"
         ),
         {"age": age, "marker": MARKER},
-    ).rowcount
+    ).scalar_one()
     return done.counts(), done.files
 
 
