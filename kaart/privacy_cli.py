@@ -78,7 +78,7 @@ def purge(dry_run: bool) -> None:
     click.echo(f"privacy purge: {'dry run, nothing removed' if dry_run else 'done'}")
     for kind in retention.KINDS:
         if kind.name in report.removed:
-            counts = ", ".join(f"{n} {what}" for what, n in report.removed[kind.name].items())
+            counts = ", ".join(f"{what} {n}" for what, n in report.removed[kind.name].items())
             verb = "would remove" if dry_run else "removed"
             age = f"{kind.age(settings)} {kind.unit}"
             click.echo(f"  {kind.name} (older than {age}): {verb} {counts}")
@@ -169,10 +169,10 @@ def erase(query: str, keep_on_map: bool, yes: bool) -> None:
         _record(session, "privacy.erased", details)
     photos.discard(tuple(erased.redacted.files))
     counts = erased.redacted.counts()
-    removed = ", ".join(f"{n} {name}" for name, n in counts.items() if name != "contributions")
+    removed = ", ".join(f"{name} {n}" for name, n in counts.items() if name != "contributions")
     click.echo(
         f"{subject.value}: {len(erased.ids)} contribution(s) erased "
-        f"({erased.withdrawn} withdrawn), {removed}"
+        f"({erased.withdrawn} withdrawn); removed {removed}"
     )
 
 

@@ -335,9 +335,9 @@ def test_kaart_privacy_purge_dry_run_then_for_real_then_again(
         assert dry.exit_code == 0, dry.output
         assert "dry run, nothing removed" in dry.output
         assert re.search(
-            r"withdrawn \(older than 30 days\): would remove 1 contributions, 1 photos", dry.output
+            r"withdrawn \(older than 30 days\): would remove contributions 1, photos 1", dry.output
         )
-        assert "open311_contact (older than 90 days): would remove 1 requests" in dry.output
+        assert "open311_contact (older than 90 days): would remove requests 1" in dry.output
         with engine.connect() as conn:
             assert conn.execute(
                 text("SELECT title FROM contribution WHERE id = :id"), {"id": created["id"]}
@@ -356,8 +356,8 @@ def test_kaart_privacy_purge_dry_run_then_for_real_then_again(
 
         done = CliRunner().invoke(cli, ["privacy", "purge"])
         assert done.exit_code == 0, done.output
-        assert "withdrawn (older than 30 days): removed 1 contributions, 1 photos" in done.output
-        assert "open311_contact (older than 90 days): removed 1 requests" in done.output
+        assert "withdrawn (older than 30 days): removed contributions 1, photos 1" in done.output
+        assert "open311_contact (older than 90 days): removed requests 1" in done.output
         assert files_under(upload_dir) == []
         with engine.connect() as conn:
             title, photos = conn.execute(
@@ -380,8 +380,8 @@ def test_kaart_privacy_purge_dry_run_then_for_real_then_again(
 
         again = CliRunner().invoke(cli, ["privacy", "purge"])
         assert again.exit_code == 0, again.output
-        assert "withdrawn (older than 30 days): removed 0 contributions, 0 photos" in again.output
-        assert "open311_contact (older than 90 days): removed 0 requests" in again.output
+        assert "withdrawn (older than 30 days): removed contributions 0, photos 0" in again.output
+        assert "open311_contact (older than 90 days): removed requests 0" in again.output
 
 
 # -- Settings, the register and the README ------------------------------------------------------

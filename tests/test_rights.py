@@ -207,8 +207,8 @@ def test_kaart_privacy_find_export_erase_for_an_open311_reporter(
         assert refused.exit_code != 0  # asked, and said no
         erased = runner.invoke(cli, ["privacy", "erase", email, "--yes"])
         assert erased.exit_code == 0, erased.output
-        assert "1 contribution(s) erased (1 withdrawn)" in erased.output
-        assert "1 requests" in erased.output
+        assert "1 contribution(s) erased (1 withdrawn); removed photos 0" in erased.output
+        assert "requests 1" in erased.output
 
         again = runner.invoke(cli, ["privacy", "find", email])
         assert again.exit_code == 0 and "0 contribution(s)" in again.output
