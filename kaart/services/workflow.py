@@ -9,9 +9,10 @@
     withdraw(session, contribution_id, edit_token)          # the author, any status but final
     withdraw_on_request(session, contribution_id, admin)    # erasure at the author's request
 
-`ingetrokken` belongs to the author (`withdraw`, with the edit token), never to staff;
-`gerealiseerd` is final. Every change is written to the append-only history (contribution_event)
-in the caller's transaction; staff changes carry a public response text.
+`ingetrokken` belongs to the author (`withdraw`, with the edit token; an admin takes that step
+for them only when they ask for erasure), never to staff's own judgement; `gerealiseerd` is
+final. Every change is written to the append-only history (contribution_event) in the caller's
+transaction; staff changes carry a public response text.
 """
 
 from __future__ import annotations
