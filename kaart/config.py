@@ -72,6 +72,13 @@ class Settings:
     contributions_per_hour: int = 100  # new contributions (API, Open311) per address per hour
     edits_per_hour: int = 300  # changes, withdrawals and photo uploads per address per hour
     audit_retention_days: int = 365  # audit log entries older than this are purged
+    # Retention of personal data (kaart/services/retention.py, `kaart privacy purge`): days
+    # after withdrawal, after hiding, and after an Open311 request was closed.
+    retain_withdrawn_days: int = 30
+    retain_hidden_days: int = 365
+    retain_open311_contact_days: int = 90
+    # Who residents write to about their data (the privacy statement names it); one line.
+    privacy_contact: str = ""
     # argon2id cost of staff passwords (argon2-cffi's defaults; tests lower them for speed).
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65_536
@@ -109,6 +116,7 @@ class Settings:
             values["upload_dir"] = upload_dir
         values.update(_dialogue(env))
         values.update(_open311(env))
+        values.update(_privacy(env))
         settings = cls(**values)
         if settings.page_default > settings.page_max:
             raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
@@ -196,6 +204,20 @@ def _open311(env: Mapping[str, str]) -> dict[str, Any]:
             raise ConfigError("KAART_OPEN311_API_KEY must be at least 16 characters")
         values["open311_api_key"] = key
     return values
+
+
+PRIVACY_CONTACT_MAX = 200
+
+
+def _privacy(env: Mapping[str, str]) -> dict[str, Any]:
+    contact = env.get("KAART_PRIVACY_CONTACT", "").strip()
+    if not contact:
+        return {}
+    if len(contact) > PRIVACY_CONTACT_MAX or any(ord(ch) < 32 for ch in contact):
+        raise ConfigError(
+            f"KAART_PRIVACY_CONTACT must be one line of at most {PRIVACY_CONTACT_MAX} characters"
+        )
+    return {"privacy_contact": contact}
 
 
 # Secrets that have been published (in this repository or its documentation): never accepted.
@@ -312,6 +334,9 @@ NUMBERS = {
     "contributions_per_hour": int,
     "edits_per_hour": int,
     "audit_retention_days": int,
+    "retain_withdrawn_days": int,
+    "retain_hidden_days": int,
+    "retain_open311_contact_days": int,
     "password_hash_time_cost": int,
     "password_hash_memory_kib": int,
     "trusted_proxies": int,

@@ -43,6 +43,9 @@ ACCESS = {
     "beheer.user_unlock": ("admin",),
     "beheer.audit_log": ("admin",),
     "beheer.audit_csv": ("admin",),
+    "beheer.privacy": ("admin",),
+    "beheer.privacy_export": ("admin",),
+    "beheer.privacy_erase": ("admin",),
 }
 
 

@@ -85,6 +85,8 @@ contribution = Table(
     stamp("created_at"),
     stamp("updated_at"),
     Column("withdrawn_at", DateTime(timezone=True)),
+    # When the retention purge or an erasure removed its text and photos (migration 0012).
+    Column("redacted_at", DateTime(timezone=True)),
     # The open-data object this is about: a layer name and the feature's id in that layer.
     Column("object_layer", Text),
     Column("object_id", Text),

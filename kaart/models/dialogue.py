@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -42,7 +43,12 @@ comment = Table(
     Column("hidden_reason", Text),
     Column("report_count", Integer, nullable=False, server_default="0"),
     stamp(),
+    # When a moderator hid it (retention counts from here) and when its text was removed
+    # (migration 0012).
+    Column("hidden_at", DateTime(timezone=True)),
+    Column("redacted_at", DateTime(timezone=True)),
     CheckConstraint(f"visibility IN ({one_of(VISIBILITIES)})", name="visibility"),
+    CheckConstraint("hidden_at IS NULL OR visibility = 'hidden'", name="hidden_at"),
     CheckConstraint(f"char_length(body) BETWEEN 1 AND {COMMENT_MAX}", name="body_length"),
     CheckConstraint(f"char_length(author_name) <= {AUTHOR_NAME_MAX}", name="author_name_length"),
     CheckConstraint("parent_id IS DISTINCT FROM id", name="not_own_parent"),

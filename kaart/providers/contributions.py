@@ -146,9 +146,19 @@ EXPRESSIONS = {
     "report_count": "c.report_count",
     "responded_by": _LAST_ACTOR.format(field="display_name"),
     "responded_by_email": _LAST_ACTOR.format(field="email"),
+    "withdrawn_at": "c.withdrawn_at",
+    "redacted_at": "c.redacted_at",
 }
 STAFF_ONLY = frozenset(
-    {"visibility", "hidden_reason", "report_count", "responded_by", "responded_by_email"}
+    {
+        "visibility",
+        "hidden_reason",
+        "report_count",
+        "responded_by",
+        "responded_by_email",
+        "withdrawn_at",
+        "redacted_at",
+    }
 )
 # The properties of a contribution as a GeoJSON Feature, for everyone.
 FEATURE_PROPERTIES = (

@@ -56,6 +56,10 @@ ACTIONS = (
     "audit.downloaded",
     "audit.purged",
     "layer.loaded",
+    "privacy.purged",
+    "privacy.found",
+    "privacy.exported",
+    "privacy.erased",
 )
 # The decisions read from contribution_event (its 'created' rows are residents, not decisions).
 DECISIONS = ("status", "response", "hidden", "published", "restored", "reported")
@@ -290,6 +294,16 @@ def purge(session: Session, retention: timedelta, *, actor: str = SYSTEM) -> Pur
     """Remove entries older than `retention` (in the caller's transaction) and say what went;
     a purge that removed something is itself an entry. contribution_event rows are a
     contribution's history and stay with it."""
+    purged = expire(session, retention)
+    if purged.total:
+        details = {"before": purged.before.isoformat(), "removed": purged.removed}
+        record(session, "audit.purged", actor=actor, address=None, details=details)
+    return purged
+
+
+def expire(session: Session, retention: timedelta) -> Purged:
+    """Remove entries older than `retention` without an entry of its own: for a caller that
+    reports the removal itself (`kaart privacy purge`, kaart/services/retention.py)."""
     before = session.execute(text("SELECT now() - :keep"), {"keep": retention}).scalar_one()
     # The trigger lets DELETE through only for rows older than this transaction-local moment.
     session.execute(
@@ -304,8 +318,4 @@ def purge(session: Session, retention: timedelta, *, actor: str = SYSTEM) -> Pur
         {"before": before},
     ).all()
     session.execute(text("SELECT set_config('kaart.audit_purge_before', '', true)"))
-    purged = Purged(before, {row.action: row.n for row in rows})
-    if purged.total:
-        details = {"before": before.isoformat(), "removed": purged.removed}
-        record(session, "audit.purged", actor=actor, address=None, details=details)
-    return purged
+    return Purged(before, {row.action: row.n for row in rows})

@@ -62,9 +62,13 @@ def _set(
             "visibility_unchanged",
             title="Nothing to change",
         )
+    # A comment has no history: when it was hidden is kept on it, for the retention policy
+    # (kaart/services/retention.py); a contribution's history says it.
+    since = ", hidden_at = CASE WHEN :to = 'hidden' THEN now() END" if table == "comment" else ""
     session.execute(
         text(
-            f"UPDATE {TARGETS[table]} SET visibility = :to, hidden_reason = :reason WHERE id = :id"
+            f"UPDATE {TARGETS[table]} SET visibility = :to, hidden_reason = :reason{since} "
+            "WHERE id = :id"
         ),
         {"to": to, "reason": reason, "id": item_id},
     )

@@ -7,10 +7,12 @@
     beantwoord, overgenomen, niet_overgenomen -> in_behandeling   (reopened)
 
     withdraw(session, contribution_id, edit_token)          # the author, any status but final
+    withdraw_on_request(session, contribution_id, admin)    # erasure at the author's request
 
-`ingetrokken` belongs to the author (`withdraw`, with the edit token), never to staff;
-`gerealiseerd` is final. Every change is written to the append-only history (contribution_event)
-in the caller's transaction; staff changes carry a public response text.
+`ingetrokken` belongs to the author (`withdraw`, with the edit token; an admin takes that step
+for them only when they ask for erasure), never to staff's own judgement; `gerealiseerd` is
+final. Every change is written to the append-only history (contribution_event) in the caller's
+transaction; staff changes carry a public response text.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.errors import Conflict, invalid, not_found
+from kaart.errors import Conflict, Gone, invalid, not_found
 from kaart.services.contributions import authorise_edit_token
 
 RESPONSE_MAX = 5000
@@ -104,6 +106,25 @@ def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) ->
     the record and its history remain, with the withdrawal as a status event (no staff actor).
     401/403 without the right token, 404 unknown, 410 already withdrawn."""
     authorise_edit_token(session, contribution_id, token)  # locks the row
+    return _withdraw(session, contribution_id, None)
+
+
+def withdraw_on_request(session: Session, contribution_id: uuid.UUID, actor: Any) -> Transition:
+    """An admin withdraws a contribution because its author asked for erasure (AVG art. 17):
+    the author's own step, taken for them, so any status may go; the status event names the
+    admin. 404 unknown, 410 already withdrawn."""
+    row = session.execute(
+        text("SELECT withdrawn_at FROM contribution WHERE id = :id FOR UPDATE"),
+        {"id": contribution_id},
+    ).one_or_none()
+    if row is None:
+        raise not_found("This contribution")
+    if row.withdrawn_at is not None:
+        raise Gone("This contribution was withdrawn already.")
+    return _withdraw(session, contribution_id, actor)
+
+
+def _withdraw(session: Session, contribution_id: uuid.UUID, actor: Any) -> Transition:
     from_status, at = session.execute(
         text(
             "UPDATE contribution AS c SET status = :to, withdrawn_at = now(), updated_at = now() "
@@ -112,7 +133,7 @@ def withdraw(session: Session, contribution_id: uuid.UUID, token: str | None) ->
         ),
         {"id": contribution_id, "to": WITHDRAWN},
     ).one()
-    _record(session, contribution_id, None, from_status, WITHDRAWN, None)
+    _record(session, contribution_id, actor, from_status, WITHDRAWN, None)
     return Transition(contribution_id, from_status, WITHDRAWN, at)
 
 

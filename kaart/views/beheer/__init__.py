@@ -1,6 +1,7 @@
 """/beheer: the staff area for moderators, planners and admins: moderation, one contribution's
 status and response, processes, standard responses, the overview with its map, exports and the
-reactienota, accounts and the audit log. Every route names the roles it needs
+reactienota, accounts, the audit log and residents' requests for access and erasure
+(/beheer/privacy). Every route names the roles it needs
 (kaart.auth.login_required); errors are HTML pages.
 """
 
@@ -26,6 +27,7 @@ MODULES = (
     "responses",
     "users",
     "audit",
+    "rights",
     "overview",
     "exports",
 )

@@ -1,5 +1,6 @@
 """Pages for people: the map, a contribution's page and its private edit page, the
-participation processes (/trajecten), the co-operatives' map (/coop) and photo files.
+participation processes (/trajecten), the co-operatives' map (/coop), photo files and the
+privacy statement (/privacy).
 Errors are HTML pages (kaart/errors_http.py)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import importlib
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
-MODULES = ("pages", "processes", "coop", "photos")
+MODULES = ("pages", "processes", "coop", "photos", "statement")
 
 
 def blueprint() -> Blueprint:
