@@ -254,8 +254,6 @@ main.add_command(privacy_cli.privacy)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.
 main.add_command(outputs_cli.reactienota)
 main.add_command(outputs_cli.photos)
-# Retention, access and erasure of personal data, in kaart/privacy_cli.py.
-main.add_command(privacy_cli.privacy)
 
 
 @main.command()
