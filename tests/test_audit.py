@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from geodata.sources import amsterdam_buurten
 from kaart.cli import main as cli
 from kaart.services import audit
+from kaart.services.ratelimit import address_key
 from tests.dialogue_fixtures import (
     PASSWORD,
     csrf_of,
@@ -29,6 +30,11 @@ from tests.places import feature
 
 ADDRESS = "10.0.0.7"
 OTHER_ADDRESS = "192.0.2.44"
+
+
+def key(address: str) -> str:
+    """What the log keeps of a client address: its keyed hash with the suite's secret."""
+    return address_key("test-secret", address)
 
 
 def last_id(connection) -> int:
@@ -86,7 +92,7 @@ def test_each_login_attempt_and_logout_writes_one_entry(app, connection, setting
     assert post_login(client, "Lotte@weesp.example", "wrong password!").status_code == 401
     (failed,) = entries_since(connection, start)
     assert (failed.actor_id, failed.actor, failed.action) == (None, "anonymous", "login.failed")
-    assert failed.address == ADDRESS
+    assert failed.address == key(ADDRESS)
     assert failed.details == {"email": "lotte@weesp.example", "reason": "password"}
 
     start = last_id(connection)
@@ -98,21 +104,21 @@ def test_each_login_attempt_and_logout_writes_one_entry(app, connection, setting
     assert post_login(client, "lotte@weesp.example", PASSWORD).status_code == 302
     (ok,) = entries_since(connection, start)
     assert (ok.actor_id, ok.actor, ok.action) == (user_id, "lotte@weesp.example", "login.succeeded")
-    assert ok.address == ADDRESS and ok.details == {"email": "lotte@weesp.example"}
+    assert ok.address == key(ADDRESS) and ok.details == {"email": "lotte@weesp.example"}
 
     start = last_id(connection)
     token = client.get("/beheer").get_data(as_text=True).split('name="csrf_token" value="')[1]
     r = client.post("/uitloggen", data={"csrf_token": token.split('"')[0]})
     assert r.status_code == 302
     (out,) = entries_since(connection, start)
-    assert (out.actor_id, out.action, out.address) == (user_id, "logout", ADDRESS)
+    assert (out.actor_id, out.action, out.address) == (user_id, "logout", key(ADDRESS))
 
     for _ in range(settings.login_max_attempts):
         post_login(client, "lotte@weesp.example", "wrong password!")
     start = last_id(connection)
     assert post_login(client, "lotte@weesp.example", PASSWORD).status_code == 429
     (throttled,) = entries_since(connection, start)
-    assert throttled.action == "login.throttled" and throttled.address == ADDRESS
+    assert throttled.action == "login.throttled" and throttled.address == key(ADDRESS)
     assert throttled.details == {"email": "lotte@weesp.example", "reason": "throttled"}
 
 
@@ -141,7 +147,7 @@ def test_account_changes_in_beheer_write_one_entry_per_change(admin, connection)
         admin_email,
         "user.created",
     )
-    assert created.address == OTHER_ADDRESS
+    assert created.address == key(OTHER_ADDRESS)
     assert created.details == {
         "user_id": str(new_id),
         "email": "nieuw@weesp.example",
@@ -226,7 +232,7 @@ def test_exports_and_reactienota_downloads_are_audited_with_filter_and_format(ad
     assert (export.actor_id, export.action, export.address) == (
         admin_id,
         "export.downloaded",
-        OTHER_ADDRESS,
+        key(OTHER_ADDRESS),
     )
     assert export.details == {
         "format": "csv",
@@ -271,7 +277,7 @@ def test_comment_moderation_is_audited_and_contribution_decisions_come_from_thei
     assert (hidden.actor_id, hidden.action, hidden.address) == (
         admin_id,
         "comment.hidden",
-        OTHER_ADDRESS,
+        key(OTHER_ADDRESS),
     )
     assert hidden.details == {"comment_id": comment["id"], "text": "Geen bijdrage aan het gesprek."}
     start = last_id(connection)

@@ -380,6 +380,7 @@ def test_pages_answer_a_503_page_when_the_database_is_down(down, url):
 def test_healthz_names_the_dependency_that_is_down(down):
     r = down.test_client().get("/healthz")
     assert r.status_code == 503 and r.get_json()["database"] == "unreachable"
+    assert r.headers["Retry-After"] == "5"
 
 
 def test_a_pooled_connection_that_died_while_idle_is_replaced_unnoticed(database_url, monkeypatch):

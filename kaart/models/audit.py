@@ -23,7 +23,7 @@ audit_event = Table(
     Column("actor_id", UUID),
     Column("actor", Text, nullable=False),
     Column("action", Text, nullable=False),
-    Column("address", Text),  # the client's IP address; NULL on the command line
+    Column("address", Text),  # the client address's keyed hash; NULL on the command line
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     CheckConstraint("action ~ '^[a-z_]+(\\.[a-z_]+)*$'", name="action"),
     CheckConstraint(f"char_length(actor) BETWEEN 1 AND {ACTOR_MAX}", name="actor_length"),

@@ -1,6 +1,6 @@
 """The audit log: who did what in the staff area and on the command line (table audit_event).
 
-    audit.record(session, "user.created", actor=current_user(), address=client_address(),
+    audit.record(session, "user.created", actor=current_user(), address=client_key(),
                  details={"user_id": str(new_id), "email": email})
 
 `record` writes in the caller's transaction, so an action and its entry are committed together
@@ -9,8 +9,10 @@ append-only rows of contribution_event, and `page` and `csv_chunks` read them al
 actions `contribution.<its action>`), so nothing is written twice.
 
 The table refuses UPDATE and TRUNCATE; DELETE only through `purge`, for rows older than the
-retention (migration 0010). Entries hold the client's IP address and the e-mail addresses
-tried at login; that is why they are purged after KAART_AUDIT_RETENTION_DAYS.
+retention (migration 0010). Entries hold the client's address as a keyed hash (`kaart.web.
+client_key`, the rate limits' pseudonym: one address gives one value, which an admin can
+recompute for a suspected address with the secret, but never the address itself) and the e-mail
+addresses tried at login; that is why they are purged after KAART_AUDIT_RETENTION_DAYS.
 """
 
 from __future__ import annotations

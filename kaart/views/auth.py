@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 
 from kaart.auth import current_user, log_in, log_out, safe_next
 from kaart.db import transaction
-from kaart.security import client_address
 from kaart.services import audit, users
 from kaart.services.processes import LOCAL
 from kaart.web import client_key
@@ -26,7 +25,7 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
             return redirect(next_url)
         return render_template("auth/login.html", next=next_url, error=None, email="")
     settings = current_app.config["KAART"]
-    email, address = request.form.get("email", ""), client_address()
+    email, address = request.form.get("email", ""), client_key()
     with transaction() as session:
         attempt = users.authenticate(
             session,
@@ -76,6 +75,6 @@ def logout() -> Response:
     user = current_user()
     if user is not None:
         with transaction() as session:
-            audit.record(session, "logout", actor=user, address=client_address())
+            audit.record(session, "logout", actor=user, address=client_key())
     log_out()
     return redirect(url_for("auth.login", out=1))

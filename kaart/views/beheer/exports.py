@@ -13,9 +13,9 @@ from kaart.db import get_session, transaction
 from kaart.errors import not_found
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
-from kaart.security import client_address
 from kaart.services import audit, exports, overview, reactienota
 from kaart.views.beheer import STAFF, bp
+from kaart.web import client_key
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
@@ -51,9 +51,7 @@ def export(fmt: str) -> Response:
 def _record(action: str, details: dict) -> None:
     # After the file is made and before it is sent: no download without its audit entry.
     with transaction() as session:
-        audit.record(
-            session, action, actor=current_user(), address=client_address(), details=details
-        )
+        audit.record(session, action, actor=current_user(), address=client_key(), details=details)
 
 
 def _labels() -> dict[str, str]:

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 from kaart.auth import current_user, login_required
 from kaart.db import get_session, transaction
 from kaart.errors import ApiError
-from kaart.security import client_address
 from kaart.services import audit
 from kaart.services import moderation as moderating
 from kaart.views.beheer import bp
+from kaart.web import client_key
 
 
 @bp.get("/moderatie", endpoint="moderation")
@@ -67,6 +67,6 @@ def _record_comment_decision(
             session,
             f"comment.{action}",
             actor=current_user(),
-            address=client_address(),
+            address=client_key(),
             details=details,
         )

@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 from kaart.auth import ROLES, current_user, login_required
 from kaart.db import get_session, transaction
 from kaart.errors import ApiError
-from kaart.security import client_address
 from kaart.services import audit, users
 from kaart.views.beheer import bp
+from kaart.web import client_key
 
 
 @bp.route("/gebruikers", methods=["GET", "POST"], endpoint="users")
@@ -55,7 +55,7 @@ def _create_user() -> None:
 
 def record(session: Session, action: str, details: dict) -> None:
     """An audit entry for what the logged-in admin just did, from their address."""
-    audit.record(session, action, actor=current_user(), address=client_address(), details=details)
+    audit.record(session, action, actor=current_user(), address=client_key(), details=details)
 
 
 @bp.post("/gebruikers/<uuid:user_id>")
