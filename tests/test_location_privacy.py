@@ -207,6 +207,30 @@ def test_the_author_and_planners_see_it_exactly_moderators_do_not(client, connec
         assert (float(row["lon"]), float(row["lat"])) == wanted, role
 
 
+def test_a_linked_object_is_not_published_when_the_place_is_approximate(client, connection, homes):
+    # Linking the pin to the home's own address would give away what the cell centre hides.
+    address = connection.execute(
+        text(
+            f"SELECT a.feature_id FROM open_data.{homes} a "
+            "ORDER BY a.geom <-> ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), 4326), 28992) "
+            "LIMIT 1"
+        ),
+        {"x": FRONT_DOOR[0], "y": FRONT_DOOR[1]},
+    ).scalar_one()
+    body = feature(point(FRONT_DOOR), title="Losse stoeptegel")
+    body["properties"]["object"] = {"layer": "bag-adressen", "id": address}
+    created = client.post(API, json=body)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    ident = created.get_json()["id"]
+    assert created.get_json()["properties"]["object"]["id"] == address  # its author sees it
+    public = client.get(f"{API}/{ident}").get_json()["properties"]
+    assert (public["location"], public["object"]) == ("approximate", None)
+    listed = client.get(f"{API}?limit=1000").get_json()["features"]
+    assert [f["properties"]["object"] for f in listed if f["id"] == ident] == [None]
+    ogc = client.get(f"/ogc/collections/contributions/items/{ident}?f=json").get_data(as_text=True)
+    assert address not in ogc
+
+
 # -- The rule -----------------------------------------------------------------------------------
 
 

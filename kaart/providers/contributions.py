@@ -71,8 +71,10 @@ class Audience(Enum):
 
 
 PUBLIC, STAFF, ALL = Audience.PUBLIC, Audience.STAFF, Audience.ALL
+# The linked object (an address, a building, a tree) would name the place a generalised location
+# hides, so whoever sees it approximately does not see the link either.
 _OBJECT = (
-    "CASE WHEN c.object_layer IS NOT NULL THEN json_build_object("
+    "CASE WHEN c.object_layer IS NOT NULL AND NOT {approximate} THEN json_build_object("
     "'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END"
 )
 _LAST_ACTOR = (
