@@ -195,3 +195,25 @@ def test_the_map_tells_while_placing_and_the_point_can_be_moved(page, live_serve
     expect(page.locator("#location-notice")).to_contain_text(
         "Your point is near a home; on the public map we show it approximately, within ± 50 m."
     )
+
+
+SHAPE_NOTICE = (
+    "Uw bijdrage ligt bij een woning; op de openbare kaart tonen we die ongeveer, als een punt "
+    "op ± 50 m."
+)
+
+
+def test_a_short_line_by_a_front_door_is_told_too(page, live_server, demo_addresses):
+    page.goto(f"{live_server}/")
+    set_view(page, FRONT_DOOR, 19)
+    page.get_by_role("button", name="Bijdrage toevoegen").click()
+    page.get_by_role("button", name=re.compile(r"^Lijn\b")).click()
+    x, y = pixel_of(page, FRONT_DOOR)
+    page.mouse.click(x, y)
+    page.mouse.click(x + 60, y)  # about 11 m along the street at zoom 19
+    page.mouse.click(x + 60, y)  # the last point again finishes the line
+    expect(page.locator("#drawn-text")).to_contain_text("U heeft een lijn getekend")
+    notice = page.locator("#step-form #location-notice")
+    expect(notice).to_contain_text(SHAPE_NOTICE)
+    page.get_by_role("button", name="Annuleren").click()
+    expect(notice).to_be_empty()

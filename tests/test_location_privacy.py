@@ -379,6 +379,29 @@ def test_the_location_check_says_whether_a_point_is_shown_approximately(client, 
     assert outside.status_code == 422 and outside.get_json()["errors"][0]["code"] == "outside_area"
 
 
+def test_the_location_check_tells_lines_and_areas_too(client, homes):
+    check = "/api/v1/location-check"
+    x, y = TO_RD.transform(*FRONT_DOOR)
+    short = [TO_WGS84.transform(*p) for p in ((x, y), (x + 12, y))]  # 12 m along the street
+
+    def ask(geometry) -> dict:
+        r = client.get(check, query_string={"geometry": json.dumps(geometry)})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()
+
+    assert ask(line(short))["approximate"] is True
+    assert ask(line(NIEUWSTRAAT))["approximate"] is False  # 125 m: published as drawn
+    assert ask(polygon(SINGEL_GRASVELD))["approximate"] is False  # 1,594 m²
+    assert ask(point(FRONT_DOOR))["approximate"] is True
+    broken = client.get(check, query_string={"geometry": '{"type": "LineString"'})
+    assert broken.status_code == 400 and broken.mimetype == "application/problem+json"
+    assert broken.get_json()["errors"][0]["field"] == "geometry"
+    one_vertex = client.get(
+        check, query_string={"geometry": json.dumps(line([FRONT_DOOR]))}
+    ).get_json()
+    assert one_vertex["status"] == 422 and one_vertex["errors"][0]["field"].startswith("geometry")
+
+
 # -- Working it out again -----------------------------------------------------------------------
 
 

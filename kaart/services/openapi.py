@@ -150,10 +150,15 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             "responses": _success("get"),
         },
         ("api.location_check", "get"): {
-            "summary": "Whether a point placed here is shown approximately (near a home)",
+            "summary": "Whether a place drawn here is shown approximately (near a home)",
             "parameters": [
                 _number("lon", -180, 180, "Longitude (WGS84), in the map's area."),
                 _number("lat", -90, 90, "Latitude (WGS84), in the map's area."),
+                _query(
+                    "geometry",
+                    {"type": "string"},
+                    "A line or area as a GeoJSON geometry (WGS84), instead of lon and lat.",
+                ),
             ],
             "responses": _ok("200", JSON, "LocationCheck", "How the public map would show it"),
         },

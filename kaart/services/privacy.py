@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session
 from kaart.config import Settings
 from kaart.errors import CatalogueError
 from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 # Shapes at least this large are not the place of one home: they are published as drawn.
 SMALL_LINE_M = LINE_CLASSES[-1][0]
@@ -159,13 +162,12 @@ def refresh(session: Session | Connection, rule: Rule) -> int:
     return result.rowcount
 
 
-def check(session: Session, rule: Rule, lon: float, lat: float) -> bool:
-    """Whether a point placed here would be published approximately."""
+def check(session: Session, rule: Rule, geom: BaseGeometry) -> bool:
+    """Whether a place drawn like this (WGS84) would be published approximately."""
     return session.execute(
         text(
             "SELECT public_location.generalised "
-            "FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) AS g "
-            + location_sql(session)
+            "FROM (SELECT ST_GeomFromText(:wkt, 4326) AS geom) AS g " + location_sql(session)
         ),
-        {"lon": lon, "lat": lat, **rule.params()},
+        {"wkt": geom.wkt, **rule.params()},
     ).scalar_one()

@@ -21,7 +21,7 @@ import {
 import { ContributionForm } from "./form.js";
 import { inZoom } from "./layers/catalogue.js";
 import { addTileLayers } from "./layers/tiles.js";
-import { LocationNotice, pointOf } from "./location-notice.js";
+import { LocationNotice } from "./location-notice.js";
 import { ObjectChoice } from "./object.js";
 import { showPrivate } from "./process-private.js";
 
@@ -85,7 +85,7 @@ function drawGeometry(geometry) {
     layer.pm.enable(editOptions(layer));
     layer.on("pm:edit", () => {
       setGeometryChanged(true);
-      locationNotice.check(pointOf(layer));
+      locationNotice.check(layer);
     });
   });
   const isPoint = geometry.type === "Point";
@@ -125,7 +125,7 @@ map.on("click", (event) => {
 $("geometry-reset").addEventListener("click", () => {
   drawGeometry(baseGeometry);
   setGeometryChanged(false);
-  locationNotice.check(pointOf(shape.getLayers()[0]));
+  locationNotice.check(shape.getLayers()[0]);
 });
 $("geometry-center").addEventListener("click", () => {
   const marker = shape.getLayers()[0];

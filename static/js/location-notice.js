@@ -1,7 +1,8 @@
-// Location privacy, told while placing: near a home the public map shows a point approximately
-// (the centre of its grid cell). After a point is placed or moved we ask the server, which uses
-// the same rule as the map (/api/v1/location-check), and say so in a live region; the resident
-// can move the point. Used by the add flow, a process page and the private edit page.
+// Location privacy, told while placing: near a home the public map shows a point, a short line
+// or a small area approximately (the centre of its grid cell). After a place is drawn or moved we
+// ask the server, which uses the same rule as the map (/api/v1/location-check), and say so in a
+// live region; the resident can move it. Used by the add flow, a process page and the private
+// edit page.
 
 import { el, formatNumber, request, t } from "./common.js";
 
@@ -12,22 +13,23 @@ export class LocationNotice {
     this.search = null;
   }
 
-  /** Check a placed point (a Leaflet LatLng); anything else is not a point and clears. */
-  async check(latlng) {
+  /** Check a placed point (a Leaflet LatLng) or a drawn layer: a marker, a line or an area.
+   * Nothing (null) clears. */
+  async check(place) {
     this.search?.abort();
-    if (!latlng) {
+    const asked = questionFor(place);
+    if (!asked) {
       this.clear();
       return;
     }
     this.search = new AbortController();
-    const query = `lon=${latlng.lng.toFixed(7)}&lat=${latlng.lat.toFixed(7)}`;
-    const result = await request(`/api/v1/location-check?${query}`, { signal: this.search.signal });
+    const result = await request(`/api/v1/location-check?${asked.query}`, { signal: this.search.signal });
     if (result.aborted) return;
     if (!result.ok || !result.data) {
-      this.clear(); // the check is a courtesy: placing works without it
+      this.clear(); // the check is a courtesy: placing works without it (a huge shape included)
       return;
     }
-    this.show(result.data);
+    this.show(result.data, { point: asked.point });
   }
 
   /** Say it (or clear it): `answer` as the server gives it; a line or area is told apart. */
@@ -50,6 +52,18 @@ export class LocationNotice {
 }
 
 /** The LatLng of a Leaflet layer when it is a single point (a marker), else null. */
-export function pointOf(layer) {
+function pointOf(layer) {
   return layer && layer.getLatLng && !layer.getLatLngs ? layer.getLatLng() : null;
+}
+
+/** The location-check query for a LatLng or a layer, and whether it is a point; null for none. */
+function questionFor(place) {
+  if (!place) return null;
+  const latlng = typeof place.lat === "number" ? place : pointOf(place);
+  if (latlng) {
+    return { query: `lon=${latlng.lng.toFixed(7)}&lat=${latlng.lat.toFixed(7)}`, point: true };
+  }
+  if (!place.toGeoJSON) return null;
+  const geometry = JSON.stringify(place.toGeoJSON(7).geometry);
+  return { query: `geometry=${encodeURIComponent(geometry)}`, point: false };
 }

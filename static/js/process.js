@@ -17,7 +17,7 @@ import {
   shapeStyle,
   t,
 } from "./common.js";
-import { LocationNotice, pointOf } from "./location-notice.js";
+import { LocationNotice } from "./location-notice.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
@@ -58,10 +58,10 @@ function setDrawn(layer) {
   drawn = layer;
   if (layer.pm) {
     layer.pm.enable(editOptions(layer));
-    layer.on("pm:edit", () => locationNotice.check(pointOf(layer))); // moved: ask again
+    layer.on("pm:edit", () => locationNotice.check(layer)); // moved: ask again
   }
   $("geometry-status").textContent = t("dialogue.process.drawn");
-  locationNotice.check(pointOf(layer));
+  locationNotice.check(layer);
 }
 
 if (form) {

@@ -7,10 +7,11 @@ import json
 import uuid
 
 from flask import Response, current_app, request, url_for
+from shapely.geometry import Point
 
 from kaart.db import get_read_session, transaction
 from kaart.errors import Invalid
-from kaart.geo import Limits, limits_for
+from kaart.geo import Limits, limits_for, parse_geometry
 from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions
@@ -18,6 +19,7 @@ from kaart.services import contributions as service
 from kaart.services import idempotency, privacy, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import parse_feature
+from kaart.textcheck import load_json
 from kaart.views.api import bp
 from kaart.views.api.io import as_json, collection, cursor, geojson, limit, read_json
 from kaart.web import bearer_token, idempotency_key, limit_client
@@ -89,18 +91,25 @@ def list_contributions() -> Response:
 
 @bp.get("/location-check")
 def location_check() -> Response:
-    """Told while placing a point: near a home, the public map shows it approximately."""
+    """Told while placing: near a home, the public map shows the place approximately. A point
+    as `lon` and `lat`, or any shape as `geometry` (GeoJSON, checked like a contribution's)."""
     settings = current_app.config["KAART"]
     args = Params(request.args)
-    lon = args.number("lon", -180, 180, required=True)
-    lat = args.number("lat", -90, 90, required=True)
-    args.done()
-    west, south, east, north = settings.area_bbox
-    if not (west <= lon <= east and south <= lat <= north):
-        reason = f"[{lon}, {lat}] lies outside the area this map covers."
-        raise Invalid(reason, "lon", "outside_area", title="Invalid location")
+    if "geometry" in request.args:
+        raw = args.raw("geometry")
+        args.done()
+        place = parse_geometry(load_json(raw, "geometry", in_query=True), _limits())
+    else:
+        lon = args.number("lon", -180, 180, required=True)
+        lat = args.number("lat", -90, 90, required=True)
+        args.done()
+        west, south, east, north = settings.area_bbox
+        if not (west <= lon <= east and south <= lat <= north):
+            reason = f"[{lon}, {lat}] lies outside the area this map covers."
+            raise Invalid(reason, "lon", "outside_area", title="Invalid location")
+        place = Point(lon, lat)
     rule = privacy.rule_for(settings)
-    approximate = privacy.check(get_read_session(), rule, lon, lat)
+    approximate = privacy.check(get_read_session(), rule, place)
     return as_json({"approximate": approximate, **rule.sizes()})
 
 

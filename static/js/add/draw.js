@@ -4,7 +4,6 @@
 // what its own undo and finish do).
 
 import { byId, editOptions, t } from "../common.js";
-import { pointOf } from "../location-notice.js";
 import { clearNearby, searchNearby } from "./nearby.js";
 import { drawOptions, drawnBounds, drawnSummary, keepInView, newMarkerStyle, removeDrawn } from "./shape.js";
 import { showStep } from "./steps.js";
@@ -45,7 +44,7 @@ export function useDrawn(flow, layer) {
     layer.on("pm:edit", () => {
       describeDrawn(flow);
       searchNearby(flow);
-      flow.locationNotice.check(pointOf(layer));
+      flow.locationNotice.check(layer);
     });
   }
   flow.form.clearErrors();
@@ -53,7 +52,7 @@ export function useDrawn(flow, layer) {
   keepInView(flow.map, drawnBounds(layer));
   describeDrawn(flow);
   searchNearby(flow);
-  flow.locationNotice.check(pointOf(layer));
+  flow.locationNotice.check(layer);
 }
 
 /** A new point at `latlng`, ready to be told about. */
