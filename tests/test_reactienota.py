@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject
 
 from kaart.services import reactienota
 from tests.fixtures.outputs.seed import add_process, log_in, seed_weesp
@@ -102,6 +103,42 @@ def test_items_are_grouped_by_theme_then_buurt_with_response_support_and_adoptio
     straat = body[body.index("Te hard rijden in de Nieuwstraat") :]
     straat = straat[: straat.index("</article>")]
     assert "Nog geen reactie." in straat and "In behandeling" in straat
+
+
+def structure_elements(node, found=None) -> list:
+    """Every element of a tagged PDF's structure tree, depth first."""
+    found = [] if found is None else found
+    node = node.get_object()
+    if isinstance(node, list | ArrayObject):
+        for kid in node:
+            structure_elements(kid, found)
+        return found
+    if not hasattr(node, "get") or ("/S" not in node and "/K" not in node):
+        return found
+    if "/S" in node:
+        found.append(node)
+    if "/K" in node:
+        structure_elements(node["/K"], found)
+    return found
+
+
+def test_the_pdf_is_tagged_for_screen_readers(planner, weesp):
+    """PDF/UA-1: marked content with a structure tree, the language, the title shown as the
+    window title, headings and a figure whose alternative text describes the map."""
+    reader = PdfReader(io.BytesIO(planner.get(url(weesp, ".pdf")).data))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert str(root["/Lang"]) == "nl"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert "Groener Weesp Centrum" in reader.metadata.title
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    elements = structure_elements(root["/StructTreeRoot"])
+    kinds = {str(e["/S"]) for e in elements}
+    assert {"/H1", "/H2", "/P", "/Figure"} <= kinds, kinds
+    (figure,) = [e for e in elements if e["/S"] == "/Figure"]
+    assert "bijdragen" in str(figure["/Alt"])
+    english = PdfReader(io.BytesIO(planner.get(url(weesp, ".pdf") + "?lang=en").data))
+    assert str(english.trailer["/Root"]["/Lang"]) == "en"
 
 
 def test_english_reactienota(planner, weesp):

@@ -198,7 +198,9 @@ def pdf(html: str) -> bytes:
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    # PDF/UA-1: tagged (structure tree, reading order), with its language, title and the map's
+    # alternative text, so a screen reader can read a public municipal document.
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def summary(description: str, limit: int = 400) -> str:
