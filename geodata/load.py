@@ -23,6 +23,7 @@ import shapely
 from psycopg import Cursor, sql
 from sqlalchemy import Connection, Engine, text
 
+from geodata import address_search
 from geodata.errors import ReadError
 from geodata.pgcopy import CopyWriter, column_definitions, column_types
 from geodata.pipeline import prefetched, quiet_gc
@@ -176,6 +177,9 @@ def _replace(
     columns = _write_staging(cursor, table, reader, report, progress)
     progress(f"{source.name}: indexing {report.loaded:,} features")
     _swap(cursor, table)
+    if source.kind == "address" and set(address_search.COLUMNS) <= set(columns):
+        progress(f"{source.name}: indexing streets for the address search")
+        address_search.build(cursor, table)
     _record(conn, source, table, columns, key, report)
     if source.name in BUURT_LAYERS:
         report.contributions_updated = _refresh_buurten(conn, source, table)

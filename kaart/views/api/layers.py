@@ -1,7 +1,9 @@
-"""/api/v1/buurten and /api/v1/layers: the buurten, the catalogue of open layers and small
-selections of a layer's features as GeoJSON."""
+"""/api/v1/buurten, /api/v1/layers and /api/v1/search: the buurten, the catalogue of open layers,
+small selections of a layer's features as GeoJSON, and the address search."""
 
 from __future__ import annotations
+
+import json
 
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
@@ -9,9 +11,11 @@ from sqlalchemy.orm import Session
 from kaart.db import get_read_session
 from kaart.errors import NotFound
 from kaart.params import Params
-from kaart.providers import contributions, layers
+from kaart.providers import addresses, contributions, layers
 from kaart.views.api import bp
 from kaart.views.api.io import as_json, collection, cursor, geojson, limit
+
+SEARCH_MAX = 100  # characters of a search text
 
 
 @bp.get("/buurten")
@@ -20,6 +24,26 @@ def list_buurten() -> Response:
     bbox = args.bbox("bbox")
     args.done()
     return geojson(layers.buurten(get_read_session(), bbox))
+
+
+@bp.get("/search")
+def search_addresses() -> Response:
+    """Addresses and streets of the loaded BAG addresses that fit `q`, best first."""
+    args = Params(request.args)
+    q = args.raw("q")
+    if not q:
+        args.fail("q", "Give something to search for: a street, a postcode, a place.", "q_missing")
+    elif len(q) > SEARCH_MAX:
+        args.fail("q", f"Search for at most {SEARCH_MAX} characters.", "q_too_long")
+    count = args.integer("limit", 1, addresses.LIMIT_MAX, 8, range_code="limit_invalid")
+    args.done()
+    features, layer = addresses.search(get_read_session(), q, count)
+    body = (
+        '{"type": "FeatureCollection", "features": ['
+        + ",".join(features)
+        + f'], "numberReturned": {len(features)}, "layer": {json.dumps(layer)}}}'
+    )
+    return geojson(body)
 
 
 # -- Open layers: the catalogue and small selections of features ------------------------------
