@@ -96,6 +96,7 @@ def after_load(settings: Settings):
 
     return refresh_near_homes
 
+
 @privacy.command("purge")
 @click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")
 def purge(dry_run: bool) -> None:
