@@ -217,7 +217,6 @@ def render(
         fmap.fit_bounds(_bounds({"features": holding or buurten["features"]}))
     if rates:
         _participation_layer(session, fmap, rates, legend.participation or [], labels)
-        folium.LayerControl(collapsed=False).add_to(fmap)
     if points["features"]:
         folium.GeoJson(
             points,
@@ -228,6 +227,9 @@ def render(
                 fields=["title", "category"], aliases=["", ""], labels=False
             ),
         ).add_to(fmap)
+    if rates:
+        # Last: the control refers to every layer by its variable, so they must exist by then.
+        folium.LayerControl(collapsed=False).add_to(fmap)
     header = fmap.get_root().header
     header.add_child(Element(f"<title>{html.escape(labels['title'])}</title>"), name="title")
     # An empty icon, or the browser asks this server for /favicon.ico.

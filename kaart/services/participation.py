@@ -2,12 +2,12 @@
 
     answers = parse_answers(body)                      # the `participant` object of a POST
     record(session, process_id, contribution_id, answers)
-    found = monitor(session, process_id, public_only=False)
+    found = monitor(session, process_id, public_only=False, labels=...)
 
 Answers are stored apart from the contribution (kaart/models/participant.py: no contribution id,
 no moment) and only ever leave the database as counts of at least MIN_CELL people. A count below
-that is shown as "< 10"; when a table's totals would let a reader work out one hidden count by
-subtraction, the smallest other count in that row or column is hidden too ("onderdrukt").
+that is shown as "< 10"; when a row's total would let a reader work out one hidden count by
+subtraction, the smallest other count in that row is hidden too ("onderdrukt").
 
 Participation is the input about an area per 1,000 of its inhabitants (CBS buurten and PC4
 layers). The age mix of respondents is set against the residents' when the buurt layer carries
