@@ -77,6 +77,8 @@ class Settings:
     retain_withdrawn_days: int = 30
     retain_hidden_days: int = 365
     retain_open311_contact_days: int = 90
+    # Days after a process ended before the answers about who took part are deleted.
+    retain_participant_days: int = 365
     # Who residents write to about their data (the privacy statement names it); one line.
     privacy_contact: str = ""
     # argon2id cost of staff passwords (argon2-cffi's defaults; tests lower them for speed).
@@ -337,6 +339,7 @@ NUMBERS = {
     "retain_withdrawn_days": int,
     "retain_hidden_days": int,
     "retain_open311_contact_days": int,
+    "retain_participant_days": int,
     "password_hash_time_cost": int,
     "password_hash_memory_kib": int,
     "trusted_proxies": int,

@@ -480,6 +480,7 @@ def test_a_purge_report_is_one_audit_entry_with_the_ages(connection, settings):
         "withdrawn": "30 days",
         "hidden": "365 days",
         "open311_contact": "90 days",
+        "participants": "365 days",
         "rate_events": "24 hours",
         "idempotency": "24 hours",
         "audit": "365 days",

@@ -22,6 +22,20 @@ ATTRIBUTION = f"CBS, Wijk- en buurtkaart {YEAR}"
 
 NAME_FIELDS = {"gemeentenaam": "gemeente_name", "GM_NAAM": "gemeente_name"}
 INHABITANT_FIELDS = {"aantal_inwoners": "inhabitants", "AANT_INW": "inhabitants"}
+# The age bands of the CBS kerncijfers wijken en buurten (counts of residents), kept when a file
+# carries them: the representativeness monitor sets respondents' ages against them.
+AGE_FIELDS = {
+    f"{prefix}_{band}": column
+    for band, column in (
+        ("00_14", "age_00_14"),
+        ("15_24", "age_15_24"),
+        ("25_44", "age_25_44"),
+        ("45_64", "age_45_64"),
+        ("65_oo", "age_65_plus"),
+    )
+    for prefix in ("a", "A")
+}
+AGE_COLUMNS = tuple(dict.fromkeys(AGE_FIELDS.values()))
 
 
 def buurt_codes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,8 +71,19 @@ def known_inhabitants(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def known_ages(frame: pd.DataFrame) -> pd.DataFrame:
+    """Age counts like inhabitants (negative: secret or unknown). A file without them leaves
+    the columns empty, and the monitor leaves those buurten out of the age mix."""
+    for column in AGE_COLUMNS:
+        if column in frame:
+            frame[column] = [
+                v if isinstance(v, int | float) and v >= 0 else None for v in frame[column]
+            ]
+    return frame
+
+
 def _buurten(frame: pd.DataFrame) -> pd.DataFrame:
-    return known_inhabitants(buurt_codes(frame))
+    return known_ages(known_inhabitants(buurt_codes(frame)))
 
 
 def _wijken(frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,6 +112,7 @@ BUURTEN = Source(
         "GM_CODE": "gemeente_code",
         **NAME_FIELDS,
         **INHABITANT_FIELDS,
+        **AGE_FIELDS,
     },
     required_columns=("code", "name"),
     derive=_buurten,

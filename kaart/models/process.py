@@ -30,6 +30,8 @@ process = Table(
     Column("categories", ARRAY(Text), nullable=False),
     # New contributions wait for a moderator before the public sees them.
     Column("premoderation", Boolean, nullable=False, server_default=false()),
+    # The contribution form asks the optional questions of who takes part (migration 0013).
+    Column("participant_questions", Boolean, nullable=False, server_default=false()),
     Column("created_by", UUID, ForeignKey("app_user.id")),
     stamp(),
     stamp("updated_at"),

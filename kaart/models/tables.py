@@ -8,6 +8,7 @@ from kaart.models.dialogue import comment, report, standard_response, support
 from kaart.models.idempotency import idempotency_key
 from kaart.models.layer import layer
 from kaart.models.open311 import open311_request
+from kaart.models.participant import participant_answer
 from kaart.models.photo import photo
 from kaart.models.process import process
 from kaart.models.ratelimit import rate_event
@@ -24,6 +25,7 @@ __all__ = [
     "idempotency_key",
     "layer",
     "open311_request",
+    "participant_answer",
     "photo",
     "process",
     "rate_event",

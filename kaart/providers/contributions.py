@@ -32,6 +32,7 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
+    column,
     func,
     literal_column,
     or_,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -519,3 +521,17 @@ def extent(session: Session) -> tuple[int, list[float] | None, list[str] | None]
     bbox = None if row[1] is None else [row[1], row[2], row[3], row[4]]
     interval = None if row[5] is None else [row[5].isoformat(), row[6].isoformat()]
     return row[0], bbox, interval
+
+
+def per_postcode(session: Session, query: Query, table: str) -> dict[str, int]:
+    """Matching contributions per PC4 area of the loaded layer table `open_data.<table>` (RD
+    New), counted at the point on each shape; contributions outside every PC4 area are left out."""
+    pc4 = sa_table(table, column("postcode"), column("geom"), schema="open_data")
+    point = func.ST_Transform(func.ST_PointOnSurface(query.geom), 28992)
+    stmt = (
+        select(pc4.c.postcode, func.count())
+        .select_from(c.join(pc4, func.ST_Intersects(pc4.c.geom, point)))
+        .where(*_conditions(query), pc4.c.postcode.is_not(None))
+        .group_by(pc4.c.postcode)
+    )
+    return {code: n for code, n in session.execute(stmt).all()}

@@ -55,6 +55,7 @@ ACTIONS = (
     "comment.hidden",
     "export.downloaded",
     "reactienota.downloaded",
+    "participation.downloaded",
     "audit.downloaded",
     "audit.purged",
     "layer.loaded",

@@ -8,6 +8,7 @@ from typing import Any
 from kaart.config import Settings
 from kaart.geo import GEOMETRY_DEPTH
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
+from kaart.models.participant import QUESTIONS
 from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
 from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
 
@@ -65,6 +66,19 @@ def schemas(settings: Settings) -> dict[str, Any]:
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]},
                 "geometry": {"$ref": "#/components/schemas/Geometry"},
+                "participant": {
+                    "type": "object",
+                    "nullable": True,
+                    "description": "Optional, anonymous answers about who takes part, only for "
+                    "a process that asks them (422 participant_not_asked otherwise). Stored "
+                    "apart from the contribution and never returned; null or a left-out "
+                    "answer means rather not say.",
+                    "properties": {
+                        name: {"type": "string", "nullable": True, "enum": [*choices, None]}
+                        for name, choices in QUESTIONS.items()
+                    },
+                    "additionalProperties": False,
+                },
                 "properties": {
                     "type": "object",
                     "required": ["category", "title"],

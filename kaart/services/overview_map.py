@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kaart.providers import contributions, layers
 from kaart.services.overview import BuurtFigure, Filters, buurt_figures
+from kaart.services.participation import Rate, buurt_rates
 
 # Resources folium's elements may ask for, by folium's own names -> our self-hosted copies.
 SELF_HOSTED = {
@@ -49,6 +50,8 @@ CATEGORY_COLOURS = {
     "idee": "#1565c0",
 }
 MAX_POINTS = 2000
+# The participation layer (ColorBrewer Purples, 5 classes): apart from the selection's YlOrBr.
+PARTICIPATION_PALETTE = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 
 
 @dataclass(frozen=True)
@@ -56,19 +59,23 @@ class Legend:
     per_1000: bool
     # (upper bound, colour, label): a value belongs to the first class it does not exceed.
     classes: list[tuple[float, str, str]]
+    # Participation per buurt of the chosen process (per 1,000 inhabitants), when there is one.
+    participation: list[tuple[float, str, str]] | None = None
 
 
-def classes(values: list[float], per_1000: bool) -> list[tuple[float, str, str]]:
+def classes(
+    values: list[float], per_1000: bool, palette: tuple[str, ...] = PALETTE
+) -> list[tuple[float, str, str]]:
     """Up to five equal-interval classes from 0 to the highest value; whole numbers for counts
     (with fewer than five distinct counts, the darker end of the palette)."""
     top = max(values, default=0)
     if top <= 0:
         return []
     if per_1000:
-        step = top / len(PALETTE)
+        step = top / len(palette)
         return [
             ((i + 1) * step, colour, f"{i * step:.1f} – {(i + 1) * step:.1f}")
-            for i, colour in enumerate(PALETTE)
+            for i, colour in enumerate(palette)
         ]
     top = math.ceil(top)
     n = min(len(PALETTE), top)
@@ -90,11 +97,24 @@ def colour_of(value: float, bins: list[tuple[float, str, str]]) -> str:
     return bins[-1][1]
 
 
-def legend_for(figures: list[BuurtFigure]) -> Legend:
-    """Per 1,000 inhabitants when every buurt with contributions has a known population."""
+def legend_for(figures: list[BuurtFigure], rates: list[Rate] | None = None) -> Legend:
+    """Per 1,000 inhabitants when every buurt with contributions has a known population; with
+    `rates` (a process's buurten) also the classes of the participation layer."""
     per_1000 = bool(figures) and all(f.inhabitants for f in figures)
     values = [(f.per_1000 if per_1000 else f.count) or 0.0 for f in figures]
-    return Legend(per_1000=per_1000, classes=classes(values, per_1000))
+    participation = None
+    if rates is not None:
+        known = [r.per_1000 for r in rates if r.per_1000 is not None]
+        participation = classes(known, True, PARTICIPATION_PALETTE) if known else []
+    return Legend(per_1000=per_1000, classes=classes(values, per_1000), participation=participation)
+
+
+def participation_rates(session: Session, filters: Filters, whole: str) -> list[Rate] | None:
+    """The participation per buurt of the filtered process (None without a process)."""
+    if filters.process is None:
+        return None
+    query = Filters(process=filters.process).query()
+    return buurt_rates(session, filters.process, query, whole)[1]
 
 
 def _buurten_geojson(session: Session, filters: Filters, codes: list[str]) -> dict[str, Any]:
@@ -152,7 +172,8 @@ def render(
     from branca.element import Element
 
     figures = buurt_figures(session, filters)
-    legend = legend_for(figures)
+    rates = participation_rates(session, filters, labels["whole"])
+    legend = legend_for(figures, rates)
     by_code = {f.code: f for f in figures}
     buurten = _buurten_geojson(session, filters, list(by_code))
     for feature in buurten["features"]:
@@ -194,6 +215,8 @@ def render(
         # Zoom to the buurten that hold contributions; their neighbours are context.
         holding = [f for f in buurten["features"] if f["properties"]["count"]]
         fmap.fit_bounds(_bounds({"features": holding or buurten["features"]}))
+    if rates:
+        _participation_layer(session, fmap, rates, legend.participation or [], labels)
     if points["features"]:
         folium.GeoJson(
             points,
@@ -204,12 +227,67 @@ def render(
                 fields=["title", "category"], aliases=["", ""], labels=False
             ),
         ).add_to(fmap)
+    if rates:
+        # Last: the control refers to every layer by its variable, so they must exist by then.
+        folium.LayerControl(collapsed=False).add_to(fmap)
     header = fmap.get_root().header
     header.add_child(Element(f"<title>{html.escape(labels['title'])}</title>"), name="title")
     # An empty icon, or the browser asks this server for /favicon.ico.
     header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
     self_host(fmap)
     return fmap.get_root().render(), legend, figures
+
+
+def _participation_layer(
+    session: Session,
+    fmap: Any,
+    rates: list[Rate],
+    bins: list[tuple[float, str, str]],
+    labels: dict[str, str],
+) -> None:
+    """The process's buurten shaded by contributions per 1,000 inhabitants (all of them, none
+    too), the under-represented ones with a dashed outline, with the CBS attribution."""
+    import folium
+
+    by_code = {r.code: r for r in rates}
+    area = json.loads(layers.buurten(session, None, codes=list(by_code), tolerance=0.00002))
+    for feature in area["features"]:
+        props = feature["properties"]
+        rate = by_code[props["code"]]
+        props["name"] = html.escape(props["name"] or props["code"])
+        props["count"] = rate.count
+        props["per_1000"] = f"{rate.per_1000:.1f}" if rate.per_1000 is not None else "–"
+        known = rate.per_1000 is not None
+        props["fill"] = _participation_colour(rate.per_1000, bins) if known else EMPTY_FILL
+        props["under"] = rate.under
+    folium.GeoJson(
+        area,
+        name=html.escape(labels["participation"]),
+        style_function=_participation_style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "count", "per_1000"],
+            aliases=[html.escape(labels[k]) for k in ("buurt", "count", "per_1000")],
+        ),
+        attribution=html.escape(labels["participation_attribution"]),
+    ).add_to(fmap)
+
+
+def _participation_colour(value: float, bins: list[tuple[float, str, str]]) -> str:
+    """Zero is a class of its own here (the lightest): a buurt without input must show."""
+    if not bins or value <= 0:
+        return PARTICIPATION_PALETTE[0]
+    return colour_of(value, bins)
+
+
+def _participation_style(feature: dict[str, Any]) -> dict[str, Any]:
+    under = feature["properties"]["under"]
+    return {
+        "fillColor": feature["properties"]["fill"],
+        "color": "#2d004b" if under else "#4a4a4a",
+        "weight": 3 if under else 1,
+        "dashArray": "6 4" if under else None,
+        "fillOpacity": 0.8,
+    }
 
 
 def _buurt_style(feature: dict[str, Any]) -> dict[str, Any]:

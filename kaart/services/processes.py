@@ -38,7 +38,8 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 PROCESS_COLUMNS = """
   p.id, p.slug, p.title, p.question, p.description, p.starts_on, p.ends_on, p.categories,
-  p.premoderation, p.created_at, p.updated_at, ST_AsGeoJSON(p.geom)::text AS geojson,
+  p.premoderation, p.participant_questions, p.created_at, p.updated_at,
+  ST_AsGeoJSON(p.geom)::text AS geojson,
   (SELECT count(*) FROM contribution c
    WHERE c.process_id = p.id AND c.withdrawn_at IS NULL AND c.visibility = 'published')
    AS published_count
@@ -58,6 +59,8 @@ class Process:
     premoderation: bool
     geojson: str
     published_count: int
+    # The form asks the optional questions of who takes part (kaart/services/participation.py).
+    participant_questions: bool = False
 
     def state(self, today: date | None = None) -> str:
         """ "planned", "open" or "closed" on `today` (Dutch local date)."""
@@ -76,6 +79,7 @@ class Process:
             "ends_on": self.ends_on.isoformat(),
             "categories": list(self.categories),
             "premoderation": self.premoderation,
+            "participant_questions": self.participant_questions,
             "state": self.state(),
             "geometry": json.loads(self.geojson),
         }
@@ -92,6 +96,7 @@ class ProcessInput:
     ends_on: date
     categories: tuple[str, ...]
     premoderation: bool
+    participant_questions: bool = False
 
 
 class FormErrors(Exception):
@@ -124,6 +129,7 @@ def _row(row: Any) -> Process:
         premoderation=row.premoderation,
         geojson=row.geojson,
         published_count=row.published_count,
+        participant_questions=row.participant_questions,
     )
 
 
@@ -193,6 +199,7 @@ def parse_form(form: Any, limits: Limits) -> ProcessInput:
         ends_on=ends_on,
         categories=categories,
         premoderation=form.get("premoderation") in ("1", "on", "true", True),
+        participant_questions=form.get("participant_questions") in ("1", "on", "true", True),
     )
 
 
@@ -251,22 +258,24 @@ def save(
         "ends_on": data.ends_on,
         "categories": list(data.categories),
         "premoderation": data.premoderation,
+        "participant_questions": data.participant_questions,
         "actor": actor_id,
     }
     if process_id is None:
         sql = """
             INSERT INTO process (slug, title, question, description, geom, starts_on, ends_on,
-                                 categories, premoderation, created_by)
+                                 categories, premoderation, participant_questions, created_by)
             VALUES (:slug, :title, :question, :description,
                     ST_SetSRID(ST_GeomFromWKB(:wkb), 4326), :starts_on, :ends_on, :categories,
-                    :premoderation, :actor)
+                    :premoderation, :participant_questions, :actor)
             RETURNING id"""
     else:
         sql = """
             UPDATE process SET slug = :slug, title = :title, question = :question,
               description = :description, geom = ST_SetSRID(ST_GeomFromWKB(:wkb), 4326),
               starts_on = :starts_on, ends_on = :ends_on, categories = :categories,
-              premoderation = :premoderation, updated_at = now()
+              premoderation = :premoderation,
+              participant_questions = :participant_questions, updated_at = now()
             WHERE id = :id RETURNING id"""
     stmt = text(sql).bindparams(bindparam("categories", type_=ARRAY(String)))
     try:

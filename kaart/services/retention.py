@@ -87,6 +87,7 @@ KINDS = (
     Kind("comments"),
     Kind("open311_contact", "retain_open311_contact_days"),
     Kind("supporters"),
+    Kind("participants", "retain_participant_days"),
     Kind("rate_events", unit="hours", fixed=int(ratelimit.KEEP / HOUR)),
     Kind("idempotency", unit="hours", fixed=int(idempotency.KEEP / HOUR)),
     Kind("audit", "audit_retention_days"),
@@ -254,6 +255,19 @@ def _open311_contact(
     return {"requests": requests}, []
 
 
+def _participants(session: Session, _settings: Settings, age: timedelta) -> tuple[dict, list]:
+    """The answers about who took part, once their process ended longer ago than `age` (they
+    carry no moment of their own: kaart/models/participant.py)."""
+    rows = session.execute(
+        text(
+            "DELETE FROM participant_answer a USING process p WHERE p.id = a.process_id "
+            "AND p.ends_on < CAST(now() - :age AS date)"
+        ),
+        {"age": age},
+    ).rowcount
+    return {"rows": rows}, []
+
+
 def _rate_events(session: Session, _settings: Settings, age: timedelta) -> tuple[dict, list]:
     rows = session.execute(
         text("DELETE FROM rate_event WHERE at < now() - :age"), {"age": age}
@@ -274,6 +288,7 @@ PURGES: dict[str, Purger] = {
     "withdrawn": _withdrawn,
     "hidden": _hidden,
     "open311_contact": _open311_contact,
+    "participants": _participants,
     "rate_events": _rate_events,
     "idempotency": _idempotency,
     "audit": _audit,

@@ -90,6 +90,7 @@ if (form) {
     "properties.title": "title-error",
     "properties.description": "description-error",
     "properties.process": null,
+    participant: "participant-error",
   };
 
   function showErrors(errors) {
@@ -133,6 +134,12 @@ if (form) {
         process: process.slug,
       },
     };
+    // Who takes part (optional, stored apart from the contribution): only what was answered.
+    const participant = {};
+    for (const input of form.querySelectorAll('#participant-questions input[type="radio"]:checked')) {
+      if (input.value) participant[input.name.replace("participant-", "")] = input.value;
+    }
+    if (Object.keys(participant).length) feature.participant = participant;
     $("contribute-submit").disabled = true;
     const result = await sendWrite("/api/v1/contributions", { body: feature, writeKey: write, status });
     $("contribute-submit").disabled = false;

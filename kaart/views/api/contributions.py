@@ -16,7 +16,7 @@ from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions
 from kaart.services import contributions as service
-from kaart.services import idempotency, privacy, processes, workflow
+from kaart.services import idempotency, participation, privacy, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import parse_feature
 from kaart.textcheck import load_json
@@ -33,6 +33,7 @@ def _limits() -> Limits:
 def create_contribution() -> Response:
     body = read_json()
     data = parse_feature(body, _limits())
+    answers = participation.parse_answers(body)  # who takes part: stored apart, never shown
     key = idempotency_key()
     digest = idempotency.request_digest(request.method, request.path, request.get_data())
     secret = current_app.config["SECRET_KEY"]
@@ -52,6 +53,7 @@ def create_contribution() -> Response:
             edit_token=edit_token(secret, key) if key else None,
             rule=privacy.rule_for(current_app.config["KAART"]),
         )
+        participation.record(session, process_id, created.id, answers)
         response = _created(created.feature, created.id, created.edit_token)
         if key:
             answer = idempotency.Answer(201, response.location, created.feature, created.id)
@@ -120,7 +122,9 @@ def get_contribution(contribution_id: uuid.UUID) -> Response:
 
 @bp.patch("/contributions/<uuid:contribution_id>")
 def patch_contribution(contribution_id: uuid.UUID) -> Response:
-    data = parse_feature(read_json(), _limits(), partial=True)
+    body = read_json()
+    data = parse_feature(body, _limits(), partial=True)
+    participation.refuse_later(body)
     with transaction() as session:
         rule = privacy.rule_for(current_app.config["KAART"])
         changed = service.update(session, contribution_id, bearer_token(), data, rule=rule)

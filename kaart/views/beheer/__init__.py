@@ -30,6 +30,7 @@ MODULES = (
     "rights",
     "overview",
     "exports",
+    "participation",
 )
 RECENT = 50
 RECENT_VALUES = (

@@ -15,6 +15,7 @@ from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
 from kaart.services import audit, exports, overview, reactienota
 from kaart.views.beheer import STAFF, bp
+from kaart.views.beheer.participation import section as who_takes_part
 from kaart.web import client_key
 
 
@@ -71,6 +72,8 @@ def render_report(process_id: uuid.UUID) -> tuple[str, reactienota.Report]:
         all_categories=CATEGORIES,
         statuses=STATUSES,
         summary=reactienota.summary,
+        # Published input only, like the rest of the reactienota; no CSV link in a report.
+        **who_takes_part(process_id, public_only=True, csv=False),
     )
     return html, report
 

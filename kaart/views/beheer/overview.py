@@ -17,6 +17,7 @@ from kaart.models.contribution import CATEGORIES
 from kaart.services import overview as selection
 from kaart.services import overview_map as choropleth
 from kaart.views.beheer import STAFF, bp
+from kaart.views.beheer.participation import section as who_takes_part
 
 TABLE_ROWS = 200
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
@@ -28,6 +29,9 @@ def map_labels() -> dict[str, str]:
         for key in ("buurt", "count", "per_1000", "points", "title")
     }
     labels |= {f"category.{c}": translate(f"category.{c}") for c in CATEGORIES}
+    labels["whole"] = translate("participation.whole")
+    labels["participation"] = translate("participation.map.layer")
+    labels["participation_attribution"] = translate("participation.map.attribution")
     return labels
 
 
@@ -43,6 +47,7 @@ def overview() -> str:
     session = get_session()
     filters = _filters()
     figures = selection.buurt_figures(session, filters)
+    rates = choropleth.participation_rates(session, filters, translate("participation.whole"))
     query = urlencode(filters.query_args())
     return render_template(
         "beheer_overview/overview.html",
@@ -55,12 +60,13 @@ def overview() -> str:
         by_status=selection.counts_by(session, filters, "status"),
         by_visibility=selection.counts_by(session, filters, "visibility"),
         figures=figures,
-        legend=choropleth.legend_for(figures),
+        legend=choropleth.legend_for(figures, rates),
         processes=selection.processes(session),
         buurten=selection.buurten_with_contributions(session),
         categories=CATEGORIES,
         statuses=selection.OPEN_STATUSES,
         visibilities=selection.VISIBILITIES,
+        **who_takes_part(filters.process, public_only=False, csv=True),
     )
 
 

@@ -78,6 +78,7 @@ def process_edit(process_id: uuid.UUID):
         "ends_on": process.ends_on.isoformat(),
         "categories": list(process.categories),
         "premoderation": process.premoderation,
+        "participant_questions": process.participant_questions,
         "geometry": process.geojson,
     }
     return _process_form(process, errors=[], values=values)

@@ -9,6 +9,7 @@ from flask import abort, render_template
 
 from kaart.db import get_session
 from kaart.i18n import translate
+from kaart.models.participant import QUESTIONS
 from kaart.services import processes as service
 from kaart.views.public import bp
 from kaart.views.public.pages import map_config
@@ -35,6 +36,7 @@ def process(slug: str) -> str:
         state=process.state(),
         config=config,
         contributions=contributions,
+        participant_questions=QUESTIONS.items(),
     )
 
 
