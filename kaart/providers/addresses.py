@@ -124,7 +124,8 @@ def search(session: Session, q: str, limit: int = 8) -> tuple[list[str], str | N
             ORDER BY a.house_number, {_ADDRESS_ORDER} LIMIT :limit"""
     else:
         matched = f"""
-            SELECT s.*, (s.label LIKE :prefix)::int + strict_word_similarity(:words, s.label) AS score
+            SELECT s.*,
+                   (s.label LIKE :prefix)::int + strict_word_similarity(:words, s.label) AS score
             FROM {streets} s
             WHERE :words <<% s.label OR s.label LIKE :prefix
             ORDER BY score DESC, s.addresses DESC LIMIT :limit"""
