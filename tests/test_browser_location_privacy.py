@@ -41,7 +41,7 @@ def demo_addresses(engine: Engine) -> Iterator[None]:
     )
     yield
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE open_data.bag_adressen"))
+        conn.execute(text("DROP TABLE open_data.bag_adressen, open_data.bag_adressen__streets"))
         conn.execute(text("DELETE FROM layer WHERE name = 'bag-adressen'"))
 
 

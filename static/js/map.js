@@ -21,6 +21,7 @@ import {
   t,
 } from "./common.js";
 import { setupAddFlow } from "./add/index.js";
+import { setupAddressSearch } from "./address-search.js";
 import { openLayers } from "./layers/catalogue.js";
 import { inspectContent } from "./layers/inspect.js";
 import { objectsAt } from "./layers/pick.js";
@@ -38,6 +39,7 @@ const RELOAD_AFTER_MS = 2 * 60 * 1000;
 const container = document.getElementById("map");
 const map = createMap(container, { draw: true, switchable: true });
 window.kaartMap = map;
+setupAddressSearch(document.getElementById("address-search"), map);
 
 const PANES = [
   ["buurten", 250],

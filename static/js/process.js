@@ -17,12 +17,14 @@ import {
   shapeStyle,
   t,
 } from "./common.js";
+import { setupAddressSearch } from "./address-search.js";
 import { LocationNotice } from "./location-notice.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
 const process = config.process;
 const map = createMap($("process-map"), { draw: true, zoom: 16 });
+setupAddressSearch($("address-search"), map);
 window.kaartMap = map;
 
 const area = L.geoJSON(process.geometry, {

@@ -4,6 +4,7 @@
 // "offer my roof" (offer.js) and the postcoderoos of a point (rose.js). The page's one state
 // object is in state.js.
 
+import { setupAddressSearch } from "../address-search.js";
 import { config, createMap } from "../common.js";
 import { wireArea } from "./area.js";
 import { showBuilding } from "./building.js";
@@ -21,6 +22,7 @@ function createPage() {
     zoom: Math.max(config.zoom, 16),
   });
   window.kaartMap = map; // as on the other map pages: for scripts and browser tests
+  setupAddressSearch(document.getElementById("address-search"), map);
   return {
     map,
     state: createCoopState(),
