@@ -8,7 +8,7 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-quick setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
+.PHONY: run test test-quick setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar bench-search stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
@@ -83,6 +83,10 @@ bench-tiles: system-bench setup
 
 bench-solar: setup
 	$(WITH_DB) $(PY) -m bench.solar
+
+# The address search at 10 million synthetic addresses (about 5 minutes to build).
+bench-search: system-bench setup
+	$(WITH_DB) $(PY) -m bench.search
 
 bench-ogc: system-bench setup
 	$(WITH_DB) $(PY) -m bench.ogc
