@@ -207,7 +207,7 @@ def test_the_author_and_planners_see_it_exactly_moderators_do_not(client, connec
         assert (float(row["lon"]), float(row["lat"])) == wanted, role
 
 
-def test_a_linked_object_is_not_published_when_the_place_is_approximate(client, connection, homes):
+def test_a_linked_home_is_not_published_when_the_place_is_approximate(client, connection, homes):
     # Linking the pin to the home's own address would give away what the cell centre hides.
     address = connection.execute(
         text(
@@ -221,7 +221,7 @@ def test_a_linked_object_is_not_published_when_the_place_is_approximate(client, 
     body["properties"]["object"] = {"layer": "bag-adressen", "id": address}
     created = client.post(API, json=body)
     assert created.status_code == 201, created.get_data(as_text=True)
-    ident = created.get_json()["id"]
+    ident, token = created.get_json()["id"], created.get_json()["edit_token"]
     assert created.get_json()["properties"]["object"]["id"] == address  # its author sees it
     public = client.get(f"{API}/{ident}").get_json()["properties"]
     assert (public["location"], public["object"]) == ("approximate", None)
@@ -229,6 +229,21 @@ def test_a_linked_object_is_not_published_when_the_place_is_approximate(client, 
     assert [f["properties"]["object"] for f in listed if f["id"] == ident] == [None]
     ogc = client.get(f"/ogc/collections/contributions/items/{ident}?f=json").get_data(as_text=True)
     assert address not in ogc
+    # An area says no more than the cell does: a link to the buurt stays.
+    buurt = connection.execute(
+        text("SELECT feature_id FROM open_data.amsterdam_buurten ORDER BY feature_id LIMIT 1")
+    ).scalar_one()
+    patched = client.patch(
+        f"{API}/{ident}",
+        json={
+            "type": "Feature",
+            "properties": {"object": {"layer": "amsterdam-buurten", "id": buurt}},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    public = client.get(f"{API}/{ident}").get_json()["properties"]
+    assert (public["location"], public["object"]["id"]) == ("approximate", buurt)
 
 
 # -- The rule -----------------------------------------------------------------------------------

@@ -73,10 +73,14 @@ class Audience(Enum):
 
 
 PUBLIC, STAFF, ALL = Audience.PUBLIC, Audience.STAFF, Audience.ALL
-# The linked object (an address, a building, a tree) would name the place a generalised location
-# hides, so whoever sees it approximately does not see the link either.
+# A linked address, building or point object (a tree) would name the place a generalised
+# location hides, so whoever sees it approximately does not see that link. Areas (a buurt, a
+# green space, a playground) are shown: they say no more than the cell does.
+_PINPOINTS = "(l.kind IN ('address', 'building') OR l.geometry_family = 'point' OR l.name IS NULL)"
 _OBJECT = (
-    "CASE WHEN c.object_layer IS NOT NULL AND NOT {approximate} THEN json_build_object("
+    "CASE WHEN c.object_layer IS NOT NULL AND NOT ({approximate} AND "
+    + _PINPOINTS
+    + ") THEN json_build_object("
     "'layer', c.object_layer, 'id', c.object_id, 'layer_title', l.title) END"
 )
 _LAST_ACTOR = (
