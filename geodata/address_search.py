@@ -3,8 +3,9 @@
 A national address layer has ten million rows and most street names share trigrams ("str",
 "raa", "aat"), so matching names against every address would read millions of index entries.
 The search matches against the distinct streets instead (a few hundred thousand nationally,
-table ``<layer table>__streets`` with a trigram index on ``label``) and then finds the house
-number with a b-tree on the address table: both steps stay small at any size.
+table ``<layer table>__streets`` with a b-tree for prefixes and a trigram index for near misses
+on ``label``) and then finds the house number with a b-tree on the address table: both steps
+stay small at any size.
 
     build(cursor, "bag_adressen")   # after the layer's table is in place
 """
@@ -42,14 +43,12 @@ def build(cursor: Cursor, table: str) -> None:
             """
         ).format(streets=streets, addresses=addresses)
     )
+    # (statement, index name suffix, table)
     statements = (
-        (
-            "CREATE INDEX {} ON {} USING gin (label gin_trgm_ops)",
-            f"{table}__streets_label_idx",
-            streets,
-        ),
-        ("CREATE INDEX {} ON {} (street, city, house_number)", f"{table}_street_idx", addresses),
-        ("CREATE INDEX {} ON {} (postcode, house_number)", f"{table}_postcode_idx", addresses),
+        ("CREATE INDEX {} ON {} USING gin (label gin_trgm_ops)", "__streets_label_idx", streets),
+        ("CREATE INDEX {} ON {} (label text_pattern_ops)", "__streets_prefix_idx", streets),
+        ("CREATE INDEX {} ON {} (street, city, house_number)", "_street_idx", addresses),
+        ("CREATE INDEX {} ON {} (postcode, house_number)", "_postcode_idx", addresses),
     )
     for statement, suffix, target in statements:
         cursor.execute(sql.SQL(statement).format(sql.Identifier(table + suffix), target))

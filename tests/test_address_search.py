@@ -98,3 +98,17 @@ def test_without_an_address_layer_the_answer_is_empty(client, connection):
         "numberReturned": 0,
         "layer": None,
     }
+
+
+def test_the_index_is_built_beside_the_layer(connection, addresses):
+    names = set(
+        connection.execute(
+            text("SELECT indexname FROM pg_indexes WHERE schemaname = 'open_data'")
+        ).scalars()
+    )
+    assert {
+        f"{addresses}__streets_label_idx",
+        f"{addresses}__streets_prefix_idx",
+        f"{addresses}_street_idx",
+        f"{addresses}_postcode_idx",
+    } <= names

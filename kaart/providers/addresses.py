@@ -4,9 +4,9 @@
 A query is split into a postcode (four digits and two letters), a house number (digits, maybe a
 letter: "12a") and words (the street and perhaps the place). With a postcode the address table's
 b-tree answers directly. With words, the layer's streets table (geodata/address_search.py) is
-matched by trigram strict word similarity (pg_trgm: typo-tolerant; a prefix ranks first), then the
-house number is looked up per street found. Without a number the streets themselves are the
-answers, each at one of its addresses.
+matched by prefix (a b-tree range), or when nothing starts that way by trigram strict word
+similarity (pg_trgm: typo-tolerant), then the house number is looked up per street found.
+Without a number the streets themselves are the answers, each at one of its addresses.
 """
 
 from __future__ import annotations
@@ -123,12 +123,19 @@ def search(session: Session, q: str, limit: int = 8) -> tuple[list[str], str | N
               AND (CAST(:number AS integer) IS NULL OR a.house_number = :number)
             ORDER BY a.house_number, {_ADDRESS_ORDER} LIMIT :limit"""
     else:
+        # Streets that start with what was typed come from a b-tree range (fast at any size);
+        # only when there are none does the trigram index look for a near miss (a typo, the
+        # place first). The second branch's NOT EXISTS is a one-time test: skipped, not run.
         matched = f"""
-            SELECT s.*,
-                   (s.label LIKE :prefix)::int + strict_word_similarity(:words, s.label) AS score
-            FROM {streets} s
-            WHERE :words <<% s.label OR s.label LIKE :prefix
-            ORDER BY score DESC, s.addresses DESC LIMIT :limit"""
+            WITH prefix AS (
+              SELECT s.*, 2.0::real AS score FROM {streets} s
+              WHERE s.label LIKE :prefix
+              ORDER BY s.addresses DESC, s.label LIMIT :limit)
+            SELECT * FROM prefix
+            UNION ALL (
+              SELECT s.*, strict_word_similarity(:words, s.label) AS score FROM {streets} s
+              WHERE NOT EXISTS (SELECT 1 FROM prefix) AND :words <<% s.label
+              ORDER BY score DESC, s.addresses DESC LIMIT :limit)"""
         if question.number is None:
             sql = (
                 f"SELECT ({_STREET_FEATURE})::text FROM ({matched}) s "
