@@ -18,6 +18,7 @@ import {
   t,
 } from "./common.js";
 import { setupAddressSearch } from "./address-search.js";
+import { KeyboardDraw } from "./keyboard-draw.js";
 import { LocationNotice } from "./location-notice.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
@@ -67,6 +68,7 @@ function setDrawn(layer) {
 }
 
 if (form) {
+  new KeyboardDraw(map, $("process-keyboard-draw"));
   map.on("pm:create", ({ layer }) => {
     layer.options.pmIgnore = false;
     L.PM.reInitLayer(layer);
