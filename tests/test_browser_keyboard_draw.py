@@ -56,6 +56,11 @@ def test_a_resident_draws_and_sends_an_area_on_a_process_page(
 ):
     page = deployed_page
     page.goto(f"{deployed.url}/trajecten/{processes.DEMO_SLUG}")
+    # Closer in by keyboard ("=" zooms in), so the shapes stay inside the process area.
+    start = page.evaluate("kaartMap.getZoom()")
+    for step in (1, 2):
+        page.locator("#process-map").press("=")
+        page.wait_for_function(f"() => kaartMap.getZoom() === {start + step}")
     page.get_by_role("button", name=re.compile(r"^Lijn\b")).press("Enter")
     controls = page.locator("#process-keyboard-draw")
     expect(controls.get_by_role("status")).to_contain_text("Teken de lijn")
@@ -69,6 +74,12 @@ def test_a_resident_draws_and_sends_an_area_on_a_process_page(
     expect(page.locator("#geometry-status")).to_have_text("Getekend. U kunt het nog verslepen.")
     page.get_by_role("radio", name="Groen").focus()
     page.keyboard.press("Space")
+    # Sent without a title: the message stands beside the field, which says it is invalid.
+    page.get_by_role("button", name="Versturen").press("Enter")
+    title = page.get_by_label("Titel")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_attribute("aria-describedby", "title-error")
+    expect(page.locator("#title-error")).to_be_visible()
     page.get_by_label("Titel").fill("Geveltuinen langs het plein")
     page.get_by_role("button", name="Versturen").press("Enter")
     expect(page.locator("#contribute-done")).to_contain_text("Uw bijdrage staat op de kaart")

@@ -102,6 +102,10 @@ if (form) {
     const list = summary.querySelector("ul");
     list.replaceChildren();
     for (const node of form.querySelectorAll(".field-error")) node.hidden = true;
+    for (const node of form.querySelectorAll("[aria-invalid]")) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    }
     for (const error of errors) {
       list.append(el("li", { "data-code": error.code || "" }, error.message));
       const key = Object.keys(fieldErrorIds).find((prefix) => (error.field || "").startsWith(prefix));
@@ -109,6 +113,13 @@ if (form) {
       if (holder) {
         holder.textContent = error.message;
         holder.hidden = false;
+        // The field (or each choice of a group) says it is invalid and where the reason is.
+        const holderField = holder.closest(".field");
+        const inputs = holderField ? holderField.querySelectorAll("input:not([type=hidden]), textarea, select") : [];
+        for (const input of inputs) {
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", holder.id);
+        }
       }
     }
     summary.hidden = false;
