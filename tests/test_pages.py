@@ -345,3 +345,16 @@ def test_the_accessibility_statement_says_what_is_tested_and_how_to_reach_us(cli
     assert 'href="/toegankelijkheid" id="accessibility-link"' in client.get("/").get_data(
         as_text=True
     )
+
+
+def test_one_is_singular_in_both_languages(app):
+    from kaart.i18n import translate
+
+    for lang, one, many in (
+        ("en", "1 contribution was published.", "3 contributions were published."),
+        ("nl", "Er is 1 bijdrage gepubliceerd.", "Er zijn 3 bijdragen gepubliceerd."),
+    ):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert translate("outputs.reactienota.total", count=1) == one
+            assert translate("outputs.reactienota.total", count=3) == many
+            assert translate("outputs.reactienota.total", count=0).startswith(("0", "Er zijn 0"))
