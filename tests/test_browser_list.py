@@ -250,3 +250,22 @@ def test_in_english_the_list_speaks_english(page: Page, live_server, db):
     expect(region.get_by_role("button", name="Show on the map")).to_be_visible()
     expect(page.get_by_label("Sort by")).to_be_visible()
     expect(region).to_contain_text("No support yet")
+
+
+def test_a_long_list_comes_in_pages_and_a_marker_further_down_is_found(page: Page, live_server, db):
+    for i in range(27):  # 27 places ~70 m apart on a line east of the centre
+        create(page, live_server, (5.0300 + 0.001 * i, 52.3067), f"Plek {i + 1:02d}")
+    open_map(page, live_server)
+    set_view(page, (5.0430, 52.3067), 15)
+    wait_for_contributions(page)
+    items = page.locator(f"{LIST} li")
+    expect(items).to_have_count(25)
+    expect(page.locator(f"{LIST} .clist__count")).to_have_text("De eerste 25 van 27 bijdragen.")
+    page.get_by_label("Sorteren op").select_option(label="Nieuwste eerst")
+    assert titles(page)[0] == "Plek 27"
+    more = page.get_by_role("button", name="Toon meer bijdragen")
+    more.click()
+    expect(items).to_have_count(27)
+    expect(more).to_be_hidden()
+    expect(page.get_by_role("link", name="Plek 02", exact=True)).to_be_focused()
+    expect(page.locator(f"{LIST} .clist__count")).to_have_text("27 bijdragen in de lijst.")

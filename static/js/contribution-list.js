@@ -5,11 +5,9 @@
 import { categoryBadge, categoryLabel, el, formatNumber, lang, statusLabel, t } from "./common.js";
 
 const PAGE = 25; // items shown at first and added by "Toon meer"
-const dateFormat = new Intl.DateTimeFormat(lang === "nl" ? "nl-NL" : "en-GB", {
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-});
+const locale = lang === "nl" ? "nl-NL" : "en-GB";
+const dateFormat = new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" });
+const kmFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
 
 const SORTS = {
   distance: (a, b) => a.distance - b.distance,
@@ -36,14 +34,24 @@ export function contributionPopup(feature) {
 }
 
 function distanceText(metres) {
-  if (metres < 1000) return t("list.distance_m", { distance: formatNumber(Math.round(metres / 10) * 10) });
-  const km = new Intl.NumberFormat(lang === "nl" ? "nl-NL" : "en-GB", { maximumFractionDigits: 1 });
-  return t("list.distance_km", { distance: km.format(metres / 1000) });
+  if (metres < 1000) {
+    return t("list.distance_m", { distance: formatNumber(Math.round(metres / 10) * 10) });
+  }
+  return t("list.distance_km", { distance: kmFormat.format(metres / 1000) });
 }
 
 function supportText(count) {
   if (!count) return t("list.support_none");
   return count === 1 ? t("list.support_one") : t("list.support_other", { count: formatNumber(count) });
+}
+
+function countText(total, visible, loading) {
+  if (loading && total === 0) return t("map.loading");
+  if (total === 0) return t("list.count_none");
+  if (visible < total) {
+    return t("list.count_partial", { shown: formatNumber(visible), count: formatNumber(total) });
+  }
+  return total === 1 ? t("list.count_one") : t("list.count_other", { count: formatNumber(total) });
 }
 
 /**
@@ -131,21 +139,24 @@ export function setupContributionList(root, { map, entries, show, popups, scroll
       else made.li.removeAttribute("aria-current");
       return made.li;
     });
-    const same = nodes.length === list.children.length && nodes.every((n, i) => list.children[i] === n);
+    const same =
+      nodes.length === list.children.length && nodes.every((node, i) => list.children[i] === node);
     if (!same) {
+      // Reordering moves nodes, which drops focus: someone in the list keeps their place.
       const focused = list.contains(document.activeElement) ? document.activeElement : null;
       list.replaceChildren(...nodes);
-      if (focused?.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+      if (focused?.isConnected && document.activeElement !== focused) {
+        focused.focus({ preventScroll: true });
+      }
     }
+    const inScope = new Set(rows.map((row) => row.entry.id));
+    for (const id of items.keys()) if (!inScope.has(id)) items.delete(id);
     const total = rows.length;
     list.hidden = total === 0;
     empty.hidden = total > 0 || Boolean(options.loading);
     empty.textContent = options.emptyText || t("list.empty");
     more.hidden = total <= shown;
-    if (options.loading && total === 0) count.textContent = t("map.loading");
-    else if (total === 0) count.textContent = t("list.count_none");
-    else if (total <= shown) count.textContent = total === 1 ? t("list.count_one") : t("list.count_other", { count: formatNumber(total) });
-    else count.textContent = t("list.count_partial", { shown: formatNumber(visible.length), count: formatNumber(total) });
+    count.textContent = countText(total, visible.length, options.loading);
     root.dataset.count = String(total);
   }
 
@@ -154,8 +165,10 @@ export function setupContributionList(root, { map, entries, show, popups, scroll
     render();
   });
   more.addEventListener("click", () => {
+    const first = rows[shown]?.entry.id; // focus goes to the first of the items added
     shown += PAGE;
     render();
+    items.get(first)?.li.querySelector("a")?.focus();
   });
 
   return {
