@@ -6,13 +6,14 @@ const FOCUS_TARGETS = "h1, h2, h3, h4, a[href]:not(.leaflet-popup-close-button),
 export function accessiblePopups(map) {
   const container = map.getContainer();
   let pending = null; // who opens the next popup: a function that finds that element again
+  const openers = new WeakMap(); // popup -> that function
 
   map.on("popupopen", ({ popup }) => {
     const node = popup.getElement();
     if (!node) return;
     const opener = pending || (() => container);
     pending = null;
-    popup._kaartOpener = opener;
+    openers.set(popup, opener);
     const target = node.querySelector(".leaflet-popup-content")?.querySelector(FOCUS_TARGETS);
     if (target) {
       if (/^H\d$/.test(target.tagName)) target.tabIndex = -1;
@@ -34,8 +35,8 @@ export function accessiblePopups(map) {
     const active = document.activeElement;
     // Only when focus was in the popup (or was lost with it): a click elsewhere keeps its focus.
     const inside = !active || active === document.body || (node && node.contains(active));
-    const opener = popup._kaartOpener;
-    popup._kaartOpener = null;
+    const opener = openers.get(popup);
+    openers.delete(popup);
     if (!inside || !opener) return;
     const back = opener() || container;
     if (back.isConnected) back.focus({ preventScroll: true });
