@@ -97,6 +97,8 @@ export function createMap(container, options = {}) {
     ...options.leaflet,
   });
   L.control.zoom({ zoomInTitle: t("map.zoom_in"), zoomOutTitle: t("map.zoom_out") }).addTo(map);
+  // Geoman's own tooltips ("Klik om het eerste punt te plaatsen") in the page's language.
+  if (options.draw && map.pm) map.pm.setLang(config.lang === "nl" ? "nl" : "en");
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" hreflang="en">Leaflet</a>',
   );

@@ -21,6 +21,7 @@ import {
 } from "./common.js";
 import { setupAddressSearch } from "./address-search.js";
 import { contributionPopup, setupContributionList } from "./contribution-list.js";
+import { KeyboardDraw } from "./keyboard-draw.js";
 import { LocationNotice } from "./location-notice.js";
 import { accessiblePopups, quietMarker } from "./popup-focus.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
@@ -97,6 +98,7 @@ function setDrawn(layer) {
 }
 
 if (form) {
+  new KeyboardDraw(map, $("process-keyboard-draw"));
   map.on("pm:create", ({ layer }) => {
     layer.options.pmIgnore = false;
     L.PM.reInitLayer(layer);
@@ -130,6 +132,10 @@ if (form) {
     const list = summary.querySelector("ul");
     list.replaceChildren();
     for (const node of form.querySelectorAll(".field-error")) node.hidden = true;
+    for (const node of form.querySelectorAll("[aria-invalid]")) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    }
     for (const error of errors) {
       list.append(el("li", { "data-code": error.code || "" }, error.message));
       const key = Object.keys(fieldErrorIds).find((prefix) => (error.field || "").startsWith(prefix));
@@ -137,6 +143,13 @@ if (form) {
       if (holder) {
         holder.textContent = error.message;
         holder.hidden = false;
+        // The field (or each choice of a group) says it is invalid and where the reason is.
+        const holderField = holder.closest(".field");
+        const inputs = holderField ? holderField.querySelectorAll("input:not([type=hidden]), textarea, select") : [];
+        for (const input of inputs) {
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", holder.id);
+        }
       }
     }
     summary.hidden = false;
