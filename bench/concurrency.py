@@ -5,14 +5,16 @@ asked by N concurrent clients, each a thread with its own keep-alive connection 
 tabs would hold), of
   app   the app as deployed: `kaart serve` (gunicorn, 2 workers of 4 threads each);
   TiPg  TiPg 1.6 under uvicorn with 2 workers, on the same table, with the same attributes.
-Each client goes through the tile list `--rounds` times, starting at its own place in it. A
-side's throughput is all its requests over the wall time from the common start to the last
-answer; p50/p95 are per request. The sides take turns going first.
+In a burst every client asks `--requests` tiles in turn from its own place in the list; the
+sides alternate bursts (app, TiPg, then TiPg, app, ...), so that a change in the machine's load
+weighs on both alike. A side's throughput is all its requests over the summed wall time of its
+bursts (each from the common start to the last answer); p50/p95 are per request.
 Target (issue 11): the app ahead of TiPg at 8 and 32 clients: more tiles per second and a p50
 no higher than TiPg's, at each zoom.
 
     make bench-concurrency
-    python -m bench.concurrency [--n 300000] [--tiles 20] [--rounds 2] [--clients 8,32] [--keep]
+    python -m bench.concurrency [--n 300000] [--tiles 20] [--requests 10] [--bursts 2]
+                                [--clients 8,32] [--keep]
 
 Like bench/tiles.py it uses its own database (<name>_bench_concurrency), dropped at the end
 unless --keep is given, and TiPg's own virtualenv under bench/out.
@@ -69,32 +71,39 @@ class Run:
         return pct(self.ms, q)
 
 
-def hammer(port: int, paths: list[str], clients: int, rounds: int) -> tuple[float, list[float]]:
-    """`clients` threads, each on its own connection, ask every path `rounds` times from their
-    own starting point; (wall seconds from the common start, ms per request)."""
+def hammer(port: int, paths: list[str], clients: int, requests: int, burst: int):
+    """`clients` threads, each on its own connection, ask `requests` paths in turn from their
+    own place in the list; (wall seconds from the common start, ms per request)."""
     start = threading.Barrier(clients + 1)
     samples: list[list[float]] = [[] for _ in range(clients)]
     failures: list[BaseException] = []
 
     def client(i: int) -> None:
         try:
-            shift = i % len(paths)
-            order = paths[shift:] + paths[:shift]
+            first = (i * len(paths) // clients + burst) % len(paths)
+            order = [paths[(first + k) % len(paths)] for k in range(requests)]
             conn = KeepAlive(port)
-            conn.get(order[-1], TILE_OK)  # connected (and the server warm) before the start
         except BaseException as error:  # reported after the others end
             failures.append(error)
             start.abort()
             return
         try:
+            conn.get(order[-1], TILE_OK)  # connected (and the server warm) before the start
+        except BaseException as error:
+            failures.append(error)
+            start.abort()
+            conn.close()
+            return
+        try:
             start.wait()
-            for _ in range(rounds):
-                for path in order:
-                    t0 = time.perf_counter()
-                    conn.get(path, TILE_OK)
-                    samples[i].append((time.perf_counter() - t0) * 1000)
+            for path in order:
+                t0 = time.perf_counter()
+                conn.get(path, TILE_OK)
+                samples[i].append((time.perf_counter() - t0) * 1000)
         except BaseException as error:  # a thread's SystemExit would vanish
             failures.append(error)
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -110,15 +119,19 @@ def hammer(port: int, paths: list[str], clients: int, rounds: int) -> tuple[floa
     return seconds, [v for per_client in samples for v in per_client]
 
 
-def measure(sides: dict[str, tuple[int, list[str]]], zoom: int, clients: int, rounds: int, turn):
-    runs = []
+def measure(sides: dict[str, tuple[int, list[str]]], zoom: int, clients: int, args) -> list[Run]:
+    """Both sides in alternating bursts: A B, B A, A B, ..."""
     names = list(sides)
-    for name in names[turn % 2 :] + names[: turn % 2]:
-        port, paths = sides[name]
-        seconds, ms = hammer(port, paths, clients, rounds)
-        runs.append(Run(name, zoom, clients, seconds, ms))
-        say(f"  z{zoom}, {clients} clients, {name}: {len(ms) / seconds:.1f} tiles/s")
-    return sorted(runs, key=lambda r: names.index(r.side))
+    runs = {name: Run(name, zoom, clients, 0.0, []) for name in names}
+    for burst in range(args.bursts):
+        for name in names if burst % 2 == 0 else names[::-1]:
+            port, paths = sides[name]
+            seconds, ms = hammer(port, paths, clients, args.requests, burst)
+            runs[name].seconds += seconds
+            runs[name].ms += ms
+    for run in runs.values():
+        say(f"  z{zoom}, {clients} clients, {run.side}: {run.rate:.1f} tiles/s")
+    return list(runs.values())
 
 
 def ahead(app: Run, tipg: Run) -> bool:
@@ -129,8 +142,8 @@ def report(args, runs: list[Run], version: str, load: float, out=sys.stdout) -> 
     print(file=out)
     print(
         f"C1 dense tiles from concurrent clients: the {args.tiles} densest tiles at each zoom over "
-        f"{args.n:,} synthetic BAG panden, each client {args.rounds} rounds over them, "
-        f"{WORKERS} workers on each side",
+        f"{args.n:,} synthetic BAG panden; {args.bursts} alternating bursts per side of "
+        f"{args.requests} tiles per client; {WORKERS} workers on each side",
         file=out,
     )
     print(
@@ -169,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=300_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--tiles", type=int, default=20, help="dense tiles per zoom")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over the tiles per client")
+    parser.add_argument("--requests", type=int, default=10, help="tiles per client per burst")
+    parser.add_argument("--bursts", type=int, default=2, help="bursts per side, alternating")
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args(argv)
@@ -190,7 +204,6 @@ def main(argv: list[str] | None = None) -> None:
         procs.append(start_app(url, app_port))
         procs.append(start_tipg(python, url, tipg_port, workers=WORKERS))
         load = os.getloadavg()[0]
-        turn = 0
         for z, tile_list in sorted(dense.items()):
             sides = {
                 "app (kaart serve: gunicorn, 4 threads)": (
@@ -200,8 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                 "TiPg (uvicorn)": (tipg_port, [tipg_path(t, properties) for t in tile_list]),
             }
             for clients in counts:
-                runs += measure(sides, z, clients, args.rounds, turn)
-                turn += 1
+                runs += measure(sides, z, clients, args)
     finally:
         for proc in procs:
             proc.terminate()

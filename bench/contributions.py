@@ -115,13 +115,15 @@ def start_app(url: str, port: int, env: dict[str, str] | None = None) -> subproc
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return proc
         except OSError:
             time.sleep(0.2)
+        finally:
+            conn.close()
     proc.kill()
     raise SystemExit("the app did not start")
 

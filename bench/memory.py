@@ -206,12 +206,14 @@ def as_staff(port: int) -> None:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     base = f"http://127.0.0.1:{port}"
-    form = opener.open(f"{base}/inloggen").read().decode()
+    with opener.open(f"{base}/inloggen") as response:
+        form = response.read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     body = urllib.parse.urlencode(
         {"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token}
     ).encode()
-    opener.open(f"{base}/inloggen", body).read()
+    with opener.open(f"{base}/inloggen", body) as response:
+        response.read()
     if not any(cookie.name == "kaart_session" for cookie in jar):
         raise SystemExit("bench: logging in as staff failed")
     for path in ("/beheer", "/beheer/overzicht", "/beheer/export.csv", "/beheer/export.geojson"):
@@ -227,14 +229,16 @@ def in_parallel(port: int, paths: list[tuple[str, tuple[int, ...]]], rounds: int
     failures: list[BaseException] = []
 
     def client(i: int) -> None:
+        conn = KeepAlive(port)
         try:
-            conn = KeepAlive(port)
             shift = i * len(paths) // CONNECTIONS
             for _ in range(rounds):
                 for path, ok in paths[shift:] + paths[:shift]:
                     conn.get(path, ok)
         except BaseException as error:  # a thread's SystemExit would vanish: reported below
             failures.append(error)
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CONNECTIONS)]
     for thread in threads:

@@ -295,13 +295,15 @@ def start_tipg(python: Path, url: str, port: int, workers: int = 1) -> subproces
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", f"/collections/{TABLE}")
             if conn.getresponse().status == 200:
                 return proc
         except OSError:
             time.sleep(0.3)
+        finally:
+            conn.close()
     proc.kill()
     raise SystemExit(f"bench: TiPg did not start; see {synthetic.OUT / 'tipg.log'}")
 
@@ -531,6 +533,7 @@ def main(argv: list[str] | None = None) -> None:
     url, bbox, properties = prepare(base, path)
     load = os.getloadavg()[0]
     procs: list[subprocess.Popen] = []
+    clients: list[KeepAlive] = []
     raw = RawTiles(url)
     try:
         with psycopg.connect(libpq_url(url)) as conn:
@@ -539,9 +542,12 @@ def main(argv: list[str] | None = None) -> None:
         procs.append(start_app(url, app_port))
         procs.append(start_tipg(python, url, tipg_port))
         app_client, tipg_client = KeepAlive(app_port), KeepAlive(tipg_port)
+        clients += [app_client, tipg_client]
         s1 = run_s1(args, url, dense, raw, app_client, tipg_client, properties)
         s3 = None if args.no_s3 else run_s3(args, url, bbox, raw, app_client)
     finally:
+        for client in clients:
+            client.close()
         raw.close()
         for proc in procs:
             proc.terminate()
