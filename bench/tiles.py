@@ -152,38 +152,42 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
 
 
 class RawTiles:
-    """The app's own tile statement, captured from render() and run directly with psycopg."""
+    """The app's own tile statements, captured from render() and run directly with psycopg on a
+    connection set up like the app's (no prepared statements, no parallel workers)."""
 
     def __init__(self, url: str):
         self.engine = make_engine(url)  # the app's engine settings: no prepared statements
         self.captured: list[tuple[str, dict]] = []
         event.listen(self.engine, "before_cursor_execute", self._capture)
-        self.conn = psycopg.connect(libpq_url(url), prepare_threshold=None, autocommit=True)
-        self.queries: dict[tiles.Tile, tuple[str, dict]] = {}
+        self.conn = psycopg.connect(
+            libpq_url(url), prepare_threshold=None, autocommit=True, options=SERVING_OPTIONS
+        )
+        self.queries: dict[tiles.Tile, list[tuple[str, dict]]] = {}
 
     def _capture(self, _conn, _cursor, statement, parameters, _context, _many) -> None:
         self.captured.append((statement, parameters))
 
     def prepare(self, tile: tiles.Tile) -> bytes:
-        """Render once through the service, keeping the very statement it sent."""
+        """Render once through the service, keeping the very statements it sent (the layer's
+        catalogue row is read first; a full tile takes a second statement)."""
         with Session(self.engine) as session:
             layer = tiles.find_layer(session, LAYER)
             self.captured.clear()
             data = tiles.render(session, layer, tile)
         if self.captured:
-            self.queries[tile] = self.captured[-1]
+            self.queries[tile] = list(self.captured)
         return data
 
     def get(self, tile: tiles.Tile) -> bytes:
         if tile not in self.queries:
             return b""  # render() sent nothing: the layer is not drawn at this zoom
-        statement, parameters = self.queries[tile]
-        value = self.conn.execute(statement, parameters).fetchone()[0]
+        for statement, parameters in self.queries[tile]:
+            value = self.conn.execute(statement, parameters).fetchone()[-1]  # the tile column
         return bytes(value or b"")
 
     def picked(self, tile: tiles.Tile) -> int:
-        """Rows the statement's LIMIT let through (EXPLAIN ANALYZE): at the cap or below."""
-        statement, parameters = self.queries[tile]
+        """Rows the tile's LIMIT let through (EXPLAIN ANALYZE): at the cap or below."""
+        statement, parameters = self.queries[tile][-1]
         plan = self.conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
         return max(_limit_rows(plan.fetchone()[0][0]["Plan"]), default=0)
 
