@@ -8,14 +8,15 @@ times, then reads each worker's memory from /proc:
   RSS  resident pages (VmRSS), shared ones included: what `ps`/`top` show, the target's measure;
   PSS  resident pages with each shared page divided among the processes sharing it
        (/proc/<pid>/smaps_rollup): what the workers together really take.
-The warm-up (WARM_UP): the map page in Dutch and English, the list API (pages of 1,000), one
-contribution and its page, layers and buurten, vector tiles of contributions and of the open
-layers (the densest bag-panden tiles at z14 and z16), OGC API items of both collections and
-Open311, the processes, privacy and /coop pages, the co-operatives' API (shortlist as JSON and
-CSV, a building, their tiles); as staff: log in, /beheer, the overview and exports as CSV and
-GeoJSON. Not in it: the GeoPackage exports and the single-roof estimate, which import GDAL or
-pvlib in the worker that serves them (see the README). TiPg 1.6 (uvicorn, 2 workers) serves the
-same panden and is warmed up with its collections, items and tiles, for reference.
+The warm-up (warm_up_paths, as_staff): the map page in Dutch and English, the list API (pages
+of 1,000), one contribution and its page, layers and buurten, vector tiles of contributions and
+of the open layers (the densest bag-panden tiles at z14 and z16), OGC API items of both
+collections and Open311, the processes, privacy and /coop pages, the co-operatives' API
+(shortlist as JSON and CSV, a building, their tiles); as staff: log in, /beheer, the overview,
+and last the exports as CSV and GeoJSON (each worker's RSS is printed before them too). Not in
+it: the GeoPackage exports and the single-roof estimate, which import GDAL or pvlib in the
+worker that serves them (see the README). TiPg 1.6 (uvicorn, 2 workers) serves the same panden
+and is warmed up with its collections, items and tiles, for reference.
 Target (issue 11): every serving worker <= 120 MiB RSS after warm-up.
 
     make bench-memory
@@ -201,8 +202,12 @@ def warm_up_paths(data: Data) -> list[tuple[str, tuple[int, ...]]]:
     return paths
 
 
-def as_staff(port: int) -> None:
-    """Log in as a planner (a fresh connection per request, as a browser might) and download."""
+STAFF_PAGES = ("/beheer", "/beheer/overzicht")
+EXPORTS = ("/beheer/export.csv", "/beheer/export.geojson")
+
+
+def as_staff(port: int, paths: tuple[str, ...]) -> None:
+    """Log in as a planner (a fresh connection per request, as a browser might) and ask."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     base = f"http://127.0.0.1:{port}"
@@ -216,7 +221,7 @@ def as_staff(port: int) -> None:
         response.read()
     if not any(cookie.name == "kaart_session" for cookie in jar):
         raise SystemExit("bench: logging in as staff failed")
-    for path in ("/beheer", "/beheer/overzicht", "/beheer/export.csv", "/beheer/export.geojson"):
+    for path in paths:
         with opener.open(base + path) as response:
             if response.status != 200 or response.url.rstrip("/").endswith("/inloggen"):
                 raise SystemExit(f"bench: {path} as staff answered {response.status}")
@@ -262,7 +267,14 @@ def tipg_paths(data: Data) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def report(
-    args, kinds: int, app: list[Memory], tipg: list[Memory], version: str, loads, out=sys.stdout
+    args,
+    kinds: int,
+    before_exports: list[Memory],
+    app: list[Memory],
+    tipg: list[Memory],
+    version: str,
+    loads,
+    out=sys.stdout,
 ) -> None:
     print(file=out)
     print(
@@ -280,6 +292,11 @@ def report(
             )
     worst = max(m.rss_mib for m in app)
     tipg_worst = max(m.rss_mib for m in tipg)
+    print(
+        "app workers before the staff's CSV and GeoJSON exports: "
+        + ", ".join(f"{m.rss_mib:.1f} MiB RSS" for m in before_exports),
+        file=out,
+    )
     print(
         f"app / TiPg (largest worker RSS): {worst / tipg_worst:.2f}x "
         f"({worst:.1f} MiB against {tipg_worst:.1f} MiB)",
@@ -330,10 +347,12 @@ def main(argv: list[str] | None = None) -> None:
         load = os.getloadavg()[0]
         say(f"warming up the app: {len(paths)} kinds of request, {args.rounds} rounds")
         for _ in range(2):  # a few sessions, so that both workers see staff pages
-            as_staff(app_port)
+            as_staff(app_port, STAFF_PAGES)
         in_parallel(app_port, paths, args.rounds)
-        for _ in range(2):
-            as_staff(app_port)
+        before_exports = [memory(pid) for pid in workers(app)]
+        say("staff exports")
+        for _ in range(4):
+            as_staff(app_port, STAFF_PAGES + EXPORTS)
         say("warming up TiPg")
         in_parallel(tipg_port, tipg_paths(data), args.rounds)
         app_memory = [memory(pid) for pid in workers(app)]
@@ -344,8 +363,9 @@ def main(argv: list[str] | None = None) -> None:
             proc.wait(timeout=10)
         if not args.keep:
             drop_database(data.url)
-    kinds = len(paths) + 6  # and the staff's: login form, logging in, 2 pages, 2 exports
-    report(args, kinds, app_memory, tipg_memory, version, (load, os.getloadavg()[0]))
+    kinds = len(paths) + 2 + len(STAFF_PAGES + EXPORTS)  # and the staff's, with logging in
+    loads = (load, os.getloadavg()[0])
+    report(args, kinds, before_exports, app_memory, tipg_memory, version, loads)
 
 
 if __name__ == "__main__":

@@ -147,5 +147,6 @@ def test_the_memory_bench_reads_every_worker_after_warm_up(monkeypatch, capsys, 
     for side in ("app", "TiPg"):
         rows = re.findall(rf"^{side} .* [0-9]+ +{NUMBER} MiB +{NUMBER} MiB", out, re.M)
         assert len(rows) == memory.WORKERS, out
+    assert re.search(rf"^app workers before the staff.s .*: {NUMBER} MiB RSS", out, re.M), out
     line = rf"^target: serving worker RSS after warm-up: {NUMBER} MiB .* <= 120 MiB: {VERDICT}$"
     assert re.search(line, out, re.M), out
