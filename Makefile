@@ -8,7 +8,7 @@ WITH_DB := scripts/with-db
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-quick setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-concurrency bench-memory bench-ogc bench-solar stop-db clean
+.PHONY: run test test-quick setup lock system system-test system-bench db demo lint format bench bench-import bench-tiles bench-ogc bench-solar stop-db clean
 
 run: system setup demo
 	$(WITH_DB) $(KAART) serve --host $(HOST) --port $(PORT)
@@ -82,6 +82,7 @@ bench-tiles: system-bench setup
 	$(WITH_DB) $(PY) -m bench.tiles
 
 # The same dense tiles from 8 and 32 clients at once, the app against TiPg (2 workers each).
+.PHONY: bench-concurrency bench-memory
 bench-concurrency: system-bench setup
 	$(WITH_DB) $(PY) -m bench.concurrency
 
