@@ -81,6 +81,15 @@ bench-import: system-bench setup
 bench-tiles: system-bench setup
 	$(WITH_DB) $(PY) -m bench.tiles
 
+# The same dense tiles from 8 and 32 clients at once, the app against TiPg (2 workers each).
+.PHONY: bench-concurrency bench-memory
+bench-concurrency: system-bench setup
+	$(WITH_DB) $(PY) -m bench.concurrency
+
+# A serving worker's memory after a warm-up of every kind of request, beside TiPg's.
+bench-memory: system-bench setup
+	$(WITH_DB) $(PY) -m bench.memory
+
 bench-solar: setup
 	$(WITH_DB) $(PY) -m bench.solar
 

@@ -25,3 +25,6 @@ class KeepAlive:
         if response.status not in ok:
             raise SystemExit(f"bench: GET {path} answered {response.status}: {body[:300]!r}")
         return response.status, body
+
+    def close(self) -> None:
+        self.conn.close()

@@ -103,8 +103,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "KAART_DATABASE_URL": url, "KAART_BASEMAP_URL": ""}
+def start_app(url: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`kaart serve` with 2 workers (the deployed command), once it answers /healthz."""
+    env = {**os.environ, "KAART_DATABASE_URL": url, "KAART_BASEMAP_URL": "", **(env or {})}
     kaart = str(Path(sys.executable).with_name("kaart"))
     proc = subprocess.Popen(
         [kaart, "serve", "--port", str(port), "--workers", "2"],
@@ -114,13 +115,15 @@ def start_app(url: str, port: int) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return proc
         except OSError:
             time.sleep(0.2)
+        finally:
+            conn.close()
     proc.kill()
     raise SystemExit("the app did not start")
 

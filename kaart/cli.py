@@ -277,4 +277,9 @@ def serve(host: str, port: int, workers: int) -> None:
         "-",
         "kaart:create_app()",
     ]
-    os.execv(args[0], args)  # noqa: S606 - replaces this process with the server
+    # Two malloc arenas per process instead of one per thread (glibc's default, up to 8 per
+    # core): each of a worker's threads otherwise keeps its own heap of freed tile and page
+    # buffers. A few MiB less per worker (bench/memory.py); the threads wait on the database
+    # far more than on malloc. An operator's own setting wins.
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ}
+    os.execve(args[0], args, env)  # noqa: S606 - replaces this process with the server

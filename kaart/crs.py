@@ -14,6 +14,8 @@ from kaart.errors import BadRequest
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 EPSG_28992 = "http://www.opengis.net/def/crs/EPSG/0/28992"
+# Where RD New coordinates make sense, in WGS84 (the Dutch land and sea with a degree to spare).
+RD_DOMAIN = (2.0, 50.0, 8.0, 56.0)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from kaart.crs import RD_DOMAIN
 from kaart.errors import invalid
 
 if TYPE_CHECKING:
+    from pyproj import Transformer
+
     from kaart.config import Settings
 
 WGS84 = 4326
@@ -78,6 +80,10 @@ def load_area(path: Path) -> BaseGeometry:
 
 @lru_cache(maxsize=1)
 def _to_rd() -> Transformer:
+    # pyproj (PROJ and its database, ~10 MiB per process) only in the workers that measure a
+    # drawn shape; one that serves maps, tiles and pages never loads it.
+    from pyproj import Transformer
+
     return Transformer.from_crs(WGS84, RD_NEW, always_xy=True)
 
 
@@ -88,6 +94,26 @@ def to_rd_new(geom: BaseGeometry) -> BaseGeometry:
 
 def _stack(xy: tuple[Any, Any]) -> Any:
     return np.column_stack(xy)
+
+
+# No radius of curvature of the GRS80 or Bessel ellipsoid exceeds this (m), and within RD New's
+# domain its scale factor squared stays below 1.003.
+_EARTH_RADIUS_BOUND = 6_400_000.0
+_RD_AREA_SCALE_BOUND = 1.01
+
+
+def _area_bound_m2(geom: BaseGeometry) -> float:
+    """An upper bound of area_m2(geom), cheaply and without PROJ: the area in square degrees,
+    with a degree of longitude taken as long as at the shape's southern edge and both degrees
+    on a sphere larger than the earth. Most drawn shapes are far below the limit, so only the
+    rest are measured exactly; a worker that never meets one never loads PROJ (~10-15 MiB)."""
+    west, south, east, north = geom.bounds
+    inside = RD_DOMAIN[0] <= west and east <= RD_DOMAIN[2]
+    if not (inside and RD_DOMAIN[1] <= south and north <= RD_DOMAIN[3]):
+        return math.inf
+    metres_per_degree = math.radians(1) * _EARTH_RADIUS_BOUND
+    shrink = math.cos(math.radians(south))  # the longest degree of longitude of the shape
+    return geom.area * metres_per_degree**2 * shrink * _RD_AREA_SCALE_BOUND
 
 
 def area_m2(geom: BaseGeometry) -> float:
@@ -151,8 +177,8 @@ def parse_geometry(obj: Any, limits: Limits, path: str = "geometry") -> BaseGeom
             "not cross or touch themselves.",
             "geometry_invalid",
         )
-    if geom.area > 0:
-        area = area_m2(geom)
+    if geom.area > 0 and _area_bound_m2(geom) > limits.max_area_m2:
+        area = area_m2(geom)  # near or over the limit: measured exactly, in RD New
         if area > limits.max_area_m2:
             raise invalid(
                 path,

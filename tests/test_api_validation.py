@@ -338,3 +338,25 @@ def test_method_not_allowed_is_a_problem(client):
     r = client.put(API)
     assert r.status_code == 405 and r.mimetype == "application/problem+json"
     assert "POST" in r.headers["Allow"]
+
+
+def test_the_cheap_area_bound_never_lets_a_shape_over_the_limit_pass():
+    """parse_geometry measures a shape exactly (with PROJ) only when a cheap bound says it might
+    be over the limit: the bound must never be below the exact area anywhere in RD's domain."""
+    import random
+
+    import shapely
+    from shapely.geometry import box
+
+    from kaart import geo
+
+    rng = random.Random(11)
+    for _ in range(500):
+        lon, lat = rng.uniform(2.0, 7.8), rng.uniform(50.0, 55.8)
+        shape = shapely.affinity.rotate(
+            box(lon, lat, lon + rng.uniform(1e-5, 0.2), lat + rng.uniform(1e-5, 0.2)),
+            rng.uniform(0, 90),
+        )
+        if shapely.within(shape, box(*geo.RD_DOMAIN)):
+            assert geo.area_m2(shape) < geo._area_bound_m2(shape) < 1.1 * geo.area_m2(shape)
+    assert geo._area_bound_m2(box(-1.0, 50.0, 0.0, 51.0)) == math.inf  # outside: always exact

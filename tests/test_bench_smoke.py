@@ -7,6 +7,7 @@ The layer benches themselves are not run here (make bench-import, make bench-til
 from __future__ import annotations
 
 import io
+import re
 
 import pyogrio
 import pytest
@@ -87,3 +88,65 @@ def test_the_reliability_bench_finds_no_lost_or_orphaned_writes_in_a_short_run(
     assert lines[0].split()[:4] == ["scenario", "acked", "lost", "unacked"]
     assert [line.split()[0] for line in lines[1:4]] == ["steady", "restart", "stop"]
     assert lines[-1].startswith("during the stop outage: ")
+
+
+# The serving benches of issue 11, each on a few thousand panden with a round or two: they run
+# end to end (the app under `kaart serve`, TiPg in its own virtualenv) and print every target
+# with a measured figure and a verdict. The figures themselves are not checked here.
+
+NUMBER = r"[0-9]+\.[0-9]+"
+VERDICT = r"(met|missed)"
+
+
+def _bench_output(monkeypatch, capsys, database_url, main, argv) -> str:
+    monkeypatch.setenv("KAART_DATABASE_URL", database_url)
+    main(argv)
+    return capsys.readouterr().out
+
+
+@pytest.mark.deployed
+def test_the_tiles_bench_prints_the_floor_targets_at_z14_and_z16(monkeypatch, capsys, database_url):
+    from bench import tiles
+
+    argv = ["--n", "3000", "--tiles", "2", "--repeat", "1", "--no-s3"]
+    out = _bench_output(monkeypatch, capsys, database_url, tiles.main, argv)
+    for z, target in (("14", "1.1"), ("16", "1.3")):
+        line = rf"target: dense z{z} tiles, app / plain ST_AsMVT floor \(p50\): {NUMBER}x "
+        assert re.search(line + rf".* target <= {target}x: {VERDICT}$", out, re.M), out
+        for side in ("floor: plain ST_AsMVT", "raw: the app's SQL", "app /tiles", "TiPg"):
+            assert re.search(rf"^z{z} +{side}.* {NUMBER}ms +{NUMBER}ms", out, re.M), out
+
+
+@pytest.mark.deployed
+def test_the_concurrency_bench_prints_app_against_tipg_per_zoom_and_client_count(
+    monkeypatch, capsys, database_url
+):
+    from bench import concurrency
+
+    argv = ["--n", "3000", "--tiles", "2", "--requests", "2", "--clients", "2,3"]
+    out = _bench_output(monkeypatch, capsys, database_url, concurrency.main, argv)
+    for z in ("14", "16"):
+        for clients in ("2", "3"):
+            assert re.search(
+                rf"^target: dense z{z} tiles, {clients} clients, app / TiPg \S+: "
+                rf"tiles/s {NUMBER}x, p50 {NUMBER}x, p95 {NUMBER}x .*: {VERDICT}$",
+                out,
+                re.M,
+            ), out
+            for side in ("app", "TiPg"):
+                row = rf"^z{z} +{clients} +{side} .* {int(clients) * 2 * 2} +{NUMBER} +{NUMBER}ms"
+                assert re.search(row, out, re.M), out
+
+
+@pytest.mark.deployed
+def test_the_memory_bench_reads_every_worker_after_warm_up(monkeypatch, capsys, database_url):
+    from bench import memory
+
+    argv = ["--n", "3000", "--contributions", "100", "--rounds", "1"]
+    out = _bench_output(monkeypatch, capsys, database_url, memory.main, argv)
+    for side in ("app", "TiPg"):
+        rows = re.findall(rf"^{side} .* [0-9]+ +{NUMBER} MiB +{NUMBER} MiB", out, re.M)
+        assert len(rows) == memory.WORKERS, out
+    assert re.search(rf"^app workers before the staff.s .*: {NUMBER} MiB RSS", out, re.M), out
+    line = rf"^target: serving worker RSS after warm-up: {NUMBER} MiB .* <= 120 MiB: {VERDICT}$"
+    assert re.search(line, out, re.M), out

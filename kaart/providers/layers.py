@@ -32,10 +32,9 @@ from kaart.providers.paging import BBox, Cursor, Page
 
 STORAGE = crs_mod.SUPPORTED[crs_mod.LAYER_STORAGE]  # RD New
 MAX_ZOOM = 22
-# Where RD New coordinates make sense, in WGS84 (the Dutch land and sea with a degree to spare).
-# A box in WGS84 is clipped to it before it is transformed: outside it no Dutch layer has data,
-# and transforming a world-sized box to RD New gives nonsense.
-RD_DOMAIN = (2.0, 50.0, 8.0, 56.0)
+# A box in WGS84 is clipped to RD New's domain before it is transformed: outside it no Dutch
+# layer has data, and transforming a world-sized box to RD New gives nonsense.
+RD_DOMAIN = crs_mod.RD_DOMAIN
 # Identifiers the loader writes; anything else in the catalogue means it was edited by hand.
 _IDENTIFIER = re.compile(r"[a-z0-9_]+")
 _CATALOGUE = (
