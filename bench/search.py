@@ -210,12 +210,12 @@ def captured_sql(url: str, q: str) -> tuple[str, dict]:
     return seen[-1]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     base = os.environ.get("KAART_DATABASE_URL")
     if not base:
         raise SystemExit("bench: set KAART_DATABASE_URL (make bench-search does)")
@@ -244,6 +244,7 @@ def main() -> None:
                     conn.execute(statement, params).fetchall()
                     sql_ms.append((time.perf_counter() - started) * 1000)
                 rows.append((kind, q, pct(app_ms, 0.5), pct(app_ms, 0.95), pct(sql_ms, 0.5)))
+        client.close()
         report(args, rows)
     finally:
         if app is not None:

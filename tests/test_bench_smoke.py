@@ -150,3 +150,22 @@ def test_the_memory_bench_reads_every_worker_after_warm_up(monkeypatch, capsys, 
     assert re.search(rf"^app workers before the staff.s .*: {NUMBER} MiB RSS", out, re.M), out
     line = rf"^target: serving worker RSS after warm-up: {NUMBER} MiB .* <= 120 MiB: {VERDICT}$"
     assert re.search(line, out, re.M), out
+
+
+@pytest.mark.deployed
+def test_the_search_bench_prints_each_kind_of_question_and_the_target(
+    monkeypatch, capsys, database_url
+):
+    from bench import search
+
+    out = _bench_output(
+        monkeypatch, capsys, database_url, search.main, ["--n", "20000", "--repeat", "2"]
+    )
+    kinds = ("street number place", "street number", "postcode number", "street prefix", "typo")
+    for kind in kinds:
+        assert re.search(rf"^{kind}.* {NUMBER}ms +{NUMBER}ms +{NUMBER}ms +{NUMBER}x$", out, re.M), (
+            out
+        )
+    assert re.search(
+        rf"^target app p50 <= 30 ms for every kind: {VERDICT} \(worst {NUMBER} ms\)$", out, re.M
+    ), out
