@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -464,6 +464,15 @@ def records(session: Session, query: Query, names: Sequence[str]) -> list[Any]:
     if query.offset:
         stmt = stmt.offset(query.offset)
     return session.execute(stmt).all()
+
+
+def stream(session: Session, query: Query, names: Sequence[str], batch: int = 500) -> Iterator[Any]:
+    """`records`, read `batch` rows at a time through a server-side cursor: an export of every
+    contribution never holds them all in a worker."""
+    _check_audience(query, names)
+    stmt = select(*(literal_column(expression(n, query.exact)).label(n) for n in names))
+    stmt = _ordered(stmt.select_from(_from(names)).where(*_conditions(query)), query)
+    yield from session.execute(stmt.execution_options(yield_per=batch))
 
 
 def count(session: Session, query: Query) -> int:

@@ -16,6 +16,7 @@ import io
 import json
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -27,7 +28,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
-from kaart.services.overview import Filters, rows
+from kaart.services.overview import Filters, stream_rows
 
 PUBLIC_COLUMNS = (
     "id",
@@ -59,6 +60,7 @@ ADMIN_COLUMNS = (*STAFF_COLUMNS, "responded_by_email")
 # Text that a spreadsheet would run as a formula when a cell starts with one of these.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LAYER = "bijdragen"
+BATCH = 500  # contributions per piece of an export
 GEOPACKAGE = "application/geopackage+sqlite3"  # the OGC GeoPackage media type
 FORMATS = {
     "geojson": ("application/geo+json", "geojson"),
@@ -80,15 +82,15 @@ class Audience:
         return ADMIN_COLUMNS if self.admin else STAFF_COLUMNS
 
 
-def selection(session: Session, filters: Filters, audience: Audience) -> list[dict[str, Any]]:
+def selection(session: Session, filters: Filters, audience: Audience) -> Iterator[dict[str, Any]]:
     """The selected contributions as plain records with only the audience's columns, plus
-    `wkb` and `geojson` geometry (not columns of the export themselves)."""
+    `wkb`, `wkt` and `geojson` geometry (not columns of the export themselves); read a batch at
+    a time, so an export of every contribution never holds them all."""
     # Who answered last (the provider's `responded_by*`) and the shape itself.
     extra = ("wkb", "geojson", "responded_by")
     if audience.admin:
         extra += ("responded_by_email",)
-    records = []
-    for row in rows(session, replace(filters, exact=audience.exact), extra=extra):
+    for row in stream_rows(session, replace(filters, exact=audience.exact), extra=extra):
         data = row._mapping
         record = {name: _plain(data.get(name)) for name in audience.columns if name != "url"}
         record["url"] = f"/bijdragen/{data['id']}"
@@ -96,8 +98,18 @@ def selection(session: Session, filters: Filters, audience: Audience) -> list[di
         record["wkb"] = bytes(data["wkb"])
         record["geojson"] = data["geojson"]
         record["lon"], record["lat"] = float(data["lon"]), float(data["lat"])
-        records.append(record)
-    return records
+        yield record
+
+
+def _batches(records: Iterator[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _plain(value: Any) -> Any:
@@ -137,44 +149,48 @@ def comments(session: Session, ids: list[str], audience: Audience) -> dict[str, 
     return found
 
 
-def to_geojson(session: Session, filters: Filters, audience: Audience) -> bytes:
-    records = selection(session, filters, audience)
-    threads = comments(session, [r["id"] for r in records], audience)
-    features = []
-    for record in records:
-        properties = {name: _json_value(record[name]) for name in audience.columns}
-        properties["comments"] = threads.get(record["id"], [])
-        features.append(
-            '{"type": "Feature", "id": '
-            + json.dumps(record["id"])
-            + ', "geometry": '
-            + record["geojson"]  # made by PostGIS
-            + ', "properties": '
-            + json.dumps(properties, ensure_ascii=False)
-            + "}"
-        )
-    body = (
-        '{"type": "FeatureCollection", "name": "'
-        + LAYER
-        + '", "features": ['
-        + ",\n".join(features)
-        + "]}"
-    )
-    return body.encode("utf-8")
+def to_geojson(session: Session, filters: Filters, audience: Audience) -> Iterator[bytes]:
+    """The FeatureCollection, a batch of Features at a time (with their comments)."""
+    yield ('{"type": "FeatureCollection", "name": "' + LAYER + '", "features": [').encode()
+    first = True
+    for batch in _batches(selection(session, filters, audience)):
+        threads = comments(session, [r["id"] for r in batch], audience)
+        features = []
+        for record in batch:
+            properties = {name: _json_value(record[name]) for name in audience.columns}
+            properties["comments"] = threads.get(record["id"], [])
+            features.append(
+                '{"type": "Feature", "id": '
+                + json.dumps(record["id"])
+                + ', "geometry": '
+                + record["geojson"]  # made by PostGIS
+                + ', "properties": '
+                + json.dumps(properties, ensure_ascii=False)
+                + "}"
+            )
+        yield (("" if first else ",\n") + ",\n".join(features)).encode("utf-8")
+        first = False
+    yield b"]}"
 
 
-def to_csv(session: Session, filters: Filters, audience: Audience) -> bytes:
-    """One row per contribution: its fields, the geometry as WKT and a point on it as lon/lat."""
-    records = selection(session, filters, audience)
+def to_csv(session: Session, filters: Filters, audience: Audience) -> Iterator[bytes]:
+    """One row per contribution: its fields, the geometry as WKT and a point on it as lon/lat;
+    a batch of rows at a time."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*audience.columns, "lon", "lat", "wkt"])
-    for record in records:
-        values = [_cell(record[name]) for name in audience.columns]
-        wkt = shapely.from_wkb(record["wkb"]).wkt
-        writer.writerow([*values, f"{record['lon']:.7f}", f"{record['lat']:.7f}", wkt])
     # With a byte order mark, spreadsheet programs read the file as UTF-8 (ë, ï, €).
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    out.write("\ufeff")
+    writer.writerow([*audience.columns, "lon", "lat", "wkt"])
+    for batch in _batches(selection(session, filters, audience)):
+        for record in batch:
+            values = [_cell(record[name]) for name in audience.columns]
+            wkt = shapely.from_wkb(record["wkb"]).wkt
+            writer.writerow([*values, f"{record['lon']:.7f}", f"{record['lat']:.7f}", wkt])
+        yield out.getvalue().encode("utf-8")
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue().encode("utf-8")
 
 
 def _cell(value: Any) -> str:
@@ -188,11 +204,11 @@ def _cell(value: Any) -> str:
     return text_value
 
 
-def to_geopackage(session: Session, filters: Filters, audience: Audience) -> bytes:
+def to_geopackage(session: Session, filters: Filters, audience: Audience) -> Iterator[bytes]:
     """One layer `bijdragen` in EPSG:4326 holding points, lines and areas together."""
     import geopandas as gpd  # heavy (pandas, pyarrow): only in the workers that write one
 
-    records = selection(session, filters, audience)
+    records = list(selection(session, filters, audience))
     columns = list(audience.columns)
     frame = gpd.GeoDataFrame(
         {name: [record[name] for record in records] for name in columns},
@@ -206,11 +222,12 @@ def to_geopackage(session: Session, filters: Filters, audience: Audience) -> byt
     with tempfile.TemporaryDirectory(prefix="kaart-export-") as folder:
         path = Path(folder) / f"{LAYER}.gpkg"
         frame.to_file(path, layer=LAYER, driver="GPKG", engine="pyogrio", geometry_type="Unknown")
-        return path.read_bytes()
+        yield path.read_bytes()
 
 
 WRITERS = {"geojson": to_geojson, "gpkg": to_geopackage, "csv": to_csv}
 
 
-def export(session: Session, filters: Filters, audience: Audience, fmt: str) -> bytes:
+def export(session: Session, filters: Filters, audience: Audience, fmt: str) -> Iterator[bytes]:
+    """The file in pieces, to be sent as they come (a GeoPackage is made whole, then sent)."""
     return WRITERS[fmt](session, filters, audience)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -140,6 +141,12 @@ def rows(
     """The selected contributions, newest first (`extra`: more of the provider's values)."""
     names = (*(PUBLIC_ROW if filters.public_only else ROW), *extra)
     return contributions.records(session, filters.query(limit=limit), names)
+
+
+def stream_rows(session: Session, filters: Filters, extra: tuple[str, ...] = ()) -> Iterator[Any]:
+    """`rows`, a batch at a time (for exports of any size)."""
+    names = (*(PUBLIC_ROW if filters.public_only else ROW), *extra)
+    return contributions.stream(session, filters.query(), names)
 
 
 def count(session: Session, filters: Filters) -> int:

@@ -4,9 +4,10 @@ Each download is written to the audit log (who, which filter or process, which f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, stream_with_context
 
 from kaart.auth import current_user, login_required
 from kaart.db import get_session, transaction
@@ -19,7 +20,7 @@ from kaart.views.beheer.participation import section as who_takes_part
 from kaart.web import client_key
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
+def _download(data: bytes | Iterator[bytes], mimetype: str, filename: str) -> Response:
     return Response(
         data,
         mimetype=mimetype,
@@ -41,16 +42,17 @@ def export(fmt: str) -> Response:
         admin=user is not None and "admin" in user.roles,
         exact=user is not None and user.sees_exact_location,
     )
-    data = exports.export(get_session(), filters, audience, fmt)
     pairs = filters.query_args()
     filter_values = {name: [v for n, v in pairs if n == name] for name, _v in pairs}
+    # Recorded before the first byte is sent: no download without its audit entry.
     _record("export.downloaded", {"format": fmt, "filters": filter_values})
+    pieces = exports.export(get_session(), filters, audience, fmt)
     mimetype, ext = exports.FORMATS[fmt]
-    return _download(data, mimetype, f"wijkkaart-bijdragen-{date.today().isoformat()}.{ext}")
+    filename = f"wijkkaart-bijdragen-{date.today().isoformat()}.{ext}"
+    return _download(stream_with_context(pieces), mimetype, filename)
 
 
 def _record(action: str, details: dict) -> None:
-    # After the file is made and before it is sent: no download without its audit entry.
     with transaction() as session:
         audit.record(session, action, actor=current_user(), address=client_key(), details=details)
 
