@@ -41,7 +41,8 @@ request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(1))}`).then((resul
 const contributions = readJSON("process-contributions") || { features: [] };
 L.geoJSON(contributions, {
   style: (feature) => shapeStyle(feature.properties.category),
-  pointToLayer: (feature, latlng) => L.marker(latlng, { icon: categoryIcon(feature.properties.category) }),
+  pointToLayer: (feature, latlng) =>
+    L.marker(latlng, { icon: categoryIcon(feature.properties.category), title: feature.properties.title }),
   onEachFeature: (feature, layer) => {
     const link = el("a", { href: feature.properties.url }, feature.properties.title);
     layer.bindPopup(el("div", {}, el("strong", {}, link)));
