@@ -97,7 +97,7 @@ const HANDLE_NAMES = [
 function nameMarker() {
   const icon = this._icon;
   if (!icon || icon.getAttribute("role") !== "button") return;
-  if (icon.getAttribute("aria-label") || icon.getAttribute("title")) return;
+  if (icon.getAttribute("aria-label") || icon.getAttribute("title") || icon.textContent.trim()) return;
   const [, key] = HANDLE_NAMES.find(([name]) => icon.classList.contains(name)) || [null, "map.marker"];
   if (key === null) {
     icon.removeAttribute("role");
