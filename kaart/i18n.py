@@ -43,7 +43,10 @@ def current_language() -> str:
 
 
 def translate(key: str, **values: Any) -> str:
-    """The text for `key` in the request's language (Dutch, then the key, as fallbacks)."""
+    """The text for `key` in the request's language (Dutch, then the key, as fallbacks). With
+    `count=1`, `<key>.one` when the catalogue has it: "1 contribution was published"."""
+    if values.get("count") == 1 and f"{key}.one" in catalogue("nl"):
+        key = f"{key}.one"
     text = catalogue(current_language()).get(key) or catalogue("nl").get(key) or key
     return text.format(**values) if values else text
 

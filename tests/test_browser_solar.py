@@ -205,3 +205,13 @@ def test_the_postcoderoos_of_a_point_is_drawn_and_listed(page: Page, live_server
     expect(page.locator("path.coop-rose-area")).to_have_count(len(rose["features"]))
     expect(page.locator("#rose-summary")).to_contain_text("Postcode 1381")
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("CBS")
+
+
+def test_the_postcoderoos_can_be_chosen_by_keyboard(page: Page, live_server: str):
+    open_coop(page, live_server)
+    set_view(page, HET_GROTE_PLEIN, 16)  # as the address search or the arrow keys would
+    button = page.get_by_role("button", name="Postcoderoos van het midden van de kaart")
+    with page.expect_response(re.compile(r"/api/v1/postcoderoos\?lon=")) as answer:
+        button.press("Enter")
+    assert answer.value.status == 200 and answer.value.json()["postcode"] == "1381"
+    expect(page.locator("#rose-summary")).to_contain_text("Postcode 1381")

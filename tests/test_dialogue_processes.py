@@ -4,6 +4,7 @@ inside the area, the period and the enabled categories only, with the reason whe
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import text
@@ -79,6 +80,16 @@ def test_the_process_form_reports_every_problem_at_once(client, connection):
     ):
         assert f'data-code="{code}"' in html, code
     assert "De einddatum ligt vóór de begindatum." in html
+    # Each message also stands beside its field, which says it is invalid and points to it.
+    for field in ("title", "question", "ends_on", "geometry"):
+        assert f'id="{field}-error"' in html, field
+        tag = re.search(rf'<(?:input|textarea)[^>]*id="{field}"[^>]*>', html).group(0)
+        assert 'aria-invalid="true"' in tag and f"{field}-error" in tag, tag
+    assert re.search(r'<fieldset class="field" aria-invalid="true"', html)
+    slug = re.search(r'<input[^>]*id="slug"[^>]*>', html).group(0)
+    assert "slug-hint" in slug  # the hint stays described
+    description = re.search(r"<textarea[^>]*id=\"description\"[^>]*>", html).group(0)
+    assert "aria-invalid" not in description and "aria-describedby" not in description
     # A self-intersecting area is refused with the reason, never repaired.
     bowtie = {
         "type": "Polygon",

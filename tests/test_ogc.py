@@ -286,6 +286,25 @@ def test_html_encoding_by_f_and_by_accept(client, panden):
     assert one.status_code == 200 and "construction_year" in one.get_data(as_text=True)
 
 
+def test_html_pages_speak_the_page_language(client, panden):
+    add(client, title="Bankje bij de brug", category="groen")
+    english = client.get(f"{OGC}/collections?f=html&lang=en").get_data(as_text=True)
+    assert "Contributions" in english and "Bijdragen" not in english
+    assert "Green space" in english and "This document as JSON" in english
+    dutch = client.get(f"{OGC}/collections?f=html&lang=nl").get_data(as_text=True)
+    assert (
+        "Gepubliceerde bijdragen van bewoners" in dutch and "Published contributions" not in dutch
+    )
+    assert "Dit document als JSON" in dutch and "Open data: " in dutch
+    items = client.get(f"{OGC}/collections/contributions/items?f=html&lang=en")
+    cells = items.get_data(as_text=True)
+    assert "<td>Green space</td>" in cells and "<td>groen</td>" not in cells
+    # The JSON stays as programs know it.
+    listed = get(client, f"{OGC}/collections/contributions").get_json()
+    assert listed["title"] == "Bijdragen"
+    assert listed["description"].startswith("Published contributions of residents")
+
+
 def test_html_errors_for_people_json_errors_for_programs(client):
     assert client.get(f"{OGC}/collections/nope?f=html").mimetype == "text/html"
     assert get(client, f"{OGC}/collections/nope").mimetype == "application/problem+json"

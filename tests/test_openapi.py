@@ -30,6 +30,10 @@ def test_document_lists_every_api_route(client, app):
     assert "/openapi.json" not in doc["paths"]
     assert set(doc["paths"]["/contributions"]) == {"get", "post"}
     assert set(doc["paths"]["/contributions/{contribution_id}"]) >= {"get", "patch", "delete"}
+    # Every operation says what it does: no internal endpoint names ("api.support") in the docs.
+    for path, operations in doc["paths"].items():
+        for verb, operation in operations.items():
+            assert not operation["summary"].startswith("api."), (path, verb)
 
 
 def test_schemas_come_from_the_validation_rules(client):

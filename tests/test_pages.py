@@ -329,3 +329,32 @@ def test_every_text_the_pages_and_scripts_use_is_translated():
     assert not missing, f"not in the catalogue: {missing}"
     assert catalogue("nl")["category.groen"] == "Groen"
     assert catalogue("en")["category.speelplek"] == "Playground"
+
+
+def test_the_accessibility_statement_says_what_is_tested_and_how_to_reach_us(client):
+    html = client.get("/toegankelijkheid").get_data(as_text=True)
+    assert '<h1 class="page-title">Toegankelijkheidsverklaring</h1>' in html
+    assert "WCAG 2.1" in html and "axe-core" in html and "PDF/UA" in html
+    assert "Punt zetten in het midden van de kaart" in html  # the button's own name
+    english = client.get("/toegankelijkheid?lang=en").get_data(as_text=True)
+    assert (
+        "Accessibility statement" in english and "Add a point at the centre of the map" in english
+    )
+    # Every page's footer links to it, next to the privacy statement.
+    assert 'id="accessibility-link" href' not in html
+    assert 'href="/toegankelijkheid" id="accessibility-link"' in client.get("/").get_data(
+        as_text=True
+    )
+
+
+def test_one_is_singular_in_both_languages(app):
+    from kaart.i18n import translate
+
+    for lang, one, many in (
+        ("en", "1 contribution was published.", "3 contributions were published."),
+        ("nl", "Er is 1 bijdrage gepubliceerd.", "Er zijn 3 bijdragen gepubliceerd."),
+    ):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert translate("outputs.reactienota.total", count=1) == one
+            assert translate("outputs.reactienota.total", count=3) == many
+            assert translate("outputs.reactienota.total", count=0).startswith(("0", "Er zijn 0"))

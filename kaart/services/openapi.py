@@ -162,6 +162,42 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             ],
             "responses": _ok("200", JSON, "LocationCheck", "How the public map would show it"),
         },
+        ("api.search_addresses", "get"): {
+            "summary": "Find an address or street in the loaded BAG addresses (best first)",
+            "parameters": [
+                _query(
+                    "q",
+                    {"type": "string", "minLength": 1, "maxLength": 100},
+                    'A street with a number and place, a postcode with a number ("1381 AB 12"), '
+                    "or the start of a street name.",
+                    required=True,
+                ),
+                _query(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 20, "default": 8},
+                    "Answers at most.",
+                ),
+            ],
+            "responses": {"200": {"description": "Addresses or streets as GeoJSON Features"}},
+        },
+        ("api.list_comments", "get"): {"summary": "The published comments of a contribution"},
+        ("api.add_comment", "post"): {"summary": "Comment on a contribution (or reply)"},
+        ("api.support", "post"): {"summary": "Support a contribution (once per person)"},
+        ("api.report_contribution", "post"): {"summary": "Report a contribution to a moderator"},
+        ("api.report_comment", "post"): {"summary": "Report a comment to a moderator"},
+        ("api.history", "get"): {"summary": "The public history of a contribution"},
+        ("api.private", "get"): {
+            "summary": "The author's view of a contribution (with its edit token)",
+            "security": bearer,
+        },
+        ("api.list_processes", "get"): {"summary": "Participation processes (trajecten)"},
+        ("api.get_process", "get"): {"summary": "One participation process by its slug"},
+        ("api.upload_photo", "post"): {"summary": "Add a photo to a contribution (edit token)"},
+        ("api.list_photos", "get"): {"summary": "The public photos of a contribution"},
+        ("api.delete_photo", "delete"): {"summary": "Remove a photo (with the edit token)"},
+        ("api.solar_building", "get"): {
+            "summary": "A building's stored solar potential, roof parts and offers"
+        },
         ("api.get_postcoderoos", "get"): {
             "summary": "The PC4 area of a point (or pc4) and every adjacent PC4 area",
             "parameters": [

@@ -17,11 +17,58 @@ from kaart import crs
 from kaart.db import get_read_session
 from kaart.errors import BadRequest
 from kaart.i18n import translate as _
+from kaart.models.contribution import CATEGORIES
 from kaart.ogc import collections, items, openapi
 from kaart.ogc.items import check_known, crs_param
 from kaart.providers import paging
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+
+
+# The HTML pages show the JSON documents; these fixed English texts of them are told in the
+# page's language there (the JSON keeps them as they are, for programs).
+_LINK_TEXTS = {
+    "This document": "standards.ogc.link.self",
+    "This document as JSON": "standards.ogc.link.json",
+    "This document as HTML": "standards.ogc.link.html",
+    "Features as GeoJSON": "standards.ogc.link.items_json",
+    "Features as HTML": "standards.ogc.link.items_html",
+    "Source": "standards.ogc.link.source",
+    "The next page": "standards.ogc.link.next",
+    "The prev page": "standards.ogc.link.prev",
+    "The API definition": "standards.ogc.link.api",
+    "The API documentation": "standards.ogc.link.api_docs",
+    "Conformance classes": "standards.ogc.conformance",
+    "The collections": "standards.ogc.link.collections",
+}
+
+
+@bp.app_template_filter("ogc_link")
+def _link_text(title: str | None) -> str | None:
+    key = _LINK_TEXTS.get(title or "")
+    return _(key) if key else title
+
+
+@bp.app_template_global("ogc_collection_text")
+def _collection_text(c: dict[str, Any], field: str) -> str:
+    """A collection's title or description on an HTML page, in the page's language."""
+    if c.get("id") == collections.CONTRIBUTIONS:
+        if field == "title":
+            return _("standards.ogc.contributions.title")
+        names = ", ".join(_(f"category.{category}") for category in CATEGORIES)
+        return _("standards.ogc.contributions.description", categories=names)
+    if field == "title":
+        return c.get("title") or c.get("id", "")
+    return _("standards.ogc.layer.description", title=c.get("title") or c.get("id", ""))
+
+
+@bp.app_template_global("ogc_value")
+def _value_text(collection_id: str, key: str, value: Any) -> Any:
+    """A contribution's category or status as words, not as its code."""
+    if collection_id == collections.CONTRIBUTIONS and key in ("category", "status") and value:
+        return _(f"{key}.{value}")
+    return value
+
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

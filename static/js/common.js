@@ -12,7 +12,9 @@ export const lang = config.lang || document.documentElement.lang || "nl";
 
 /** The catalogue text for `key`, with {name} placeholders filled in. */
 export function t(key, values) {
-  const text = (config.messages && config.messages[key]) || key;
+  // With {count: 1}, `<key>.one` when there is one: "1 contribution was published".
+  const one = values && values.count === 1 && config.messages && config.messages[`${key}.one`];
+  const text = one || (config.messages && config.messages[key]) || key;
   if (!values) return text;
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 }
@@ -126,6 +128,8 @@ export function createMap(container, options = {}) {
     ...options.leaflet,
   });
   L.control.zoom({ zoomInTitle: t("map.zoom_in"), zoomOutTitle: t("map.zoom_out") }).addTo(map);
+  // Geoman's own tooltips ("Klik om het eerste punt te plaatsen") in the page's language.
+  if (options.draw && map.pm) map.pm.setLang(config.lang === "nl" ? "nl" : "en");
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" hreflang="en">Leaflet</a>',
   );

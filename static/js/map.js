@@ -6,7 +6,6 @@ import {
   bboxParam,
   containsPoint,
   buurtStyle,
-  categoryBadge,
   categoryIcon,
   categoryLabel,
   config,
@@ -17,17 +16,18 @@ import {
   representativeLatLng,
   request,
   shapeStyle,
-  statusLabel,
   t,
 } from "./common.js";
 import { setupAddFlow } from "./add/index.js";
 import { setupAddressSearch } from "./address-search.js";
+import { contributionPopup, setupContributionList } from "./contribution-list.js";
 import { openLayers } from "./layers/catalogue.js";
 import { inspectContent } from "./layers/inspect.js";
 import { objectsAt } from "./layers/pick.js";
 import { layerAttribution } from "./layers/styles.js";
 import { setupLayers } from "./layers/switcher.js";
 import { setupPanel } from "./panel.js";
+import { accessiblePopups, quietClusters, quietMarker } from "./popup-focus.js";
 
 const MAX_PAGES = 20; // per view; more than that and we ask people to zoom in
 const PAGE_LIMIT = Math.min(1000, config.pageMax || 1000);
@@ -40,6 +40,7 @@ const container = document.getElementById("map");
 const map = createMap(container, { draw: true, switchable: true });
 window.kaartMap = map;
 setupAddressSearch(document.getElementById("address-search"), map);
+const popups = accessiblePopups(map);
 
 const PANES = [
   ["buurten", 250],
@@ -141,6 +142,7 @@ const cluster = L.markerClusterGroup({
   disableClusteringAtZoom: 19,
   iconCreateFunction: clusterIcon,
 }).addTo(map);
+quietClusters(map.getPane("contributions"));
 
 function clusterIcon(group) {
   const count = group.getChildCount();
@@ -156,23 +158,6 @@ function clusterIcon(group) {
   });
 }
 
-function popupContent(feature) {
-  const p = feature.properties;
-  return el(
-    "div",
-    { class: "popup" },
-    el(
-      "p",
-      { class: "popup__meta" },
-      categoryBadge(p.category),
-      el("span", {}, categoryLabel(p.category)),
-      el("span", { class: "popup__status" }, statusLabel(p.status)),
-    ),
-    el("h3", { class: "popup__title" }, p.title),
-    el("a", { class: "popup__link", href: p.url }, t("popup.view")),
-  );
-}
-
 function makeEntry(feature) {
   const { category } = feature.properties;
   const latlng = L.latLng(representativeLatLng(feature.geometry));
@@ -183,7 +168,10 @@ function makeEntry(feature) {
     riseOnHover: true,
     keyboard: true,
   });
-  marker.bindPopup(() => popupContent(feature), { maxWidth: 300, minWidth: 220 });
+  quietMarker(marker, `${feature.properties.title} (${categoryLabel(category)})`);
+  marker.bindPopup(() => contributionPopup(feature), { maxWidth: 300, minWidth: 220 });
+  marker.on("popupopen", () => list.highlight(feature.id));
+  marker.on("popupclose", () => list.unhighlight(feature.id));
   marker.feature = feature;
   const shape = isPoint
     ? null
@@ -192,7 +180,7 @@ function makeEntry(feature) {
         renderer: shapeRenderer,
         interactive: false,
       });
-  return { feature, marker, shape, category, latlng };
+  return { id: feature.id, feature, marker, shape, category, latlng };
 }
 
 /** Add (or refresh) features; returns how many were new. */
@@ -288,7 +276,22 @@ async function loadView({ force = false } = {}) {
   setState("idle");
 }
 
-// -- What the panel says about the view ----------------------------------------------------------
+// -- What the panel says about the view, and the list beside the map ------------------------------
+
+const list = setupContributionList(document.getElementById("contribution-list"), {
+  map,
+  popups,
+  scrollToCurrent: true,
+  entries() {
+    const bounds = map.getBounds();
+    return [...store.values()].filter(
+      (entry) => !hiddenCategories.has(entry.category) && bounds.contains(entry.latlng),
+    );
+  },
+  show(entry) {
+    cluster.zoomToShowLayer(entry.marker, () => entry.marker.openPopup());
+  },
+});
 
 function updateStatus() {
   const bounds = map.getBounds();
@@ -303,6 +306,10 @@ function updateStatus() {
     const node = document.querySelector(`[data-count-for="${category}"]`);
     if (node) node.textContent = formatNumber(count);
   }
+  list.update({
+    loading: state === "loading",
+    emptyText: config.categories.some((c) => hiddenCategories.has(c)) ? t("list.empty_filtered") : t("list.empty"),
+  });
   const text = document.getElementById("map-status-text");
   const parts = [];
   const buurt = buurtAtCentre();

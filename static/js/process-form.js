@@ -2,11 +2,13 @@
 // at the map's centre; the area travels as GeoJSON in the form's `geometry` field.
 
 import { areaAttribution, bboxParam, buurtStyle, config, createMap, request, t } from "./common.js";
+import { KeyboardDraw } from "./keyboard-draw.js";
 
 const $ = (id) => document.getElementById(id);
 const field = $("geometry");
 const map = createMap($("process-map"), { draw: true, zoom: 15 });
 window.kaartMap = map;
+new KeyboardDraw(map, $("area-keyboard-draw"));
 const style = { color: "#154273", weight: 3, fillOpacity: 0.1 };
 
 // The buurten around, for orientation (and the outline of the buurt a planner may take).

@@ -7,18 +7,23 @@ import {
   bboxParam,
   buurtStyle,
   categoryIcon,
+  categoryLabel,
   config,
   createMap,
   editOptions,
   el,
   errorText,
   readJSON,
+  representativeLatLng,
   request,
   shapeStyle,
   t,
 } from "./common.js";
 import { setupAddressSearch } from "./address-search.js";
+import { contributionPopup, setupContributionList } from "./contribution-list.js";
+import { KeyboardDraw } from "./keyboard-draw.js";
 import { LocationNotice } from "./location-notice.js";
+import { accessiblePopups, quietMarker } from "./popup-focus.js";
 import { addSendStatus, sendWrite, WriteKey } from "./send.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,16 +43,41 @@ request(`/api/v1/buurten?bbox=${bboxParam(map.getBounds().pad(1))}`).then((resul
   area.bringToFront();
 });
 
+// -- The contributions, on the map and as a list beside it ---------------------------------------
+
+const popups = accessiblePopups(map);
 const contributions = readJSON("process-contributions") || { features: [] };
+const entries = [];
 L.geoJSON(contributions, {
   style: (feature) => shapeStyle(feature.properties.category),
   pointToLayer: (feature, latlng) =>
-    L.marker(latlng, { icon: categoryIcon(feature.properties.category), title: feature.properties.title }),
+    quietMarker(
+      L.marker(latlng, { icon: categoryIcon(feature.properties.category), title: feature.properties.title }),
+      `${feature.properties.title} (${categoryLabel(feature.properties.category)})`,
+    ),
   onEachFeature: (feature, layer) => {
-    const link = el("a", { href: feature.properties.url }, feature.properties.title);
-    layer.bindPopup(el("div", {}, el("strong", {}, link)));
+    const latlng = L.latLng(representativeLatLng(feature.geometry));
+    layer.bindPopup(() => contributionPopup(feature), { maxWidth: 300, minWidth: 220 });
+    layer.on("popupopen", () => listView.highlight(feature.id));
+    layer.on("popupclose", () => listView.unhighlight(feature.id));
+    entries.push({ id: feature.id, feature, latlng, layer });
   },
 }).addTo(map);
+
+const listView = setupContributionList($("contribution-list"), {
+  map,
+  popups,
+  entries: () => entries.filter((entry) => map.getBounds().contains(entry.latlng)),
+  show(entry) {
+    if (!map.getBounds().contains(entry.latlng)) map.panTo(entry.latlng, { animate: false });
+    if (entry.layer instanceof L.Marker) entry.layer.openPopup();
+    else entry.layer.openPopup(entry.latlng);
+  },
+});
+const updateList = () =>
+  listView.update({ emptyText: entries.length ? t("list.empty") : t("list.none") });
+map.on("moveend", updateList);
+updateList();
 
 // -- Contributing ------------------------------------------------------------------------------
 
@@ -68,6 +98,7 @@ function setDrawn(layer) {
 }
 
 if (form) {
+  new KeyboardDraw(map, $("process-keyboard-draw"));
   map.on("pm:create", ({ layer }) => {
     layer.options.pmIgnore = false;
     L.PM.reInitLayer(layer);
@@ -101,6 +132,10 @@ if (form) {
     const list = summary.querySelector("ul");
     list.replaceChildren();
     for (const node of form.querySelectorAll(".field-error")) node.hidden = true;
+    for (const node of form.querySelectorAll("[aria-invalid]")) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    }
     for (const error of errors) {
       list.append(el("li", { "data-code": error.code || "" }, error.message));
       const key = Object.keys(fieldErrorIds).find((prefix) => (error.field || "").startsWith(prefix));
@@ -108,6 +143,13 @@ if (form) {
       if (holder) {
         holder.textContent = error.message;
         holder.hidden = false;
+        // The field (or each choice of a group) says it is invalid and where the reason is.
+        const holderField = holder.closest(".field");
+        const inputs = holderField ? holderField.querySelectorAll("input:not([type=hidden]), textarea, select") : [];
+        for (const input of inputs) {
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", holder.id);
+        }
       }
     }
     summary.hidden = false;

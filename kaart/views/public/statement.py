@@ -1,5 +1,6 @@
 """The privacy statement (privacyverklaring): what is kept, why, how long and who sees it, from
-the same retention table the purge applies (kaart/services/statement.py)."""
+the same retention table the purge applies (kaart/services/statement.py); and the accessibility
+statement (toegankelijkheidsverklaring): what is tested, how, and what is known not to work."""
 
 from __future__ import annotations
 
@@ -17,4 +18,11 @@ def privacy_statement() -> str:
         "public/privacy.html",
         entries=statement.register(settings, current_language()),
         contact=settings.privacy_contact,
+    )
+
+
+@bp.get("/toegankelijkheid")
+def accessibility_statement() -> str:
+    return render_template(
+        "public/accessibility.html", contact=current_app.config["KAART"].privacy_contact
     )

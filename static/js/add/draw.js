@@ -1,9 +1,8 @@
 // Drawing a point, line or area with Leaflet-Geoman, and the keyboard route: pan the map with
-// the arrow keys, then put the point or a vertex at its centre. Geoman has no public API for
-// adding a vertex; _createVertex is what a click calls (and _removeLastVertex, _finishShape
-// what its own undo and finish do).
+// the arrow keys, then put the point or a vertex at its centre (../keyboard-draw.js).
 
 import { byId, editOptions, t } from "../common.js";
+import * as keyboard from "../keyboard-draw.js";
 import { clearNearby, searchNearby } from "./nearby.js";
 import { drawOptions, drawnBounds, drawnSummary, keepInView, newMarkerStyle, removeDrawn } from "./shape.js";
 import { showStep } from "./steps.js";
@@ -66,19 +65,14 @@ function describeDrawn(flow) {
   byId("geometry-error").hidden = true;
 }
 
-function drawer(flow) {
-  return flow.map.pm.Draw[flow.state.shape];
-}
-
 function vertexCount(flow) {
-  const layer = drawer(flow)._layer;
-  return layer && layer.getLatLngs ? layer.getLatLngs().flat(2).length : 0;
+  return keyboard.vertices(flow.map, flow.state.shape).length;
 }
 
-function drawError(message) {
+function drawError(key) {
   const node = byId("draw-error");
-  node.textContent = message;
-  node.hidden = !message;
+  node.textContent = key ? t(key) : "";
+  node.hidden = !key;
 }
 
 /** "Gebruik het midden van de kaart" / "Punt zetten in het midden van de kaart". */
@@ -87,36 +81,22 @@ async function addAtCentre(flow) {
   drawError("");
   if (state.mapMoving) await new Promise((resolve) => map.once("moveend", resolve));
   if (state.step !== "draw") return;
-  const centre = map.getCenter();
   if (state.shape === "Marker") {
     map.pm.disableDraw();
-    useDrawn(flow, L.marker(centre, newMarkerStyle()).addTo(map));
+    useDrawn(flow, L.marker(map.getCenter(), newMarkerStyle()).addTo(map));
     return;
   }
-  const before = vertexCount(flow);
-  const points = drawer(flow)._layer.getLatLngs();
-  if (before && points[before - 1].equals(centre)) {
-    drawError(t("add.draw.move_first"));
-    return;
-  }
-  drawer(flow)._createVertex({ latlng: centre });
-  if (vertexCount(flow) === before && drawer(flow).enabled()) drawError(t("add.draw.crosses"));
+  drawError(keyboard.addVertexAtCentre(map, state.shape));
 }
 
 function undoVertex(flow) {
   drawError("");
-  if (vertexCount(flow) > 1) drawer(flow)._removeLastVertex();
+  keyboard.undoVertex(flow.map, flow.state.shape);
   announceVertices(flow);
 }
 
 function finishShape(flow) {
-  const isArea = flow.state.shape === "Polygon";
-  if (vertexCount(flow) < (isArea ? 3 : 2)) {
-    drawError(t(isArea ? "add.draw.need_three" : "add.draw.need_two"));
-    return;
-  }
-  drawer(flow)._finishShape();
-  if (drawer(flow).enabled()) drawError(t("add.draw.crosses"));
+  drawError(keyboard.finishShape(flow.map, flow.state.shape));
 }
 
 /** "3 hoek(en) gezet…": the instructions count the vertices (read out: aria-live). */

@@ -2,6 +2,7 @@
 // drawn on the map.
 
 import { bboxParam, byId, containsPoint, el, request, t } from "../common.js";
+import { KeyboardDraw } from "../keyboard-draw.js";
 
 export function areaKind() {
   return document.querySelector('input[name="area"]:checked').value;
@@ -54,6 +55,7 @@ export function addAreaParams(page, params) {
 
 export function wireArea(page) {
   const { map, state } = page;
+  new KeyboardDraw(map, byId("area-keyboard-draw"));
   fillBuurten(map);
   syncAreaKind();
   for (const radio of document.querySelectorAll('input[name="area"]')) {

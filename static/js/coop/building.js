@@ -70,7 +70,7 @@ function buildingFigures(b) {
     figure(t("solar.field.method"), t(`solar.method.${b.method}`)),
   ];
   if (b.construction_year) facts.push(figure(t("solar.field.year"), String(b.construction_year)));
-  if (b.usage) facts.push(figure(t("solar.field.usage"), b.usage.replace(/,/g, ", ")));
+  if (b.usage) facts.push(figure(t("solar.field.usage"), usageText(b.usage)));
   facts.push(figure(t("solar.field.offers"), formatNumber(b.offer_count)));
   return facts;
 }
@@ -112,4 +112,16 @@ export async function showBuilding(page, latlng) {
     .setLatLng(latlng)
     .setContent(popupContent(page, result.data, latlng))
     .openOn(map);
+}
+
+/** BAG uses ("woonfunctie,winkelfunctie") in the page's language; an unknown one as it is. */
+function usageText(usage) {
+  return usage
+    .split(",")
+    .map((u) => u.trim())
+    .map((u) => {
+      const text = t(`solar.usage.${u}`);
+      return text === `solar.usage.${u}` ? u : text;
+    })
+    .join(", ");
 }

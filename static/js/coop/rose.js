@@ -66,6 +66,11 @@ export async function showRose(page, latlng) {
 
 export function wireRose(page) {
   byId("rose-pick").addEventListener("click", () => setPickingRose(page, !page.state.pickingRose));
+  // By keyboard: find the address (or pan with the arrow keys), then take the map's centre.
+  byId("rose-centre").addEventListener("click", () => {
+    setPickingRose(page, false);
+    showRose(page, page.map.getCenter());
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && page.state.pickingRose) setPickingRose(page, false);
   });
