@@ -178,6 +178,7 @@ RESIDENT = [
     View(lambda i: f"/trajecten/{i.closed_slug}", None, "a closed process", wait_for_map),
     View("/coop", None, "the co-operative's map", wait_for_map),
     View("/privacy", None, "the privacy statement"),
+    View("/toegankelijkheid", None, "the accessibility statement"),
     View("/inloggen", None, "the login form"),
     View("/inloggen", None, "a failed login", wrong_password),
     View("/api/v1/docs", None, "the API documentation", swagger_ready),
