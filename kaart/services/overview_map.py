@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,9 +166,10 @@ def render(
     filters: Filters,
     labels: dict[str, str],
     center: tuple[float, float],
+    lang: str = "nl",
 ) -> tuple[str, Legend, list[BuurtFigure]]:
     """The map page (HTML) with its legend and figures. `labels`: translated texts for the
-    tooltips (buurt, count, per_1000, category names as category.<name>)."""
+    tooltips (buurt, count, per_1000, category names as category.<name>); `lang`: theirs."""
     import folium  # only in the workers that draw the planner's map
     from branca.element import Element
 
@@ -235,7 +237,17 @@ def render(
     # An empty icon, or the browser asks this server for /favicon.ico.
     header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
     self_host(fmap)
-    return fmap.get_root().render(), legend, figures
+    return accessible_page(fmap.get_root().render(), lang), legend, figures
+
+
+# folium's viewport forbids zooming in (WCAG 1.4.4) and its <html> names no language (3.1.1).
+VIEWPORT_LOCK = re.compile(r",\s*maximum-scale=1\.0,\s*user-scalable=no")
+
+
+def accessible_page(page: str, lang: str) -> str:
+    """folium's page with its language and with zooming allowed."""
+    page = page.replace("<html>", f'<html lang="{lang}">', 1)
+    return VIEWPORT_LOCK.sub("", page, count=1)
 
 
 def _participation_layer(

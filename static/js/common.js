@@ -85,6 +85,35 @@ export function statusLabel(status) {
 
 // -- The map ---------------------------------------------------------------------------------
 
+/* Leaflet makes every marker a keyboard button (role="button", tabindex 0) but names only those
+   with a title; Geoman's drawing handles and the marker of a new point have none (WCAG 4.1.2).
+   Each gets a name when it is added; Geoman's cursor marker, which only follows the mouse,
+   is taken out of the tab order and the accessibility tree. */
+const HANDLE_NAMES = [
+  ["cursor-marker", null],
+  ["marker-icon-middle", "map.handle.midpoint"],
+  ["marker-icon", "map.handle.vertex"],
+  ["kaart-marker--new", "map.handle.new_point"],
+];
+
+function nameMarker() {
+  const icon = this._icon;
+  if (!icon || icon.getAttribute("role") !== "button") return;
+  if (icon.getAttribute("aria-label") || icon.getAttribute("title") || icon.textContent.trim()) return;
+  const [, key] = HANDLE_NAMES.find(([name]) => icon.classList.contains(name)) || [null, "map.marker"];
+  if (key === null) {
+    icon.removeAttribute("role");
+    icon.removeAttribute("tabindex");
+    icon.setAttribute("aria-hidden", "true");
+  } else {
+    icon.setAttribute("aria-label", t(key));
+  }
+}
+
+if (window.L) L.Marker.addInitHook(function () {
+  this.on("add", nameMarker);
+});
+
 /** A Leaflet map with the basemap (when configured) and attribution for every layer shown. */
 export function createMap(container, options = {}) {
   // Geoman only touches layers that ask for it (pmIgnore: false): the drawing and its edits.

@@ -12,7 +12,7 @@ from flask import Response, current_app, render_template, request
 
 from kaart.auth import current_user, login_required
 from kaart.db import get_session
-from kaart.i18n import translate
+from kaart.i18n import current_language, translate
 from kaart.models.contribution import CATEGORIES
 from kaart.services import overview as selection
 from kaart.services import overview_map as choropleth
@@ -77,7 +77,7 @@ def overview_map() -> Response:
     settings = current_app.config["KAART"]
     filters = _filters()
     html, _legend, _figures = choropleth.render(
-        get_session(), filters, map_labels(), settings.map_center
+        get_session(), filters, map_labels(), settings.map_center, lang=current_language()
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = map_csp(html)

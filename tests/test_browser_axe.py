@@ -1,0 +1,474 @@
+"""WCAG 2.1 AA by axe-core (issue 12): every page and state that renders HTML, in Dutch and
+English, at 1280 and 320 CSS px, for residents and for each staff role — zero violations.
+
+axe-core comes from npm with the other front-end libraries (scripts/vendor-assets copies it to
+static/vendor/axe/); only this test injects it, no template loads it.
+
+PAGES lists the page views. `test_every_html_page_is_checked` walks the app's URL map and fails
+when a GET route that renders HTML is neither in PAGES nor in EXEMPT (with its reason), so a new
+page cannot slip past the check.
+
+Run: `make test` (with the other browser tests) or
+`scripts/with-db .venv/bin/python -m pytest -m browser tests/test_browser_axe.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from kaart import create_app
+from kaart.services import users
+from tests.dialogue_fixtures import PASSWORD
+from tests.fixtures.outputs.seed import add_process, seed_weesp
+
+AXE = Path(__file__).resolve().parent.parent / "static" / "vendor" / "axe" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+LANGUAGES = ("nl", "en")
+WIDTHS = (1280, 320)
+EDIT_TOKEN = "axe-edit-token-0123456789abcdef"
+
+# Staff who log in through the form (the seed's own users have no usable password).
+STAFF = {
+    "admin": "axe-admin@weesp.example",
+    "planner": "axe-planner@weesp.example",
+    "moderator": "axe-moderator@weesp.example",
+}
+
+
+@dataclass
+class Ids:
+    """The seeded rows that paths name."""
+
+    process: uuid.UUID
+    process_slug: str
+    closed_slug: str
+    contribution: uuid.UUID
+    line: uuid.UUID
+    hidden: uuid.UUID
+
+
+# Any well-formed ids: enough to match paths against the URL map without a database.
+PLACEHOLDER = Ids(uuid.uuid4(), "plein", "dicht", uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+
+
+# -- States: what a test does on a loaded page before axe looks at it -------------------------
+
+
+def wait_for_map(page: Page) -> None:
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_load_state("networkidle")
+
+
+def add_form_open(page: Page) -> None:
+    """The main map's add flow: a point placed at the centre, the form shown."""
+    wait_for_map(page)
+    page.locator("#add-start").click()
+    page.locator('.shape-choice[data-shape="Marker"]').click()
+    page.locator("#draw-center").click()
+    expect(page.locator("#step-form")).to_be_visible()
+
+
+def drawing_area(page: Page) -> None:
+    """The main map's add flow while an area is drawn: two vertices with their handles."""
+    wait_for_map(page)
+    page.locator("#add-start").click()
+    page.locator('.shape-choice[data-shape="Polygon"]').click()
+    page.locator("#draw-center").click()
+    page.mouse.move(0, 0)
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    expect(page.locator("#draw-undo")).to_be_visible()
+
+
+def process_drawing(page: Page) -> None:
+    """A process page while a resident draws an area (Geoman's handles on the map)."""
+    wait_for_map(page)
+    page.locator('#process-contribute [data-shape="Polygon"]').click()
+    box = page.locator("#process-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+
+
+def swagger_ready(page: Page) -> None:
+    page.wait_for_selector("#apidocs .opblock")
+
+
+def swagger_operation_open(page: Page) -> None:
+    swagger_ready(page)
+    page.locator("#apidocs .opblock-summary-control").first.click()
+    page.wait_for_selector("#apidocs .opblock-body")
+
+
+def wrong_password(page: Page) -> None:
+    page.fill("#email", "niemand@weesp.example")
+    page.fill("#password", "fout wachtwoord")
+    page.locator("form.beheer-form button[type=submit]").click()
+    expect(page.locator("#login-error")).to_be_visible()
+
+
+def overview_map_ready(page: Page) -> None:
+    frame = page.frame_locator("iframe")
+    expect(frame.locator(".leaflet-container")).to_be_visible()
+
+
+def ogc_map_ready(page: Page) -> None:
+    if page.locator("#map").count():
+        page.wait_for_selector("#map.leaflet-container")
+    page.wait_for_load_state("networkidle")
+
+
+def opened_menu(page: Page) -> None:
+    toggle = page.locator(".site-nav__toggle, #nav-toggle").first
+    if toggle.is_visible():
+        toggle.click()
+
+
+# -- The page views -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    path: str | Callable[[Ids], str]
+    role: str | None  # None: a resident, not logged in
+    state: str
+    prepare: Callable[[Page], None] | None = None
+    status: int = 200
+
+    def url(self, ids: Ids) -> str:
+        return self.path(ids) if callable(self.path) else self.path
+
+    @property
+    def id(self) -> str:
+        path = self.path if isinstance(self.path, str) else self.path(PLACEHOLDER)
+        path = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "ID", path)
+        return f"{self.role or 'resident'}:{path}:{self.state}"
+
+
+def contribution_page(ids: Ids) -> str:
+    return f"/bijdragen/{ids.contribution}"
+
+
+RESIDENT = [
+    View("/", None, "the map", wait_for_map),
+    View("/", None, "adding: the form after placing a point", add_form_open),
+    View("/", None, "adding: drawing an area", drawing_area),
+    View(contribution_page, None, "a contribution with response, comments and history"),
+    View(lambda i: f"/bijdragen/{i.line}", None, "a line in a process, being handled"),
+    View(lambda i: f"/bijdragen/{i.hidden}", None, "a hidden contribution", status=404),
+    View(
+        lambda i: f"/bijdragen/{i.contribution}/bewerken#token={EDIT_TOKEN}",
+        None,
+        "editing with the private link",
+        wait_for_map,
+    ),
+    View("/trajecten", None, "the processes"),
+    View(lambda i: f"/trajecten/{i.process_slug}", None, "an open process", wait_for_map),
+    View(lambda i: f"/trajecten/{i.process_slug}", None, "drawing on a process", process_drawing),
+    View(lambda i: f"/trajecten/{i.closed_slug}", None, "a closed process", wait_for_map),
+    View("/coop", None, "the co-operative's map", wait_for_map),
+    View("/privacy", None, "the privacy statement"),
+    View("/toegankelijkheid", None, "the accessibility statement"),
+    View("/inloggen", None, "the login form"),
+    View("/inloggen", None, "a failed login", wrong_password),
+    View("/api/v1/docs", None, "the API documentation", swagger_ready),
+    View("/api/v1/docs", None, "the API documentation, an operation open", swagger_operation_open),
+    View("/ogc/?f=html", None, "OGC landing page"),
+    View("/ogc/api?f=html", None, "OGC API documentation", swagger_ready),
+    View("/ogc/conformance?f=html", None, "OGC conformance"),
+    View("/ogc/collections?f=html", None, "OGC collections"),
+    View("/ogc/collections/contributions?f=html", None, "OGC collection", ogc_map_ready),
+    View("/ogc/collections/contributions/items?f=html", None, "OGC items", ogc_map_ready),
+    View(
+        lambda i: f"/ogc/collections/contributions/items/{i.contribution}?f=html",
+        None,
+        "OGC item",
+        ogc_map_ready,
+    ),
+    View("/bestaat-niet", None, "page not found", status=404),
+]
+
+ADMIN = [
+    View("/beheer", "admin", "the staff start page"),
+    View("/beheer/overzicht", "admin", "the overview with its map", overview_map_ready),
+    View(
+        lambda i: f"/beheer/overzicht?proces={i.process}",
+        "admin",
+        "the overview of a process",
+        overview_map_ready,
+    ),
+    View("/beheer/overzicht/kaart", "admin", "the overview's map on its own", wait_for_map),
+    View(lambda i: f"/beheer/bijdragen/{i.contribution}", "admin", "a contribution", wait_for_map),
+    View("/beheer/moderatie", "admin", "moderation"),
+    View("/beheer/trajecten", "admin", "processes"),
+    View("/beheer/trajecten/nieuw", "admin", "a new process", wait_for_map),
+    View(
+        lambda i: f"/beheer/trajecten/{i.process}/bewerken",
+        "admin",
+        "editing a process",
+        wait_for_map,
+    ),
+    View("/beheer/standaardreacties", "admin", "standard responses"),
+    View("/beheer/gebruikers", "admin", "users"),
+    View("/beheer/privacy", "admin", "privacy requests"),
+    View("/beheer/audit", "admin", "the audit log"),
+    View(lambda i: f"/beheer/reactienota/{i.process}", "admin", "the reactienota (HTML)"),
+    View("/", "admin", "the map, logged in", wait_for_map),
+]
+
+PLANNER = [
+    View("/beheer", "planner", "the staff start page"),
+    View("/beheer/overzicht", "planner", "the overview with its map", overview_map_ready),
+    View("/beheer/trajecten", "planner", "processes"),
+    View(
+        lambda i: f"/beheer/bijdragen/{i.contribution}", "planner", "a contribution", wait_for_map
+    ),
+    View("/beheer/standaardreacties", "planner", "standard responses"),
+]
+
+MODERATOR = [
+    View("/beheer", "moderator", "the staff start page"),
+    View("/beheer/moderatie", "moderator", "moderation"),
+    View(
+        lambda i: f"/beheer/bijdragen/{i.hidden}",
+        "moderator",
+        "a hidden contribution",
+        wait_for_map,
+    ),
+    View("/beheer/overzicht", "moderator", "the overview with its map", overview_map_ready),
+]
+
+PAGES = RESIDENT + ADMIN + PLANNER + MODERATOR
+
+# GET routes that answer with something other than an HTML page, by endpoint, with the reason.
+EXEMPT = {
+    "static": "CSS, JavaScript and images",
+    "public.photo_file": "a photo file (JPEG)",
+    "health.healthz": "a JSON health check for the load balancer",
+    "tiles.tile": "vector tiles (application/vnd.mapbox-vector-tile)",
+    "tiles.no_tile": "an error answer (problem+json) for malformed tile paths",
+    "tiles.solar_tile": "vector tiles of the co-operative's buildings",
+    "beheer.export": "the CSV, GeoJSON or GeoPackage export (a download)",
+    "beheer.report_pdf": "the reactienota as PDF (a download)",
+    "beheer.audit_csv": "the audit log as CSV (a download)",
+    "beheer.participation_csv": "who takes part, as CSV (a download)",
+    "beheer.privacy_export": "a resident's data as a ZIP file (a download)",
+}
+# Whole blueprints that answer in JSON or XML only (problem+json on errors). The one HTML page
+# among them, the API documentation (api.docs), is in PAGES and so counts as covered first.
+EXEMPT_BLUEPRINTS = {
+    "api": "the JSON API (/api/v1); its HTML documentation page is in PAGES",
+    "open311": "Open311 GeoReport v2: JSON and XML documents only",
+}
+
+
+# -- Completeness of PAGES ----------------------------------------------------------------------
+
+
+def test_every_html_page_is_checked(settings):
+    app = create_app({"settings": settings})
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for view in PAGES:
+        path = view.url(PLACEHOLDER).split("#")[0].split("?")[0]
+        try:
+            endpoint, _args = adapter.match(path, method="GET")
+        except Exception as exc:  # a 404 page is a state, not a route
+            if view.status == 404 and "bestaat-niet" in path:
+                continue
+            raise AssertionError(f"{view.id} matches no route: {exc!r}") from exc
+        covered.add(endpoint)
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        blueprint = rule.endpoint.rpartition(".")[0]
+        if rule.endpoint in covered or rule.endpoint in EXEMPT or blueprint in EXEMPT_BLUEPRINTS:
+            continue
+        missing.append(f"{rule.rule} ({rule.endpoint})")
+    assert not missing, (
+        "GET routes neither in PAGES (checked by axe) nor in EXEMPT (with a reason): "
+        + ", ".join(sorted(missing))
+    )
+    stale = [endpoint for endpoint in EXEMPT if endpoint not in app.view_functions]
+    assert not stale, f"EXEMPT names endpoints that no longer exist: {stale}"
+
+
+# -- Data and browsers --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ids(engine: Engine, live_server: str) -> Iterator[Ids]:
+    """The Weesp seed (a process with contributions in every state, comments, a response), a
+    closed process, and staff of each role with a password; removed afterwards."""
+    today = date.today()
+    with engine.begin() as conn:
+        seed = seed_weesp(conn)
+        conn.execute(
+            text("UPDATE process SET starts_on = :s, ends_on = :e WHERE id = :id"),
+            {"s": today - timedelta(days=30), "e": today + timedelta(days=30), "id": seed.process},
+        )
+        add_process(
+            conn,
+            slug="speeltuin-afgerond",
+            title="Speeltuin aan de Vecht",
+            question="Wat wilt u in de speeltuin?",
+            starts_on=today - timedelta(days=90),
+            ends_on=today - timedelta(days=30),
+        )
+        conn.execute(
+            text("UPDATE contribution SET edit_token_hash = :h WHERE id = :id"),
+            {"h": hashlib.sha256(EDIT_TOKEN.encode()).digest(), "id": seed.ids["pluktuin"]},
+        )
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            for role, email in STAFF.items():
+                users.create(session, email, PASSWORD, [role], display_name=f"Axe {role}")
+            session.commit()
+        slug = conn.execute(
+            text("SELECT slug FROM process WHERE id = :id"), {"id": seed.process}
+        ).scalar_one()
+    yield Ids(
+        seed.process,
+        slug,
+        "speeltuin-afgerond",
+        seed.ids["pluktuin"],
+        seed.ids["nieuwstraat"],
+        seed.ids["verborgen"],
+    )
+    with engine.begin() as conn:
+        for table in ("contribution", "process", "app_user", "rate_event", "idempotency_key"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@dataclass
+class Tabs:
+    """One browser context (cookies: language, login) and tab per role and language."""
+
+    browser: object
+    server: str
+    open: dict[tuple[str | None, str], tuple[object, Page, list[str]]] = field(default_factory=dict)
+
+    def tab(self, role: str | None, lang: str) -> tuple[Page, list[str]]:
+        if (role, lang) not in self.open:
+            context = self.browser.new_context(
+                locale="nl-NL" if lang == "nl" else "en-GB",
+                viewport={"width": 1280, "height": 860},
+                # axe is added as a script tag; the pages' CSP would refuse it.
+                bypass_csp=True,
+            )
+            context.add_cookies([{"name": "kaart_lang", "value": lang, "url": self.server}])
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            if role:
+                page.goto(f"{self.server}/inloggen")
+                page.fill("#email", STAFF[role])
+                page.fill("#password", PASSWORD)
+                page.locator("form.beheer-form button[type=submit]").click()
+                page.wait_for_url(re.compile(r"/beheer"))
+            self.open[(role, lang)] = (context, page, errors)
+        _context, page, errors = self.open[(role, lang)]
+        return page, errors
+
+    def close(self) -> None:
+        for context, _page, _errors in self.open.values():
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser, live_server: str, ids: Ids) -> Iterator[Tabs]:
+    tabs = Tabs(browser, live_server)
+    yield tabs
+    tabs.close()
+
+
+def run_axe(page: Page) -> list[dict]:
+    """axe over the page and every frame in it (each frame gets its own copy of axe)."""
+    for frame in page.frames:
+        frame.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {
+                runOnly: { type: "tag", values: tags },
+                resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })),
+            }));
+        }""",
+        TAGS,
+    )
+
+
+SIDEWAYS = """() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return [];
+    // Inside a map or a scrolling box the overflow is clipped: it does not move the page.
+    const clipped = (e) => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== "visible") return true;
+        }
+        return false;
+    };
+    const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+        + (e.classList.length ? "." + [...e.classList].join(".") : "");
+    return [...document.body.querySelectorAll("*")]
+        .filter((e) => e.getBoundingClientRect().right > width + 1)
+        .filter((e) => !clipped(e))
+        .filter((e) => e.parentElement.getBoundingClientRect().right <= width + 1)
+        .slice(0, 8)
+        .map((e) => `${name(e)} (${Math.round(e.getBoundingClientRect().right)} px)`);
+}"""
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:6]:
+            summary = " ".join((node["summary"] or "").split())[:300]
+            lines.append(f"    {node['target']}: {summary}")
+        if len(v["nodes"]) > 6:
+            lines.append(f"    … and {len(v['nodes']) - 6} more")
+    return "\n".join(lines)
+
+
+CASES = [
+    pytest.param(view, lang, width, id=f"{lang}-{width}-{view.id}")
+    for view in PAGES
+    for lang in LANGUAGES
+    for width in WIDTHS
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("view", "lang", "width"), CASES)
+def test_no_axe_violations(tabs: Tabs, ids: Ids, live_server: str, view: View, lang, width):
+    page, errors = tabs.tab(view.role, lang)
+    page.set_viewport_size({"width": width, "height": 860})
+    response = page.goto(f"{live_server}{view.url(ids)}")
+    if response is None:  # the same page again, with another #fragment: load it anew
+        response = page.reload()
+    assert response.status == view.status, f"{view.id}: HTTP {response.status}"
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    if view.prepare:
+        view.prepare(page)
+    violations = run_axe(page)
+    # Reflow (WCAG 1.4.10), which axe does not check: nothing scrolls sideways at 320 px.
+    sideways = page.evaluate(SIDEWAYS) if width <= 320 else []
+    page_errors, errors[:] = list(errors), []
+    assert not violations, f"axe on {view.id} ({lang}, {width} px):\n{describe(violations)}"
+    assert not sideways, f"{view.id} ({lang}) scrolls sideways at {width} px: {sideways}"
+    assert not page_errors, f"JavaScript errors on {view.id}: {page_errors}"
