@@ -13,6 +13,7 @@ from kaart.auth import current_user, login_required
 from kaart.db import get_session, transaction
 from kaart.i18n import translate
 from kaart.services import audit, participation
+from kaart.services.participation_csv import csv_text
 from kaart.services.reactienota import process_row
 from kaart.views.beheer import STAFF, bp
 from kaart.web import client_key
@@ -72,7 +73,7 @@ def section(process_id: uuid.UUID | None, *, public_only: bool, csv: bool) -> di
 def participation_csv(process_id: uuid.UUID) -> Response:
     process = process_row(get_session(), process_id)  # 404 for an unknown process
     found = participation.monitor(get_session(), process_id, public_only=False, labels=labels())
-    body = participation.csv_text(found, labels())
+    body = csv_text(found, labels())
     with transaction() as session:  # no download without its audit entry
         details = {"process_id": str(process_id), "process": process.slug, "format": "csv"}
         audit.record(
