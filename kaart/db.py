@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session
 
@@ -98,6 +98,29 @@ def get_session() -> Session:
     return g.db_session
 
 
+def streamed(produce: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
+    """A response body written after the view has returned (a download), on a session of its
+    own that is closed with the last piece, or when the client goes away.
+
+    Flask tears the request down when the view returns, before the body is sent: a body that
+    read through the request's session would reopen it after the teardown, and nothing would
+    close it again. Its transaction would stay open, holding its locks, until the garbage
+    collector found the session (that stalled a TRUNCATE in the suite for an hour)."""
+    ext = current_app.extensions[EXTENSION_KEY]
+    if ext["bind"] is not None:
+        session = Session(bind=ext["bind"], join_transaction_mode="create_savepoint")
+    else:
+        session = Session(bind=ext["engine"])
+
+    def pieces() -> Iterator[bytes]:
+        try:
+            yield from produce(session)
+        finally:
+            _close(session)
+
+    return stream_with_context(pieces())
+
+
 def get_read_session() -> Session:
     """A session for a request that only reads (a tile, a page of features): autocommit, so no
     BEGIN and ROLLBACK round trips around its one query. Under a test's connection:
@@ -149,17 +172,20 @@ def is_connection_error(error: BaseException) -> bool:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    # Teardown must never raise into the server (gunicorn would answer with its own bare page).
     for key in ("db_session", "db_read_session"):
         session = g.pop(key, None)
-        if session is None:
-            continue
-        try:
-            session.close()
-        except exc.SQLAlchemyError as error:
-            # The response is already made; log, and drop the connection instead of pooling it.
-            if is_connection_error(error):
-                log.warning("closing a session on a lost connection: %s", type(error).__name__)
-            else:
-                log.exception("closing the request's database session failed")
-            session.invalidate()
+        if session is not None:
+            _close(session)
+
+
+def _close(session: Session) -> None:
+    # Teardown must never raise into the server (gunicorn would answer with its own bare page).
+    try:
+        session.close()
+    except exc.SQLAlchemyError as error:
+        # The response is already made; log, and drop the connection instead of pooling it.
+        if is_connection_error(error):
+            log.warning("closing a session on a lost connection: %s", type(error).__name__)
+        else:
+            log.exception("closing the request's database session failed")
+        session.invalidate()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 
 import pytest
 import yaml
 from playwright.sync_api import expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from kaart import ROOT
@@ -53,6 +54,26 @@ def test_twenty_fresh_staff_logins_all_hold(browser, deployed, deployed_db, engi
             assert export.headers["content-type"] == "application/geo+json"
     # Both workers answered these logins: a cookie signed by one was read by the other.
     assert len(deployed.workers_that_answered(since=mark)) == 2
+    # Each export was streamed on a session of its own, closed with its last byte: no worker
+    # keeps a transaction (and the locks it holds) open after a download.
+    assert _transactions_left_open(engine) == []
+
+
+def _transactions_left_open(engine: Engine, wait: float = 5.0) -> list[str]:
+    """The last statement of every other connection to this database that sits idle inside a
+    transaction, after waiting up to `wait` seconds for them to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        with engine.connect() as conn:
+            left = conn.execute(
+                text(
+                    "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                )
+            ).scalars().all()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 def test_twenty_first_support_clicks_by_fresh_residents_all_count(browser, deployed, deployed_db):

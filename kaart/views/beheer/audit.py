@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from flask import current_app, render_template, request, stream_with_context
+from flask import current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from kaart.auth import login_required
-from kaart.db import get_session, transaction
+from kaart.db import get_session, streamed, transaction
 from kaart.services import audit
 from kaart.views.beheer import bp
 from kaart.views.beheer.users import record
@@ -40,7 +40,7 @@ def audit_csv() -> Response:
     filters = audit.parse_filters(request.args)
     with transaction() as session:
         record(session, "audit.downloaded", {"filters": dict(filters.query_args())})
-    body = stream_with_context(audit.csv_chunks(get_session(), filters))
+    body = streamed(lambda session: audit.csv_chunks(session, filters))
     return Response(
         body,
         mimetype="text/csv",

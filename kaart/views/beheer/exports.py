@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request
 
 from kaart.auth import current_user, login_required
-from kaart.db import get_session, transaction
+from kaart.db import get_session, streamed, transaction
 from kaart.errors import not_found
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
@@ -46,10 +46,10 @@ def export(fmt: str) -> Response:
     filter_values = {name: [v for n, v in pairs if n == name] for name, _v in pairs}
     # Recorded before the first byte is sent: no download without its audit entry.
     _record("export.downloaded", {"format": fmt, "filters": filter_values})
-    pieces = exports.export(get_session(), filters, audience, fmt)
+    pieces = streamed(lambda session: exports.export(session, filters, audience, fmt))
     mimetype, ext = exports.FORMATS[fmt]
     filename = f"wijkkaart-bijdragen-{date.today().isoformat()}.{ext}"
-    return _download(stream_with_context(pieces), mimetype, filename)
+    return _download(pieces, mimetype, filename)
 
 
 def _record(action: str, details: dict) -> None:
