@@ -65,12 +65,16 @@ def _transactions_left_open(engine: Engine, wait: float = 5.0) -> list[str]:
     deadline = time.monotonic() + wait
     while True:
         with engine.connect() as conn:
-            left = conn.execute(
-                text(
-                    "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+            left = (
+                conn.execute(
+                    text(
+                        "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
