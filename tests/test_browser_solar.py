@@ -215,3 +215,34 @@ def test_the_postcoderoos_can_be_chosen_by_keyboard(page: Page, live_server: str
         button.press("Enter")
     assert answer.value.status == 200 and answer.value.json()["postcode"] == "1381"
     expect(page.locator("#rose-summary")).to_contain_text("Postcode 1381")
+
+
+def test_refused_filters_are_explained_beside_their_fields(page: Page, live_server: str):
+    open_coop(page, live_server)
+    page.get_by_role("radio", name="Postcodegebied (PC4)").check()
+    page.locator("#area-pc4").fill("12")
+    page.get_by_label("Minimaal vermogen (kWp)").fill("-5")
+    page.get_by_role("button", name="Toon shortlist").click()
+    # Each reason is the field's own, in plain Dutch, tied to it for a screen reader; focus
+    # goes to the first field in error.
+    pc4 = page.locator("#area-pc4")
+    expect(pc4).to_have_attribute("aria-invalid", "true")
+    expect(pc4).to_be_focused()
+    expect(page.locator("#area-pc4-error")).to_have_text(
+        "Vul een postcode van vier cijfers in, bijvoorbeeld 1381."
+    )
+    assert "area-pc4-error" in pc4.get_attribute("aria-describedby").split()
+    kwp = page.locator("#filter-min-kwp")
+    expect(kwp).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#filter-min-kwp-error")).to_have_text(
+        "Vul een vermogen in van 0 tot 100.000 kWp."
+    )
+    expect(page.locator("#shortlist-error")).to_be_hidden()
+    # Corrected, the errors go and the shortlist comes.
+    pc4.fill("1381")
+    kwp.fill("0")
+    page.get_by_role("button", name="Toon shortlist").click()
+    expect(page.locator("#shortlist")).to_be_visible()
+    expect(page.locator("[aria-invalid]")).to_have_count(0)
+    expect(page.locator("#area-pc4-error")).to_be_hidden()
+    assert pc4.get_attribute("aria-describedby") is None

@@ -295,3 +295,14 @@ def test_coop_page_is_dutch_and_hands_over_the_tile_url(client, potentials):
     assert "<script>" not in page
     english = client.get("/coop?lang=en").get_data(as_text=True)
     assert "Solar roofs for energy co-operatives" in english
+
+
+def test_shortlist_reports_the_area_and_the_filters_together(client, potentials):
+    # A form shows every field in error at once, not one per try.
+    r = client.get(f"{SHORTLIST}?pc4=13&min_kwp=-1&year_from=99")
+    assert r.status_code == 400
+    assert errors_of(r) == {
+        "pc4": "pc4_invalid",
+        "min_kwp": "min_kwp_out_of_range",
+        "year_from": "year_from_out_of_range",
+    }

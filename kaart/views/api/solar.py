@@ -128,8 +128,16 @@ def _shortlist_request() -> tuple[queries.Area, queries.Filters, str]:
     if usage is not None and not USAGE.fullmatch(usage):
         reason = "usage must be a BAG gebruiksdoel such as woonfunctie."
         params.errors.append(FieldError("usage", reason, "usage_invalid"))
+    # The area's own problem is reported together with the filters', so that a form can show
+    # every field in error at once.
+    area = None
+    try:
+        area = _area(given[0], args[given[0]].strip())
+    except ApiError as exc:
+        if exc.status != 400 or not exc.errors:
+            raise
+        params.errors[:0] = exc.errors
     params.done()
-    area = _area(given[0], args[given[0]].strip())
     filters = queries.Filters(
         min_kwp=float(min_kwp),
         min_roof_m2=float(min_roof),

@@ -1,9 +1,10 @@
 // The shortlist: the buildings of the chosen area that pass the filters, ranked by yield, with
 // totals and CSV/GeoPackage export links for the same query.
 
-import { byId, el, formatNumber, problemText, request, t } from "../common.js";
+import { byId, el, formatNumber, request, t } from "../common.js";
 import { addAreaParams, areaReady } from "./area.js";
 import { showBuilding } from "./building.js";
+import { clearFieldErrors, showShortlistErrors } from "./fields.js";
 import { decimal, kg, kwh, say } from "./text.js";
 
 const EXPORT_LIMIT = "5000";
@@ -102,26 +103,23 @@ function showShortlist(page, data, params) {
   say(t("solar.shortlist.done", { count: formatNumber(data.totals.roofs) }));
 }
 
-function showError(text) {
-  const error = byId("shortlist-error");
-  error.textContent = text;
-  error.hidden = !text;
-}
-
 export async function loadShortlist(page) {
   const params = shortlistQuery(page);
+  const general = byId("shortlist-error");
   if (!areaReady(page)) {
-    showError(t("solar.area.draw_first"));
+    clearFieldErrors(general);
+    general.textContent = t("solar.area.draw_first");
+    general.hidden = false;
     return;
   }
   say(t("solar.shortlist.loading"));
   const result = await request(`/api/v1/solar/shortlist?${params}`);
+  say("");
   if (!result.ok) {
-    showError(problemText(result));
-    say("");
+    showShortlistErrors(result, general);
     return;
   }
-  showError("");
+  clearFieldErrors(general);
   showShortlist(page, result.data, params);
 }
 
