@@ -23,6 +23,7 @@ from tests.places import HET_GROTE_PLEIN
 
 pytestmark = pytest.mark.browser
 
+ROWS_PER_PAGE = 25  # static/js/coop/shortlist.js
 WEESP_BAG = OPEN_DATA / "amsterdam" / "bag_weesp_centrum_2021.gpkg"
 PC4 = OPEN_DATA / "pc4" / "cbs_pc4_2024_nl.gpkg"
 # Weesp and its surroundings in RD New, so the PC4 load stays small.
@@ -142,7 +143,7 @@ def test_a_drawn_area_gives_a_shortlist_that_exports(page: Page, live_server: st
     assert answer.value.status == 200
     shown = answer.value.json()
     rows = page.locator("#shortlist-table tbody tr")
-    expect(rows).to_have_count(len(shown["features"]))
+    expect(rows).to_have_count(min(len(shown["features"]), ROWS_PER_PAGE))
     assert len(shown["features"]) > 5
     expect(page.locator("#shortlist-totals")).to_contain_text("Daken")
     expect(rows.first.locator("td").nth(1)).to_have_text(
@@ -246,3 +247,45 @@ def test_refused_filters_are_explained_beside_their_fields(page: Page, live_serv
     expect(page.locator("[aria-invalid]")).to_have_count(0)
     expect(page.locator("#area-pc4-error")).to_be_hidden()
     assert pc4.get_attribute("aria-describedby") is None
+
+
+def test_on_a_phone_the_shortlist_pages_and_a_building_opens_by_keyboard(browser, live_server):
+    context = browser.new_context(locale="nl-NL", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        open_coop(page, live_server)
+        page.get_by_role("radio", name="Postcodegebied (PC4)").check()
+        page.locator("#area-pc4").fill("1381")
+        with page.expect_response(re.compile(r"/api/v1/solar/shortlist\?pc4=")) as answer:
+            page.get_by_role("button", name="Toon shortlist").press("Enter")
+        total = len(answer.value.json()["features"])
+        assert total > 2 * ROWS_PER_PAGE
+        rows = page.locator("#shortlist-table tbody tr")
+        # A page of rows at a time: not hundreds of tab stops at once.
+        expect(rows).to_have_count(ROWS_PER_PAGE)
+        expect(page.locator("#shortlist-shown")).to_have_text(f"25 van {total} daken in de tabel.")
+        page.get_by_role("button", name="Toon 25 daken meer").press("Enter")
+        expect(rows).to_have_count(2 * ROWS_PER_PAGE)
+        expect(rows.nth(ROWS_PER_PAGE).locator("button")).to_be_focused()
+        # The table scrolls inside a named region that takes keyboard focus: no column is cut off.
+        region = page.get_by_role("region", name="Tabel van de shortlist (schuift)")
+        assert region.get_attribute("tabindex") == "0"
+
+        opener = rows.first.locator("button")
+        opener.focus()
+        opener.press("Enter")
+        popup = page.locator(".leaflet-popup")
+        expect(popup).to_be_visible()
+        heading = popup.locator(".popup__title")
+        expect(heading).to_be_focused()
+        # The whole popup stays on the phone's screen, inside the map.
+        page.wait_for_timeout(400)  # Leaflet's autopan
+        box, map_box = popup.bounding_box(), page.locator("#map").bounding_box()
+        assert box["y"] >= map_box["y"] - 1 and box["x"] >= map_box["x"] - 1, (box, map_box)
+        assert box["y"] + box["height"] <= map_box["y"] + map_box["height"] + 1, (box, map_box)
+        assert box["x"] + box["width"] <= map_box["x"] + map_box["width"] + 1, (box, map_box)
+        page.keyboard.press("Escape")
+        expect(popup).to_have_count(0)
+        expect(opener).to_be_focused()
+    finally:
+        context.close()

@@ -108,7 +108,14 @@ export async function showBuilding(page, latlng) {
     return say(result.status === 404 ? t("solar.not_computed") : t("solar.load_error"));
   }
   say("");
-  L.popup({ maxWidth: 360, minWidth: 260 })
+  // On a phone the popup must fit the map: its content scrolls instead of running off the top.
+  const size = map.getSize();
+  L.popup({
+    maxWidth: Math.min(360, size.x - 48),
+    minWidth: Math.min(260, size.x - 48),
+    maxHeight: Math.max(160, size.y - 96),
+    autoPanPadding: L.point(12, 12),
+  })
     .setLatLng(latlng)
     .setContent(popupContent(page, result.data, latlng))
     .openOn(map);

@@ -8,6 +8,7 @@ import { setupAddressSearch } from "../address-search.js";
 import { config, createMap } from "../common.js";
 import { wireArea } from "./area.js";
 import { showBuilding } from "./building.js";
+import { accessiblePopups } from "../popup-focus.js";
 import { wireOffer } from "./offer.js";
 import { setPickingRose, showRose, wireRose } from "./rose.js";
 import { refreshShortlist, wireShortlist } from "./shortlist.js";
@@ -25,6 +26,7 @@ function createPage() {
   setupAddressSearch(document.getElementById("address-search"), map);
   return {
     map,
+    popups: accessiblePopups(map),
     state: createCoopState(),
     solar,
     buildingLayer: layers.find((l) => l.name === solar.buildingLayer),

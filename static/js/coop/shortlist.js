@@ -58,7 +58,11 @@ function offerCell(p) {
   );
 }
 
-/** A row; the building's name opens its popup on the map. */
+// Rows are added a page at a time: a long shortlist is not hundreds of tab stops at once.
+const ROWS_PER_PAGE = 25;
+
+/** A row; the building's name opens its popup on the map (focus goes in, and comes back to
+ *  this button when the popup closes). */
 function shortlistRow(page, feature) {
   const p = feature.properties;
   const name = el(
@@ -68,7 +72,10 @@ function shortlistRow(page, feature) {
   );
   name.addEventListener("click", () => {
     const bounds = L.geoJSON(feature).getBounds();
-    page.map.fitBounds(bounds, { maxZoom: 18 });
+    page.map.fitBounds(bounds, { maxZoom: 18, animate: false });
+    page.popups.openedFrom(() =>
+      document.querySelector(`#shortlist-table tr[data-bag-id="${CSS.escape(p.bag_id)}"] button`),
+    );
     showBuilding(page, bounds.getCenter());
   });
   return el(
@@ -98,9 +105,31 @@ function showShortlist(page, data, params) {
   byId("shortlist-empty").hidden = data.features.length > 0;
   byId("shortlist-table").hidden = data.features.length === 0;
   setExportLinks(params);
-  const rows = data.features.map((feature) => shortlistRow(page, feature));
-  document.querySelector("#shortlist-table tbody").replaceChildren(...rows);
+  page.state.shortlistRows = data.features;
+  document.querySelector("#shortlist-table tbody").replaceChildren();
+  addRows(page);
   say(t("solar.shortlist.done", { count: formatNumber(data.totals.roofs) }));
+}
+
+/** The next page of rows; "Toon … meer" while some are left. */
+function addRows(page) {
+  const body = document.querySelector("#shortlist-table tbody");
+  const all = page.state.shortlistRows;
+  const from = body.rows.length;
+  const next = all.slice(from, from + ROWS_PER_PAGE).map((f) => shortlistRow(page, f));
+  body.append(...next);
+  const shown = body.rows.length;
+  const left = all.length - shown;
+  const more = byId("shortlist-more");
+  more.hidden = left <= 0;
+  more.textContent = t("solar.shortlist.more", { count: Math.min(left, ROWS_PER_PAGE) });
+  const status = byId("shortlist-shown");
+  status.hidden = all.length <= ROWS_PER_PAGE;
+  status.textContent = t("solar.shortlist.shown", {
+    shown: formatNumber(shown),
+    total: formatNumber(all.length),
+  });
+  return next[0] || null;
 }
 
 export async function loadShortlist(page) {
@@ -129,6 +158,11 @@ export function refreshShortlist(page) {
 }
 
 export function wireShortlist(page) {
+  byId("shortlist-more").addEventListener("click", () => {
+    // Focus goes to the first new row, so reading goes on where it left off.
+    const first = addRows(page);
+    if (first) first.querySelector("button").focus();
+  });
   byId("shortlist-form").addEventListener("submit", (event) => {
     event.preventDefault();
     loadShortlist(page);

@@ -1,11 +1,12 @@
 // The co-op page's one state object. Every coop/ module gets the page — {map, state, solar,
-// buildingLayer, pc4Layer} — and changes only `page.state`; the rest is fixed at start.
+// buildingLayer, pc4Layer, popups} — and changes only `page.state`; the rest is fixed at start.
 
 import { WriteKey } from "../send.js";
 
 export function createCoopState() {
   return {
     tiles: null, // the buildings coloured by potential (redrawn after an offer)
+    shortlistRows: [], // the shortlist's features; the table shows them a page at a time
     area: null, // the area drawn for the shortlist (a Leaflet polygon)
     rose: null, // the postcoderoos shown on the map
     pickingRose: false, // the next map click picks the postcoderoos' point
