@@ -53,6 +53,9 @@ def find_by_keyboard(page: Page, typed: str, wanted: str) -> None:
     expect(listbox).to_be_visible()
     expect(search).to_have_attribute("aria-expanded", "true")
     options = listbox.get_by_role("option")
+    # Typing goes on while answers for the first letters come in: wait for the one wanted.
+    expect(options.filter(has_text=wanted)).not_to_have_count(0)
+    page.wait_for_timeout(300)  # the search's debounce: no later answer replaces this list
     labels = options.all_text_contents()
     assert wanted in labels, labels
     for _ in range(labels.index(wanted) + 1):

@@ -114,6 +114,7 @@ if (form) {
     });
   }
   $("draw-centre").addEventListener("click", () => {
+    map.pm.disableDraw(); // "Punt" may have started Geoman's mouse route: this one replaces it
     const marker = L.marker(map.getCenter(), { icon: categoryIcon("idee"), pmIgnore: false }).addTo(map);
     setDrawn(marker);
   });
@@ -204,5 +205,19 @@ if (form) {
     }
     done.hidden = false;
     done.focus();
+  });
+
+  // Another one: the form again, empty, with nothing drawn (the link above stays on screen
+  // until then; the resident was asked to keep it).
+  $("contribute-another").addEventListener("click", () => {
+    form.reset();
+    if (drawn) map.removeLayer(drawn);
+    drawn = null;
+    locationNotice.clear();
+    $("geometry-status").textContent = "";
+    $("contribute-errors").hidden = true;
+    $("contribute-done").hidden = true;
+    form.hidden = false;
+    $("draw-point").focus();
   });
 }
