@@ -28,6 +28,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from kaart import create_app
+from kaart.i18n import catalogue
 from kaart.services import users
 from tests.dialogue_fixtures import PASSWORD
 from tests.fixtures.outputs.seed import add_process, seed_weesp
@@ -433,6 +434,61 @@ SIDEWAYS = """() => {
 }"""
 
 
+# Every text a page shows or gives to assistive technology: text nodes, whole texts of the
+# elements that hold a phrase, and the attributes that are read out.
+PAGE_TEXTS = """() => {
+    const texts = new Set();
+    const add = (s) => { const t = (s || "").replace(/\\s+/g, " ").trim(); if (t) texts.add(t); };
+    // Code (identifiers, property names) is the same in every language. The API docs' Swagger
+    // part renders the OpenAPI document, which is written in English like the API's field
+    // names; the page around it is translated.
+    const skip = (e) => e.closest("script, style, noscript, template, code, #apidocs");
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        if (!skip(walker.currentNode.parentElement)) add(walker.currentNode.data);
+    }
+    const phrases = "p, li, label, button, a, h1, h2, h3, h4, legend, option, dt, dd, th, td, "
+        + "caption, summary";
+    const withoutCode = (e) => {
+        if (!e.querySelector("code")) return e.textContent;
+        const copy = e.cloneNode(true);
+        for (const c of copy.querySelectorAll("code")) c.remove();
+        return copy.textContent;
+    };
+    for (const e of document.body.querySelectorAll(phrases)) if (!skip(e)) add(withoutCode(e));
+    for (const e of document.body.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
+        for (const a of ["aria-label", "title", "placeholder", "alt"]) add(e.getAttribute(a));
+    }
+    return [...texts];
+}"""
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _other_language_only(lang: str) -> dict[str, str]:
+    """Texts of the other language's catalogue (text -> key) that this language never uses:
+    shown on a `lang` page, such a text is a leftover. Texts with placeholders or markup are
+    left out (they are never shown as they stand)."""
+    own = {_normal(v) for v in catalogue(lang).values()}
+    other = "en" if lang == "nl" else "nl"
+    return {
+        _normal(v): key
+        for key, v in catalogue(other).items()
+        if "{" not in v and "<" not in v and len(v.strip()) > 2 and _normal(v) not in own
+    }
+
+
+LEFTOVERS = {lang: _other_language_only(lang) for lang in LANGUAGES}
+
+
+def untranslated(page: Page, lang: str) -> list[str]:
+    """What the page shows in the other language, by the catalogue key it came from."""
+    found = {LEFTOVERS[lang][t]: t for t in page.evaluate(PAGE_TEXTS) if t in LEFTOVERS[lang]}
+    return [f"{key}: {text!r}" for key, text in sorted(found.items())]
+
+
 def describe(violations: list[dict]) -> str:
     lines = []
     for v in violations:
@@ -468,7 +524,11 @@ def test_no_axe_violations(tabs: Tabs, ids: Ids, live_server: str, view: View, l
     violations = run_axe(page)
     # Reflow (WCAG 1.4.10), which axe does not check: nothing scrolls sideways at 320 px.
     sideways = page.evaluate(SIDEWAYS) if width <= 320 else []
+    # No language leftovers: nothing on a Dutch page from the English catalogue, nor the other
+    # way round.
+    leftovers = untranslated(page, lang)
     page_errors, errors[:] = list(errors), []
     assert not violations, f"axe on {view.id} ({lang}, {width} px):\n{describe(violations)}"
     assert not sideways, f"{view.id} ({lang}) scrolls sideways at {width} px: {sideways}"
+    assert not leftovers, f"{view.id} ({lang}) shows the other language: {leftovers}"
     assert not page_errors, f"JavaScript errors on {view.id}: {page_errors}"

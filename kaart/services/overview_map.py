@@ -201,7 +201,9 @@ def render(
         tiles=None,  # no tile server: the buurt outlines are the map (and the CSP allows no other)
         control_scale=True,
         prefer_canvas=False,
+        zoom_control=False,  # Leaflet's own has English titles: ours, in the page's language
     )
+    _zoom_control(labels).add_to(fmap)
     if buurten["features"]:
         layer = folium.GeoJson(
             buurten,
@@ -238,6 +240,23 @@ def render(
     header.add_child(Element('<link rel="icon" href="data:,">'), name="icon")
     self_host(fmap)
     return accessible_page(fmap.get_root().render(), lang), legend, figures
+
+
+def _zoom_control(labels: dict[str, str]) -> Any:
+    """Leaflet's zoom buttons with their titles (read out as their names) translated."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    control = MacroElement()
+    control._name = "ZoomControl"
+    control._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.zoom({zoomInTitle: {{ this.zoom_in|tojson }},"
+        " zoomOutTitle: {{ this.zoom_out|tojson }}}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+    control.zoom_in, control.zoom_out = labels["zoom_in"], labels["zoom_out"]
+    return control
 
 
 # folium's viewport forbids zooming in (WCAG 1.4.4) and its <html> names no language (3.1.1).

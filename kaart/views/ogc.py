@@ -20,7 +20,7 @@ from kaart.i18n import translate as _
 from kaart.models.contribution import CATEGORIES
 from kaart.ogc import collections, items, openapi
 from kaart.ogc.items import check_known, crs_param
-from kaart.providers import paging
+from kaart.providers import contributions, paging
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -40,6 +40,7 @@ _LINK_TEXTS = {
     "The API documentation": "standards.ogc.link.api_docs",
     "Conformance classes": "standards.ogc.conformance",
     "The collections": "standards.ogc.link.collections",
+    contributions.TITLE: "standards.ogc.contributions.title",
 }
 
 

@@ -6,7 +6,12 @@
     var node = document.getElementById("ogc-map");
     var data = document.getElementById("ogc-features");
     if (!node || !data || typeof window.L === "undefined") return;
-    var map = L.map(node, { scrollWheelZoom: false, maxZoom: 19 });
+    var map = L.map(node, { scrollWheelZoom: false, maxZoom: 19, zoomControl: false });
+    // Leaflet's zoom buttons are named in English: here in the page's language.
+    L.control.zoom({
+      zoomInTitle: node.getAttribute("data-zoom-in"),
+      zoomOutTitle: node.getAttribute("data-zoom-out"),
+    }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
     var basemap = node.getAttribute("data-basemap");
     if (basemap) {

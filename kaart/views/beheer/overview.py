@@ -29,6 +29,8 @@ def map_labels() -> dict[str, str]:
         for key in ("buurt", "count", "per_1000", "points", "title")
     }
     labels |= {f"category.{c}": translate(f"category.{c}") for c in CATEGORIES}
+    labels["zoom_in"] = translate("map.zoom_in")
+    labels["zoom_out"] = translate("map.zoom_out")
     labels["whole"] = translate("participation.whole")
     labels["participation"] = translate("participation.map.layer")
     labels["participation_attribution"] = translate("participation.map.attribution")
