@@ -269,3 +269,19 @@ def test_a_long_list_comes_in_pages_and_a_marker_further_down_is_found(page: Pag
     expect(more).to_be_hidden()
     expect(page.get_by_role("link", name="Plek 02", exact=True)).to_be_focused()
     expect(page.locator(f"{LIST} .clist__count")).to_have_text("27 bijdragen in de lijst.")
+
+
+def test_the_map_is_a_named_region_and_buurt_names_are_not_tooltips(page: Page, live_server):
+    open_map(page, live_server)
+    set_view(page, HET_GROTE_PLEIN, 15)
+    # The map's name reaches the accessibility tree (a div's aria-label alone does not).
+    expect(page.get_by_role("region", name="Kaart met bijdragen")).to_be_visible()
+    labels = page.locator(".buurt-label")
+    expect(labels.first).to_be_attached()
+    assert labels.count() > 3
+    # The buurt names painted on the map are hidden from screen readers, which hear the buurt
+    # from the map's status line, instead of being read as many tooltips.
+    for label in labels.all():
+        expect(label).to_have_attribute("aria-hidden", "true")
+        assert label.get_attribute("role") is None
+    expect(page.get_by_role("tooltip")).to_have_count(0)

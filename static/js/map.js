@@ -96,6 +96,13 @@ async function loadBuurten() {
     })
       .setLatLng(representativeLatLng(feature.geometry))
       .setContent(el("span", {}, feature.properties.name));
+    // A name painted on the map, not a tooltip of something: screen readers hear the buurt
+    // from the map's status line instead (Leaflet would give it role=tooltip).
+    label.on("add", () => {
+      const node = label.getElement();
+      node.removeAttribute("role");
+      node.setAttribute("aria-hidden", "true");
+    });
     group.addLayer(label);
     buurten.set(code, { feature, layer });
   }
