@@ -186,6 +186,10 @@ def test_an_offered_roof_appears_on_the_shortlist(page: Page, live_server: str, 
     expect(row).to_be_visible()
     expect(page.locator("#shortlist-table tbody tr")).to_have_count(1)
     expect(row.get_by_role("link")).to_have_text("Dak beschikbaar voor zonproject")
+    # Opened on the map, the building is marked in the shortlist: one selection in both.
+    page.mouse.click(*pixel_of(page, (pand["lon"], pand["lat"])))
+    expect(page.locator(".coop-popup")).to_be_visible()
+    expect(row).to_have_attribute("aria-current", "true")
 
 
 def test_the_postcoderoos_of_a_point_is_drawn_and_listed(page: Page, live_server: str):

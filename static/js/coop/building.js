@@ -108,6 +108,7 @@ export async function showBuilding(page, latlng) {
     return say(result.status === 404 ? t("solar.not_computed") : t("solar.load_error"));
   }
   say("");
+  markShortlistRow(result.data.bag_id);
   // On a phone the popup must fit the map: its content scrolls instead of running off the top.
   const size = map.getSize();
   L.popup({
@@ -119,6 +120,18 @@ export async function showBuilding(page, latlng) {
     .setLatLng(latlng)
     .setContent(popupContent(page, result.data, latlng))
     .openOn(map);
+}
+
+/** The building opened on the map is marked in the shortlist, when it is there (and the row
+ *  scrolled into view inside the table); map and list show the same selection. */
+function markShortlistRow(bagId) {
+  for (const row of document.querySelectorAll("#shortlist-table tr[aria-current]")) {
+    row.removeAttribute("aria-current");
+  }
+  const row = document.querySelector(`#shortlist-table tr[data-bag-id="${CSS.escape(bagId)}"]`);
+  if (!row) return;
+  row.setAttribute("aria-current", "true");
+  row.scrollIntoView({ block: "nearest" });
 }
 
 /** BAG uses ("woonfunctie,winkelfunctie") in the page's language; an unknown one as it is. */
