@@ -20,6 +20,7 @@ from psycopg import sql
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from kaart.db import prepared_scalar
 from kaart.errors import ApiError, NotFound
 from kaart.providers import contributions, layers
 from kaart.providers.contributions import PUBLIC_GEOM, PUBLIC_WHERE
@@ -138,21 +139,6 @@ def render(session: Session, layer: TileLayer, tile: Tile) -> bytes:
     params |= {"name": layer.name, "extent": EXTENT, "buffer": BUFFER}
     data = prepared_scalar(session, _clause(stmt), params)
     return bytes(data or b"")
-
-
-def prepared_scalar(session: Session, clause: TextClause, params: dict[str, object]) -> object:
-    """The one value of a statement run as a server-side prepared statement of this connection.
-    A tile's statement is the same for every tile of a layer, and parsing and planning it took
-    about 1 ms of a dense z16 tile (bench/tiles.py: 10.7 -> 9.7 ms). The app keeps preparing off
-    elsewhere (kaart/db.py: the generic plans of bbox searches are slow); a tile's plan does not
-    depend on the tile."""
-    driver = session.connection().connection.driver_connection
-    before = driver.prepare_threshold
-    driver.prepare_threshold = 0  # prepare at the first execution, reuse after
-    try:
-        return session.execute(clause, params).scalar_one()
-    finally:
-        driver.prepare_threshold = before
 
 
 @lru_cache(maxsize=256)

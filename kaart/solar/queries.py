@@ -15,9 +15,10 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from kaart.db import prepared_scalar
 from kaart.errors import ApiError, NotFound, not_found
 from kaart.providers.contributions import PUBLIC_WHERE
-from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile, prepared_scalar
+from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile
 
 BUILDING_LAYER = "bag-panden"
 ADDRESS_LAYER = "bag-adressen"
