@@ -165,10 +165,19 @@ def csrf_protected(view: Callable) -> Callable:
     return view
 
 
+def csrf_exempt(view: Callable) -> Callable:
+    """Mark a view whose POST is authorised by a signed token in its URL and comes from outside
+    the site: the one-click unsubscribe of RFC 8058, posted by a mail program."""
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
 def _needs_csrf() -> bool:
     if request.method in SAFE_METHODS:
         return False
     view = request.endpoint and _app_view(request.endpoint)
+    if view is not None and getattr(view, "csrf_exempt", False):
+        return False
     if view is not None and getattr(view, "csrf_protected", False):
         return True
     return not request.path.startswith(COOKIELESS_PREFIXES)

@@ -18,6 +18,7 @@ from kaart.config import Settings
 from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
 from kaart.geo import limits_for
+from kaart.mail import cli as mail_cli
 from kaart.schema import upgrade
 from kaart.services import audit as audit_log
 from kaart.services import processes
@@ -249,6 +250,7 @@ def audit_purge() -> None:
 
 # Staff accounts (dialogue part), in kaart/users_cli.py.
 main.add_command(users_cli.users)
+main.add_command(mail_cli.mail)
 # Residents' privacy: location privacy, retention and erasure, in kaart/privacy_cli.py.
 main.add_command(privacy_cli.privacy)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.

@@ -14,6 +14,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from kaart.errors import ConfigError
+from kaart.mail.settings import mail_settings
 
 # Bounding box of the European Netherlands with a small margin (WGS84: lon, lat).
 NETHERLANDS_BBOX = (3.0, 50.6, 7.4, 53.8)
@@ -96,6 +97,15 @@ class Settings:
     solar_min_roof_m2: float = 8.0
     solar_co2_kg_per_kwh: float = 0.33  # kg CO2 avoided per kWh of grid electricity replaced
     solar_household_kwh: float = 2_500.0  # an average Dutch household's electricity per year
+    # E-mail (kaart/mail/): the SMTP server the worker sends through (smtp://user:pass@host:587
+    # with STARTTLS, smtps:// for TLS from the start; empty: messages wait in the outbox), the
+    # sender, and the site's public address for links in messages (required in production).
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "Wijkkaart <noreply@wijkkaart.invalid>"
+    public_url: str = ""
+    mail_max_attempts: int = 8  # then a message is dead (shown to admins in /beheer/e-mail)
+    mail_retry_seconds: int = 60  # the first retry's wait; it doubles after every failure
+    satisfaction_after_days: int = 28  # after beantwoord/gerealiseerd, ask the author once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +129,7 @@ class Settings:
         values.update(_dialogue(env))
         values.update(_open311(env))
         values.update(_privacy(env))
+        values.update(mail_settings(env))
         settings = cls(**values)
         if settings.page_default > settings.page_max:
             raise ConfigError("KAART_PAGE_DEFAULT must not exceed KAART_PAGE_MAX")
@@ -349,6 +360,9 @@ NUMBERS = {
     "solar_min_roof_m2": float,
     "solar_co2_kg_per_kwh": float,
     "solar_household_kwh": float,
+    "mail_max_attempts": int,
+    "mail_retry_seconds": int,
+    "satisfaction_after_days": int,
 }
 
 

@@ -264,6 +264,10 @@ EXEMPT = {
     "beheer.audit_csv": "the audit log as CSV (a download)",
     "beheer.participation_csv": "who takes part, as CSV (a download)",
     "beheer.privacy_export": "a resident's data as a ZIP file (a download)",
+    "public.buurt_feed": "an Atom feed (application/atom+xml)",
+    "public.process_feed": "an Atom feed (application/atom+xml)",
+    "public.category_feed": "an Atom feed (application/atom+xml)",
+    "public.contribution_feed": "an Atom feed (application/atom+xml)",
 }
 # Whole blueprints that answer in JSON or XML only (problem+json on errors). The one HTML page
 # among them, the API documentation (api.docs), is in PAGES and so counts as covered first.

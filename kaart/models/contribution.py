@@ -97,6 +97,8 @@ contribution = Table(
     Column("response", Text),
     Column("responded_at", DateTime(timezone=True)),
     Column("support_count", Integer, nullable=False, server_default="0"),
+    # Who to write to (kaart/mail/, migration 0015): never public, cleared by retention.
+    Column("author_address_id", UUID, ForeignKey("mail_address.id", ondelete="SET NULL")),
     Column("report_count", Integer, nullable=False, server_default="0"),
     CheckConstraint(f"category IN ({one_of(CATEGORIES)})", name="category"),
     CheckConstraint(f"status IN ({one_of(STATUSES)})", name="status"),
@@ -128,6 +130,7 @@ Index(
     postgresql_where=text("object_layer IS NOT NULL"),
 )
 Index("ix_contribution_process", contribution.c.process_id)
+Index("ix_contribution_author_address_id", contribution.c.author_address_id)
 Index(
     "ix_contribution_moderation",
     contribution.c.visibility,

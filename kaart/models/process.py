@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Table, Text, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Table,
+    Text,
+    false,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from kaart.models.base import UUID, metadata, one_of, stamp, uuid_pk
@@ -33,6 +44,8 @@ process = Table(
     # The contribution form asks the optional questions of who takes part (migration 0013).
     Column("participant_questions", Boolean, nullable=False, server_default=false()),
     Column("created_by", UUID, ForeignKey("app_user.id")),
+    # When the reactienota was made public on the process page (migration 0015).
+    Column("reactienota_published_at", DateTime(timezone=True)),
     stamp(),
     stamp("updated_at"),
     CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug"),

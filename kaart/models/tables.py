@@ -7,6 +7,15 @@ from kaart.models.contribution import contribution, contribution_event
 from kaart.models.dialogue import comment, report, standard_response, support
 from kaart.models.idempotency import idempotency_key
 from kaart.models.layer import layer
+from kaart.models.mail import (
+    contribution_edit_token,
+    mail_address,
+    mail_update,
+    outbox,
+    process_notice,
+    satisfaction,
+    subscription,
+)
 from kaart.models.open311 import open311_request
 from kaart.models.participant import participant_answer
 from kaart.models.photo import photo
@@ -21,16 +30,23 @@ __all__ = [
     "buurt",
     "comment",
     "contribution",
+    "contribution_edit_token",
     "contribution_event",
     "idempotency_key",
     "layer",
+    "mail_address",
+    "mail_update",
     "open311_request",
+    "outbox",
     "participant_answer",
     "photo",
     "process",
+    "process_notice",
     "rate_event",
     "report",
+    "satisfaction",
     "solar_potential",
     "standard_response",
+    "subscription",
     "support",
 ]

@@ -16,6 +16,8 @@ from kaart.textcheck import CONTROL
 EDITABLE = ("category", "title", "description", "object")
 # Returned by the API; a client may send them back unchanged in a PATCH, and they are ignored.
 READ_ONLY = tuple(name for name in FEATURE_PROPERTIES if name not in EDITABLE)
+# Sent with a new contribution only, never returned (kaart/mail/: the author's address).
+WRITE_ONCE = ("email",)
 # C0 control characters other than tab, newline and carriage return, DEL and C1 (textcheck.py).
 _CONTROL = CONTROL
 
@@ -65,7 +67,11 @@ def parse_feature(body: Any, limits: Limits, *, partial: bool = False) -> Contri
         props = {}
     if not isinstance(props, dict):
         raise invalid("properties", "properties must be an object.", "properties_not_object")
-    unknown = sorted(k for k in props if k not in EDITABLE and k not in READ_ONLY)
+    if partial and "email" in props:
+        reason = "An e-mail address can only be given with a new contribution."
+        raise invalid("properties.email", reason, "email_not_editable")
+    known = (*EDITABLE, *READ_ONLY, *WRITE_ONCE)
+    unknown = sorted(k for k in props if k not in known)
     if unknown:
         raise invalid(
             f"properties.{unknown[0][:40]}",

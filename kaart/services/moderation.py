@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kaart.errors import Conflict, invalid, not_found
+from kaart.mail import notify
 from kaart.services.workflow import actor_id
 
 REASON_MAX = 500
@@ -47,8 +48,12 @@ def hide(session: Session, table: str, item_id: uuid.UUID, reason: str, actor: A
 
 
 def publish(session: Session, table: str, item_id: uuid.UUID, actor: Any) -> None:
-    """Publish what waits for moderation, or restore what was hidden."""
+    """Publish what waits for moderation, or restore what was hidden. Published for the first
+    time, a contribution is news for who follows its process, buurt or area (kaart/mail/)."""
+    first_time = table == "contribution" and _lock(session, table, item_id).visibility == "pending"
     _set(session, table, item_id, "published", None, actor)
+    if first_time:
+        notify.became_public(session, item_id)
 
 
 def _set(

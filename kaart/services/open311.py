@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import ApiError, BadRequest, FieldError, NotFound
 from kaart.geo import Limits
+from kaart.mail import addresses, notify
 from kaart.models.contribution import CATEGORIES, STATUSES
 from kaart.providers import contributions
 from kaart.services import contributions as writes
@@ -144,11 +145,17 @@ def get_request(session: Session, contribution_id: uuid.UUID) -> dict[str, Any]:
 
 
 def create_request(
-    session: Session, form: Mapping[str, str], limits: Limits, title: str, rule: privacy.Rule
+    session: Session,
+    form: Mapping[str, str],
+    limits: Limits,
+    title: str,
+    rule: privacy.Rule,
+    language: str = "nl",
 ) -> uuid.UUID:
     """Check a GeoReport v2 POST like the JSON API checks a Feature, then store the contribution
     and its request row (in the caller's transaction). `title` is used when there is no
-    description; `rule` says where the public sees it."""
+    description; `rule` says where the public sees it. With an `email`, its owner gets the
+    private link and updates in `language` (kaart/mail/)."""
     description = (form.get("description") or "").strip()
     lon, lat, address = _location(session, form)
     feature = {
@@ -174,6 +181,8 @@ def create_request(
         ),
         {"id": created.id, "address": address, **extras},
     )
+    email = addresses.parse(extras["email"]) if extras["email"] else None
+    notify.after_create(session, created.id, "published", email, language, created.edit_token)
     return created.id
 
 

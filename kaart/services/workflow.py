@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.errors import Conflict, Gone, invalid, not_found
+from kaart.mail import notify
 from kaart.services.contributions import authorise_edit_token
 
 RESPONSE_MAX = 5000
@@ -95,6 +96,7 @@ def change_status(
         {"to": to_status, "response": response_text, "id": contribution_id},
     ).scalar_one()
     _record(session, contribution_id, actor, row.status, to_status, response_text)
+    notify.status_changed(session, contribution_id)  # the outbox, in this same transaction
     return Transition(contribution_id, row.status, to_status, at)
 
 

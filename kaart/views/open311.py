@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from kaart.db import get_session, transaction
 from kaart.errors import ApiError, Forbidden, NotFound
 from kaart.geo import limits_for
+from kaart.i18n import current_language
 from kaart.i18n import translate as _
 from kaart.params import Params
 from kaart.services import idempotency, privacy
@@ -162,7 +163,12 @@ def create_request(fmt: str) -> Response:
             new_id = answer.resource_id
         else:
             new_id = service.create_request(
-                session, form, limits_for(settings), title, privacy.rule_for(settings)
+                session,
+                form,
+                limits_for(settings),
+                title,
+                privacy.rule_for(settings),
+                current_language(),
             )
             limit_client(session, "contribute")
             if key:

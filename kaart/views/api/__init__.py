@@ -12,7 +12,7 @@ import importlib
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MODULES = ("contributions", "layers", "dialogue", "photos", "solar", "openapi")
+MODULES = ("contributions", "layers", "dialogue", "photos", "solar", "follow", "openapi")
 
 
 def blueprint() -> Blueprint:

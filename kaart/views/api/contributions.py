@@ -12,6 +12,8 @@ from shapely.geometry import Point
 from kaart.db import get_read_session, transaction
 from kaart.errors import Invalid
 from kaart.geo import Limits, limits_for, parse_geometry
+from kaart.i18n import current_language
+from kaart.mail import addresses, notify
 from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions
@@ -34,6 +36,7 @@ def create_contribution() -> Response:
     body = read_json()
     data = parse_feature(body, _limits())
     answers = participation.parse_answers(body)  # who takes part: stored apart, never shown
+    email = addresses.parse(body["properties"].get("email"), "properties.email")
     key = idempotency_key()
     digest = idempotency.request_digest(request.method, request.path, request.get_data())
     secret = current_app.config["SECRET_KEY"]
@@ -54,6 +57,9 @@ def create_contribution() -> Response:
             rule=privacy.rule_for(current_app.config["KAART"]),
         )
         participation.record(session, process_id, created.id, answers)
+        notify.after_create(
+            session, created.id, visibility, email, current_language(), created.edit_token
+        )
         response = _created(created.feature, created.id, created.edit_token)
         if key:
             answer = idempotency.Answer(201, response.location, created.feature, created.id)

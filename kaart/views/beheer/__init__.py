@@ -31,6 +31,7 @@ MODULES = (
     "overview",
     "exports",
     "participation",
+    "mail",
 )
 RECENT = 50
 RECENT_VALUES = (

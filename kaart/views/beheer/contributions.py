@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from kaart.auth import current_user, login_required
 from kaart.db import get_session, transaction
 from kaart.errors import ApiError, Gone
+from kaart.mail import follow
 from kaart.providers import contributions
 from kaart.services import dialogue, workflow
 from kaart.services import responses as standard
@@ -59,6 +60,7 @@ def contribution(contribution_id: uuid.UUID) -> str:
         next_statuses=workflow.allowed(row.status),
         responses=standard.for_category(session, row.category),
         config=map_config(),
+        satisfaction=follow.satisfaction_of(session, ident),
     )
 
 

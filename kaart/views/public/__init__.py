@@ -10,7 +10,7 @@ import importlib
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
-MODULES = ("pages", "processes", "coop", "photos", "statement")
+MODULES = ("pages", "processes", "coop", "photos", "statement", "feeds", "follow")
 
 
 def blueprint() -> Blueprint:
