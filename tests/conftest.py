@@ -253,12 +253,15 @@ def panden(connection: Connection) -> str:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """For tests against the live server: remove the contributions they committed, and the
-    answers kept for their Idempotency-Keys (the map's form sends one with every write)."""
+    """For tests against the live server: remove the contributions they committed, the answers
+    kept for their Idempotency-Keys (the map's form sends one with every write) and e-mail."""
     yield engine
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM contribution"))
         conn.execute(text("DELETE FROM idempotency_key"))
+        # E-mail written by the server: addresses (their subscriptions go with them), the outbox.
+        conn.execute(text("DELETE FROM mail_address"))
+        conn.execute(text("DELETE FROM outbox"))
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from kaart import create_app
 from kaart.i18n import catalogue
+from kaart.mail import links
 from kaart.services import users
 from tests.dialogue_fixtures import PASSWORD
 from tests.fixtures.outputs.seed import add_process, seed_weesp
@@ -38,6 +39,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = ("nl", "en")
 WIDTHS = (1280, 320)
 EDIT_TOKEN = "axe-edit-token-0123456789abcdef"
+SECRET = "test-secret"  # the live server's (tests/conftest.py `settings`)
 
 # Staff who log in through the form (the seed's own users have no usable password).
 STAFF = {
@@ -57,10 +59,20 @@ class Ids:
     contribution: uuid.UUID
     line: uuid.UUID
     hidden: uuid.UUID
+    # Signed links from messages (kaart/mail/links.py): purpose -> token.
+    mail: dict[str, str] = field(default_factory=dict)
 
 
 # Any well-formed ids: enough to match paths against the URL map without a database.
-PLACEHOLDER = Ids(uuid.uuid4(), "plein", "dicht", uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+PLACEHOLDER = Ids(
+    uuid.uuid4(),
+    "plein",
+    "dicht",
+    uuid.uuid4(),
+    uuid.uuid4(),
+    uuid.uuid4(),
+    {p: "x.y" for p in ("confirm", "unsubscribe", "manage", "satisfaction")},
+)
 
 
 # -- States: what a test does on a loaded page before axe looks at it -------------------------
@@ -116,6 +128,19 @@ def wrong_password(page: Page) -> None:
     page.fill("#password", "fout wachtwoord")
     page.locator("form.beheer-form button[type=submit]").click()
     expect(page.locator("#login-error")).to_be_visible()
+
+
+def follow_map_ready(page: Page) -> None:
+    expect(page.locator("#follow-map.leaflet-container")).to_be_visible()
+
+
+def submit_follow_empty(page: Page) -> None:
+    """The follow form sent with an address but nothing chosen to follow: field errors."""
+    follow_map_ready(page)
+    page.fill("#email", "bewoner@example.nl")
+    page.locator("#use-area").uncheck()
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator("#form-errors")).to_be_visible()
 
 
 def overview_map_ready(page: Page) -> None:
@@ -197,6 +222,19 @@ RESIDENT = [
         ogc_map_ready,
     ),
     View("/bestaat-niet", None, "page not found", status=404),
+    View("/volgen", None, "following by e-mail: a buurt or an area", follow_map_ready),
+    View("/volgen", None, "following by e-mail: field errors", submit_follow_empty),
+    View(lambda i: f"/volgen?contribution={i.contribution}", None, "following a contribution"),
+    View("/stuur-mijn-links", None, "send my links"),
+    View(lambda i: f"/e-mail/bevestigen/{i.mail['confirm']}", None, "a follow confirmed"),
+    View(lambda i: f"/e-mail/afmelden/{i.mail['unsubscribe']}", None, "unsubscribe: the question"),
+    View(lambda i: f"/e-mail/volgen/{i.mail['manage']}", None, "what an address follows"),
+    View(
+        lambda i: f"/e-mail/tevreden/{i.mail['satisfaction']}?antwoord=nee",
+        None,
+        "the satisfaction question",
+    ),
+    View(lambda i: f"/trajecten/{i.process_slug}/reactienota", None, "a published reactienota"),
 ]
 
 ADMIN = [
@@ -223,6 +261,7 @@ ADMIN = [
     View("/beheer/gebruikers", "admin", "users"),
     View("/beheer/privacy", "admin", "privacy requests"),
     View("/beheer/audit", "admin", "the audit log"),
+    View("/beheer/e-mail", "admin", "e-mail that could not be sent"),
     View(lambda i: f"/beheer/reactienota/{i.process}", "admin", "the reactienota (HTML)"),
     View("/", "admin", "the map, logged in", wait_for_map),
 ]
@@ -342,6 +381,7 @@ def ids(engine: Engine, live_server: str) -> Iterator[Ids]:
         slug = conn.execute(
             text("SELECT slug FROM process WHERE id = :id"), {"id": seed.process}
         ).scalar_one()
+        mail = _mail_rows(conn, seed.process, seed.ids["pluktuin"])
     yield Ids(
         seed.process,
         slug,
@@ -349,10 +389,42 @@ def ids(engine: Engine, live_server: str) -> Iterator[Ids]:
         seed.ids["pluktuin"],
         seed.ids["nieuwstraat"],
         seed.ids["verborgen"],
+        mail,
     )
     with engine.begin() as conn:
-        for table in ("contribution", "process", "app_user", "rate_event", "idempotency_key"):
+        tables = ("contribution", "process", "app_user", "rate_event", "idempotency_key")
+        for table in (*tables, "outbox", "mail_address"):
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+def _mail_rows(conn, process_id: uuid.UUID, contribution_id: uuid.UUID) -> dict[str, str]:
+    """A follower of the contribution, its satisfaction question, a published reactienota and a
+    dead message; the signed links of the pages they open."""
+    address = conn.execute(
+        text("INSERT INTO mail_address (address) VALUES ('axe@example.nl') RETURNING id")
+    ).scalar_one()
+    subscription = conn.execute(
+        text(
+            "INSERT INTO subscription (address_id, kind, contribution_id, language) "
+            "VALUES (:a, 'contribution', :c, 'nl') RETURNING id"
+        ),
+        {"a": address, "c": contribution_id},
+    ).scalar_one()
+    conn.execute(
+        text("INSERT INTO satisfaction (contribution_id) VALUES (:c)"), {"c": contribution_id}
+    )
+    conn.execute(
+        text("UPDATE process SET reactienota_published_at = now() WHERE id = :p"), {"p": process_id}
+    )
+    conn.execute(
+        text(
+            "INSERT INTO outbox (kind, to_address, language, subject, status, attempts, last_error)"
+            " VALUES ('status', 'axe@example.nl', 'nl', 'Nieuws', 'dead', 8, '550 No such user')"
+        )
+    )
+    ids = {"confirm": subscription, "unsubscribe": subscription, "manage": address}
+    ids["satisfaction"] = contribution_id
+    return {purpose: links.token(SECRET, purpose, ident) for purpose, ident in ids.items()}
 
 
 @dataclass

@@ -30,6 +30,13 @@ def inbox():
         yield server
 
 
+@pytest.fixture(autouse=True)
+def no_other_mail(connection):
+    """Only this test's messages: what other tests (or servers) committed is out of sight, in
+    this test's transaction (rolled back afterwards)."""
+    connection.execute(text("DELETE FROM outbox; DELETE FROM mail_address"))
+
+
 @pytest.fixture
 def mail_app(settings, connection, inbox):
     mail_settings = settings.replace(
@@ -506,3 +513,59 @@ def test_the_follow_form_follows_a_buurt_and_shows_field_errors(
     stopped = mail_app.test_client().post(manage, data={"stop": "all"})
     assert stopped.status_code == 200
     assert connection.execute(text("SELECT count(*) FROM subscription")).scalar_one() == 0
+
+
+def test_a_published_reactienota_is_announced_once_to_process_followers(
+    mail_client, mail_app, inbox, connection
+):
+    process_id = make_process(connection)
+    _follow(mail_client, process="plein-weesp")
+    run_worker(mail_app, connection)
+    mail_client.get(_local(_confirm_link(inbox.to("volger@example.nl")[-1])))
+    assert mail_client.get("/trajecten/plein-weesp/reactienota").status_code == 404
+    planner = make_user(connection, "planner")
+    token = log_in_as(mail_client, planner)
+    r = mail_client.post(f"/beheer/reactienota/{process_id}/publiceren", data={"csrf_token": token})
+    assert r.status_code == 303
+    run_worker(mail_app, connection)
+    run_worker(mail_app, connection)
+    notes = [m for m in inbox.to("volger@example.nl") if m["Subject"].startswith("Reactienota")]
+    assert len(notes) == 1
+    link = next(u for u in links_in(notes[0]) if "/trajecten/plein-weesp" in u)
+    page = mail_client.get(_local(link)).get_data(as_text=True)
+    assert "/trajecten/plein-weesp/reactienota" in page
+    assert mail_client.get("/trajecten/plein-weesp/reactienota").status_code == 200
+
+
+def test_retention_forgets_addresses_nothing_uses_and_old_messages(
+    mail_client, mail_app, inbox, connection, settings
+):
+    from kaart.services import retention
+
+    old = _submit(mail_client, title="Oud")
+    _submit(mail_client, email="nieuw@example.nl", title="Nieuw")
+    _follow(mail_client, buurt="BU0363SD03")  # never confirmed
+    run_worker(mail_app, connection)
+    for statement in (
+        "UPDATE contribution SET created_at = now() - interval '400 days' WHERE id = :id",
+        "UPDATE subscription SET created_at = now() - interval '8 days' "
+        "WHERE confirmed_at IS NULL AND kind = 'buurt'",
+        "UPDATE mail_address SET last_used_at = now() - interval '400 days'",
+        "UPDATE outbox SET created_at = now() - interval '31 days' WHERE to_address = :a",
+    ):
+        connection.execute(text(statement), {"id": uuid.UUID(old["id"]), "a": ADDRESS})
+    with session_on(connection) as session:
+        report = retention.purge(session, settings)
+    assert report.removed["mail_addresses"]["links"] == 1
+    assert report.removed["mail_addresses"]["follows"] == 1
+    assert report.removed["outbox"]["rows"] == 1
+    left = connection.execute(text("SELECT address FROM mail_address ORDER BY address")).scalars()
+    # The old contribution's author still follows it (unconfirmed author follows stay with the
+    # contribution); the follower who never confirmed is gone.
+    assert "volger@example.nl" not in list(left)
+    assert (
+        connection.execute(
+            text("SELECT author_address_id FROM contribution WHERE id = :id"), {"id": old["id"]}
+        ).scalar_one()
+        is None
+    )

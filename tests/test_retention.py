@@ -481,6 +481,8 @@ def test_a_purge_report_is_one_audit_entry_with_the_ages(connection, settings):
         "hidden": "365 days",
         "open311_contact": "90 days",
         "participants": "365 days",
+        "mail_addresses": "365 days",
+        "outbox": "30 days",
         "rate_events": "24 hours",
         "idempotency": "24 hours",
         "audit": "365 days",

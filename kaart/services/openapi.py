@@ -17,7 +17,7 @@ from flask import Flask
 from kaart.config import Settings
 from kaart.models.contribution import CATEGORIES
 from kaart.providers.contributions import NEAR_RADIUS_MAX_M
-from kaart.services.openapi_schemas import schemas
+from kaart.services.openapi_schemas import mail_schemas, schemas
 from kaart.solar.estimate import AREA_MAX_M2
 
 PREFIX = "/api/v1"
@@ -191,6 +191,16 @@ def operations(settings: Settings) -> dict[tuple[str, str], dict[str, Any]]:
             "security": bearer,
         },
         ("api.list_processes", "get"): {"summary": "Participation processes (trajecten)"},
+        ("api.create_subscription", "post"): {
+            "summary": "Follow a contribution, process, buurt or area by e-mail (double opt-in)",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Follow")}}},
+            "responses": _ok("202", JSON, "Accepted", "A confirmation message is on its way"),
+        },
+        ("api.send_links", "post"): {
+            "summary": "Mail the private links of an address's contributions (last 12 months)",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("LinksRequest")}}},
+            "responses": _ok("202", JSON, "Accepted", "The same answer for any address"),
+        },
         ("api.get_process", "get"): {"summary": "One participation process by its slug"},
         ("api.upload_photo", "post"): {"summary": "Add a photo to a contribution (edit token)"},
         ("api.list_photos", "get"): {"summary": "The public photos of a contribution"},
@@ -271,7 +281,7 @@ def document(app: Flask, settings: Settings) -> dict[str, Any]:
         "servers": [{"url": PREFIX}],
         "paths": paths,
         "components": {
-            "schemas": schemas(settings),
+            "schemas": schemas(settings) | mail_schemas(),
             "securitySchemes": {
                 "editToken": {
                     "type": "http",

@@ -7,10 +7,67 @@ from typing import Any
 
 from kaart.config import Settings
 from kaart.geo import GEOMETRY_DEPTH
+from kaart.mail.follow import RADIUS_MAX_M, RADIUS_MIN_M
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
+from kaart.models.mail import ADDRESS_MAX, FREQUENCIES, LANGUAGES
 from kaart.models.participant import QUESTIONS
 from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
 from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
+
+EMAIL = {
+    "type": "string",
+    "format": "email",
+    "maxLength": ADDRESS_MAX,
+    "description": "Optional, never published: the author gets the private link and, once they "
+    "confirmed the address, a message on every status change (in the request's language).",
+}
+
+
+def mail_schemas() -> dict[str, Any]:
+    """Following by e-mail and "Stuur mijn links" (kaart/mail/)."""
+    language = {"type": "string", "enum": list(LANGUAGES)}
+    return {
+        "Follow": {
+            "type": "object",
+            "required": ["email"],
+            "description": "Exactly one of contribution, process, buurt, area or near.",
+            "properties": {
+                "email": {"type": "string", "format": "email", "maxLength": ADDRESS_MAX},
+                "language": language,
+                "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+                "contribution": {"type": "string", "format": "uuid"},
+                "process": {"type": "string", "description": "The process's slug or id"},
+                "buurt": {"type": "string", "description": "A CBS buurt code (BU…)"},
+                "area": {"$ref": "#/components/schemas/Geometry"},
+                "near": {
+                    "type": "object",
+                    "required": ["lon", "lat", "radius"],
+                    "properties": {
+                        "lon": {"type": "number"},
+                        "lat": {"type": "number"},
+                        "radius": {
+                            "type": "number",
+                            "minimum": RADIUS_MIN_M,
+                            "maximum": RADIUS_MAX_M,
+                        },
+                    },
+                },
+            },
+        },
+        "LinksRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": {"type": "string", "format": "email", "maxLength": ADDRESS_MAX},
+                "language": language,
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["status", "detail"],
+            "properties": {"status": {"type": "string"}, "detail": {"type": "string"}},
+        },
+    }
 
 
 def schemas(settings: Settings) -> dict[str, Any]:
@@ -82,7 +139,7 @@ def schemas(settings: Settings) -> dict[str, Any]:
                 "properties": {
                     "type": "object",
                     "required": ["category", "title"],
-                    "properties": editable | read_only,
+                    "properties": editable | read_only | {"email": EMAIL},
                     "additionalProperties": False,
                 },
             },

@@ -208,8 +208,8 @@ def processes(session: Session) -> list[Any]:
     """Every process, newest first, for the filter and the reactienota."""
     return session.execute(
         text(
-            "SELECT id, slug, title, question, description, starts_on, ends_on, categories "
-            "FROM process ORDER BY starts_on DESC, title"
+            "SELECT id, slug, title, question, description, starts_on, ends_on, categories, "
+            "reactienota_published_at FROM process ORDER BY starts_on DESC, title"
         )
     ).all()
 

@@ -39,6 +39,7 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PROCESS_COLUMNS = """
   p.id, p.slug, p.title, p.question, p.description, p.starts_on, p.ends_on, p.categories,
   p.premoderation, p.participant_questions, p.created_at, p.updated_at,
+  p.reactienota_published_at,
   ST_AsGeoJSON(p.geom)::text AS geojson,
   (SELECT count(*) FROM contribution c
    WHERE c.process_id = p.id AND c.withdrawn_at IS NULL AND c.visibility = 'published')
@@ -61,6 +62,8 @@ class Process:
     published_count: int
     # The form asks the optional questions of who takes part (kaart/services/participation.py).
     participant_questions: bool = False
+    # When the reactienota was made public on the process page (None: not yet).
+    reactienota_published_at: datetime | None = None
 
     def state(self, today: date | None = None) -> str:
         """ "planned", "open" or "closed" on `today` (Dutch local date)."""
@@ -107,6 +110,19 @@ class FormErrors(Exception):
         self.errors = errors
 
 
+def publish_reactienota(session: Session, process_id: uuid.UUID) -> None:
+    """Make the reactienota public on the process page; the mail worker then tells who follows
+    the process, or a buurt or area it covers (kaart/mail/scheduled.py). Publishing twice keeps
+    the first moment."""
+    session.execute(
+        text(
+            "UPDATE process SET reactienota_published_at = coalesce(reactienota_published_at, "
+            "now()) WHERE id = :id"
+        ),
+        {"id": process_id},
+    )
+
+
 def local_today() -> date:
     return datetime.now(LOCAL).date()
 
@@ -130,6 +146,7 @@ def _row(row: Any) -> Process:
         geojson=row.geojson,
         published_count=row.published_count,
         participant_questions=row.participant_questions,
+        reactienota_published_at=row.reactienota_published_at,
     )
 
 

@@ -87,6 +87,8 @@ KINDS = (
     Kind("comments"),
     Kind("open311_contact", "retain_open311_contact_days"),
     Kind("supporters"),
+    Kind("mail_addresses", unit="days", fixed=365),
+    Kind("outbox", unit="days", fixed=30),
     Kind("participants", "retain_participant_days"),
     Kind("rate_events", unit="hours", fixed=int(ratelimit.KEEP / HOUR)),
     Kind("idempotency", unit="hours", fixed=int(idempotency.KEEP / HOUR)),
@@ -283,12 +285,56 @@ def _audit(session: Session, _settings: Settings, age: timedelta) -> tuple[dict,
     return {"entries": audit.expire(session, age).total}, []
 
 
+# A follow nobody confirmed is dropped after this long (the confirmation link stops working).
+UNCONFIRMED = timedelta(days=7)
+
+
+def _mail_addresses(session: Session, _settings: Settings, age: timedelta) -> tuple[dict, list]:
+    """E-mail addresses (kaart/mail/): a contribution forgets its author's address `age` after
+    it was made, or when its text was removed; follows never confirmed go after a week; an
+    address nothing uses any more goes with them."""
+    links = session.execute(
+        text(
+            "UPDATE contribution SET author_address_id = NULL WHERE author_address_id IS NOT NULL "
+            "AND (created_at < now() - :age OR redacted_at IS NOT NULL)"
+        ),
+        {"age": age},
+    ).rowcount
+    follows = session.execute(
+        text(
+            "DELETE FROM subscription s WHERE (s.confirmed_at IS NULL AND s.created_at < "
+            "now() - :unconfirmed) OR s.contribution_id IN "
+            "(SELECT id FROM contribution WHERE redacted_at IS NOT NULL)"
+        ),
+        {"unconfirmed": UNCONFIRMED},
+    ).rowcount
+    addresses = session.execute(
+        text(
+            "DELETE FROM mail_address a WHERE a.last_used_at < now() - :unconfirmed "
+            "AND NOT EXISTS (SELECT 1 FROM contribution c WHERE c.author_address_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.address_id = a.id)"
+        ),
+        {"unconfirmed": UNCONFIRMED},
+    ).rowcount
+    return {"links": links, "follows": follows, "addresses": addresses}, []
+
+
+def _outbox(session: Session, _settings: Settings, age: timedelta) -> tuple[dict, list]:
+    """Messages, sent or not: the address they went to, and a dead one's body."""
+    rows = session.execute(
+        text("DELETE FROM outbox WHERE created_at < now() - :age"), {"age": age}
+    ).rowcount
+    return {"rows": rows}, []
+
+
 Purger = Callable[[Session, Settings, timedelta], tuple[dict[str, int], list[Path]]]
 PURGES: dict[str, Purger] = {
     "withdrawn": _withdrawn,
     "hidden": _hidden,
     "open311_contact": _open311_contact,
     "participants": _participants,
+    "mail_addresses": _mail_addresses,
+    "outbox": _outbox,
     "rate_events": _rate_events,
     "idempotency": _idempotency,
     "audit": _audit,

@@ -132,6 +132,7 @@ class Held:
     subject: Subject
     contributions: list[HeldContribution] = field(default_factory=list)
     register: list[dict[str, Any]] = field(default_factory=list)  # what, why, how long, who
+    following: list[dict[str, Any]] = field(default_factory=list)  # by e-mail (kaart/mail/)
 
     @property
     def ids(self) -> list[str]:
@@ -142,7 +143,8 @@ def matching_ids(session: Session, subject: Subject) -> list[uuid.UUID]:
     """The contributions tied to the subject, oldest first."""
     where = {
         "contribution": "c.id = CAST(:value AS uuid)",
-        "email": "lower(r.email) = :value",
+        "email": "(lower(r.email) = :value OR c.author_address_id = "
+        "(SELECT a.id FROM mail_address a WHERE a.address = :value))",
         "phone": f"{PHONE_SQL} = :value",
     }[subject.kind]
     rows = session.execute(
@@ -160,7 +162,7 @@ def find(session: Session, subject: Subject, settings: Settings, lang: str = "nl
     """Everything held about the subject, with the register (why, how long, who sees it)."""
     ids = matching_ids(session, subject)
     register = [asdict(entry) for entry in statement.register(settings, lang)]
-    held = Held(subject, register=register)
+    held = Held(subject, register=register, following=_following(session, subject))
     if not ids:
         return held
     query = provider.Query(audience=provider.ALL, ids=tuple(ids), limit=None)
@@ -177,6 +179,23 @@ def find(session: Session, subject: Subject, settings: Settings, lang: str = "nl
             )
         )
     return held
+
+
+def _following(session: Session, subject: Subject) -> list[dict[str, Any]]:
+    """What the address follows by e-mail (kaart/mail/), as plain data."""
+    if subject.kind != "email":
+        return []
+    rows = session.execute(
+        text(
+            "SELECT s.kind, s.contribution_id, p.slug AS process, s.buurt_code, "
+            "ST_AsGeoJSON(s.area) AS area, s.language, s.frequency, s.confirmed_at, s.created_at "
+            "FROM subscription s JOIN mail_address a ON a.id = s.address_id "
+            "LEFT JOIN process p ON p.id = s.process_id WHERE a.address = :value "
+            "ORDER BY s.created_at"
+        ),
+        {"value": subject.value},
+    ).all()
+    return [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
 
 
 def _record(row: Any) -> dict[str, Any]:
@@ -256,6 +275,7 @@ def write_zip(held: Held, upload_dir: Path, out: IO[bytes]) -> None:
             "generated_at": datetime.now(UTC).isoformat(),
             "subject": asdict(held.subject),
             "contributions": [asdict(item) for item in held.contributions],
+            "following": held.following,
             "register": held.register,
         }
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
@@ -290,6 +310,10 @@ def erase(
             workflow.withdraw_on_request(session, ident, actor)
             withdrawn += 1
     done = redact(session, upload_dir, ids, comments=not keep_on_map)
+    if subject.kind == "email":  # the address itself, and all it follows
+        session.execute(
+            text("DELETE FROM mail_address WHERE address = :value"), {"value": subject.value}
+        )
     return Erased(ids, withdrawn, done)
 
 

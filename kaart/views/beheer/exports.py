@@ -7,14 +7,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 
-from flask import Response, render_template, request
+from flask import Response, redirect, render_template, request, url_for
 
 from kaart.auth import current_user, login_required
 from kaart.db import get_session, streamed, transaction
 from kaart.errors import not_found
 from kaart.i18n import translate
 from kaart.models.contribution import CATEGORIES, STATUSES
-from kaart.services import audit, exports, overview, reactienota
+from kaart.services import audit, exports, overview, processes, reactienota
 from kaart.views.beheer import STAFF, bp
 from kaart.views.beheer.participation import section as who_takes_part
 from kaart.web import client_key
@@ -96,6 +96,14 @@ def report_pdf(process_id: uuid.UUID) -> Response:
     data = reactienota.pdf(html)
     _record_report(report, "pdf")
     return _download(data, "application/pdf", filename)
+
+
+@bp.post("/reactienota/<uuid:process_id>/publiceren")
+@login_required("planner")
+def report_publish(process_id: uuid.UUID) -> Response:
+    with transaction() as session:
+        processes.publish_reactienota(session, process_id)
+    return redirect(url_for("beheer.overview") + "#reactienota-title", code=303)
 
 
 def _record_report(report: reactienota.Report, fmt: str) -> None:

@@ -45,3 +45,15 @@ def longdate(value: date) -> str:
     """A date as people read it in the page's language: "1 december 2026"."""
     month = translate(f"month.{value.month}")
     return translate("date.format", day=value.day, month=month, year=value.year)
+
+
+@bp.get("/trajecten/<slug>/reactienota")
+def process_reactienota(slug: str) -> str:
+    """The reactienota, once a planner published it (the same report staff download)."""
+    from kaart.views.beheer.exports import render_report
+
+    process = service.find(get_session(), slug)
+    if process is None or process.slug != slug or process.reactienota_published_at is None:
+        abort(404)
+    html, _report = render_report(process.id)
+    return html
