@@ -232,7 +232,8 @@ def deployed_db(engine: Engine) -> Iterator[Engine]:
     """For tests against a deployed stack: remove everything they committed."""
     yield engine
     with engine.begin() as conn:
-        for table in ("contribution", "process", "app_user", "rate_event", "idempotency_key"):
+        tables = ("contribution", "process", "app_user", "rate_event", "idempotency_key")
+        for table in (*tables, "mail_address", "outbox"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 

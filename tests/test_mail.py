@@ -84,7 +84,7 @@ def test_the_receipt_carries_the_private_link_and_asks_to_confirm(
     done = run_worker(mail_app, connection)
     assert done.sent == 1
     (message,) = inbox.to(ADDRESS)
-    assert message["Subject"] == "Je bijdrage is ontvangen: Meer bankjes"
+    assert message["Subject"] == "Uw bijdrage is ontvangen: Meer bankjes"
     assert message["Content-Language"] == "nl" and message["Auto-Submitted"] == "auto-generated"
     assert message["List-Unsubscribe"].startswith(f"<{PUBLIC_URL}/e-mail/afmelden/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -191,7 +191,7 @@ def test_an_unconfirmed_author_gets_the_receipt_only(mail_client, mail_app, inbo
     with mail_app.app_context(), session_on(connection) as session:
         workflow.change_status(session, cid, "in_behandeling", "We kijken ernaar.", None)
     run_worker(mail_app, connection)
-    assert [m["Subject"].split(":")[0] for m in inbox.messages] == ["Je bijdrage is ontvangen"]
+    assert [m["Subject"].split(":")[0] for m in inbox.messages] == ["Uw bijdrage is ontvangen"]
 
 
 def test_one_click_unsubscribe_without_a_session_or_csrf(mail_client, mail_app, inbox, connection):
@@ -224,7 +224,7 @@ def test_send_my_links_answers_alike_and_mails_working_links(
     assert known.get_json() == unknown.get_json()
     run_worker(mail_app, connection)
     (message,) = inbox.messages
-    assert message["To"] == ADDRESS and message["Subject"] == "Je persoonlijke links"
+    assert message["To"] == ADDRESS and message["Subject"] == "Uw persoonlijke links"
     edit_links = [u for u in links_in(message) if "/bewerken#token=" in u]
     assert len(edit_links) == 2
     assert "Van een ander" not in text_of(message)
@@ -273,7 +273,7 @@ def test_an_area_follower_gets_a_daily_digest_of_new_input_there(
     _follow(mail_client, near={"lon": lon, "lat": lat, "radius": 250}, frequency="daily")
     run_worker(mail_app, connection)
     (confirmation,) = inbox.to("volger@example.nl")
-    assert confirmation["Subject"] == "Bevestig dat je wilt volgen"
+    assert confirmation["Subject"] == "Bevestig dat u wilt volgen"
     assert mail_client.get(_local(_confirm_link(confirmation))).status_code == 200
 
     _submit(mail_client, email=None, title="Binnen het gebied")
@@ -309,7 +309,7 @@ def test_an_unconfirmed_follower_hears_nothing(mail_client, mail_app, inbox, con
     _follow(mail_client, buurt="BU0363SD03")
     _submit(mail_client, email=None, title="Nieuwe boom")
     run_worker(mail_app, connection)
-    assert [m["Subject"] for m in inbox.to("volger@example.nl")] == ["Bevestig dat je wilt volgen"]
+    assert [m["Subject"] for m in inbox.to("volger@example.nl")] == ["Bevestig dat u wilt volgen"]
 
 
 @pytest.mark.parametrize(
@@ -417,7 +417,7 @@ def test_satisfaction_is_asked_once_after_four_weeks(mail_client, mail_app, inbo
     in_four_weeks = datetime.now().astimezone() + timedelta(days=28, minutes=1)
     run_worker(mail_app, connection, now=in_four_weeks)
     asked = inbox.messages[before:]
-    assert [m["Subject"] for m in asked] == ["Ben je tevreden? Kapotte lantaarn"]
+    assert [m["Subject"] for m in asked] == ["Bent u tevreden? Kapotte lantaarn"]
     run_worker(mail_app, connection, now=in_four_weeks + timedelta(days=1))
     assert len(inbox.messages) == before + 1  # once
 
@@ -489,7 +489,7 @@ def test_the_follow_form_follows_a_buurt_and_shows_field_errors(
             "frequency": "weekly",
         },
     )
-    assert ok.status_code == 200 and "Kijk in je mailbox" in ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "Kijk in uw mailbox" in ok.get_data(as_text=True)
     row = connection.execute(
         text("SELECT kind, buurt_code, frequency, confirmed_at FROM subscription")
     ).one()

@@ -1,5 +1,6 @@
 // The contribution form (templates/public/_fields.html), shared by the add flow and the edit
-// page: reading values, the character counter, and showing errors next to their fields.
+// page: reading values, the character counter, and showing errors next to their fields. The
+// add flow's form also has the author's optional e-mail address (public/_email_field.html).
 
 import { el, errorText, t } from "./common.js";
 
@@ -14,6 +15,7 @@ export class ContributionForm {
     this.summary = form.querySelector(".error-summary");
     this.title = form.querySelector("#title");
     this.description = form.querySelector("#description");
+    this.email = form.querySelector("#email"); // null on the edit page
     this.counter = form.querySelector("#description-counter");
     this.description.addEventListener("input", () => this.updateCounter());
     this.updateCounter();
@@ -25,15 +27,17 @@ export class ContributionForm {
       category: checked ? checked.value : null,
       title: this.title.value.trim(),
       description: this.description.value,
+      email: this.email ? this.email.value.trim() : "",
     };
   }
 
-  setValues({ category, title, description }) {
+  setValues({ category, title, description, email }) {
     for (const radio of this.form.querySelectorAll('input[name="category"]')) {
       radio.checked = radio.value === category;
     }
     this.title.value = title || "";
     this.description.value = description || "";
+    if (this.email) this.email.value = email || "";
     this.updateCounter();
   }
 
@@ -116,6 +120,9 @@ export class ContributionForm {
         inputs: radios,
         field: field("field-category"),
       };
+    }
+    if (path.startsWith("properties.email") && this.email) {
+      return { error: "email-error", anchor: "email", inputs: [this.email], field: field("field-email") };
     }
     if (path.startsWith("properties.object")) {
       return { error: "object-error", anchor: "object-pick", inputs: [], field: field("field-object") };

@@ -24,6 +24,7 @@ from kaart.i18n import current_language
 from kaart.mail import addresses, follow, links
 from kaart.mail.notify import secret
 from kaart.views.public import bp
+from kaart.views.public.pages import map_config
 from kaart.web import limit_client
 
 TARGET_FIELDS = ("contribution", "process", "buurt")
@@ -93,6 +94,7 @@ def _follow_context(values: dict[str, Any]) -> dict[str, Any]:
         context["what"] = follow.target_title(session, target)
     context["buurten"] = follow.buurten(session)
     context["map_center"] = list(current_app.config["KAART"].map_center)
+    context["config"] = map_config()  # the base map and its attribution, as on every map page
     return context
 
 

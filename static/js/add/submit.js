@@ -14,14 +14,17 @@ function localErrors(flow) {
   return errors;
 }
 
-/** The Feature the API takes, from the drawing, the form and the linked object. */
+/** The Feature the API takes, from the drawing, the form and the linked object. The e-mail
+ *  address only when one was given: the server then mails the receipt in the language of the
+ *  language cookie, which is the page's (kaart/i18n.py). */
 function featureToSend(flow) {
-  const { category, title, description } = flow.form.values();
+  const { category, title, description, email } = flow.form.values();
   const feature = {
     type: "Feature",
     geometry: flow.state.drawn.toGeoJSON().geometry,
     properties: { category, title, description },
   };
+  if (email) feature.properties.email = email;
   if (flow.objectChoice.value) feature.properties.object = flow.objectChoice.reference();
   return feature;
 }
@@ -44,10 +47,14 @@ async function submitContribution(flow, status) {
     return;
   }
   setSending(flow, true);
-  const result = await sendWrite(API, { body: featureToSend(flow), writeKey: flow.state.write, status });
+  const body = featureToSend(flow);
+  const result = await sendWrite(API, { body, writeKey: flow.state.write, status });
   setSending(flow, false);
-  if (result.status === 201 && result.data) showSuccess(flow, result.data);
-  else flow.form.showErrors(answerErrors(result));
+  if (result.status === 201 && result.data) {
+    showSuccess(flow, result.data, { emailed: Boolean(body.properties.email) });
+  } else {
+    flow.form.showErrors(answerErrors(result));
+  }
 }
 
 export function wireSubmit(flow) {
