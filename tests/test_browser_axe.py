@@ -71,7 +71,7 @@ PLACEHOLDER = Ids(
     uuid.uuid4(),
     uuid.uuid4(),
     uuid.uuid4(),
-    {p: "x.y" for p in ("confirm", "unsubscribe", "manage", "satisfaction")},
+    {p: "x.y" for p in ("confirm", "unsubscribe", "manage", "satisfaction", "staff")},
 )
 
 
@@ -235,6 +235,7 @@ RESIDENT = [
         "the satisfaction question",
     ),
     View(lambda i: f"/trajecten/{i.process_slug}/reactienota", None, "a published reactienota"),
+    View(lambda i: f"/e-mail/medewerker/{i.mail['staff']}", None, "stopping the staff digest"),
 ]
 
 ADMIN = [
@@ -424,6 +425,9 @@ def _mail_rows(conn, process_id: uuid.UUID, contribution_id: uuid.UUID) -> dict[
     )
     ids = {"confirm": subscription, "unsubscribe": subscription, "manage": address}
     ids["satisfaction"] = contribution_id
+    ids["staff"] = conn.execute(
+        text("SELECT id FROM app_user WHERE email = :e"), {"e": STAFF["planner"]}
+    ).scalar_one()
     return {purpose: links.token(SECRET, purpose, ident) for purpose, ident in ids.items()}
 
 

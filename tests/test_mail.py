@@ -225,6 +225,7 @@ def test_send_my_links_answers_alike_and_mails_working_links(
     run_worker(mail_app, connection)
     (message,) = inbox.messages
     assert message["To"] == ADDRESS and message["Subject"] == "Uw persoonlijke links"
+    assert message["List-Unsubscribe"].startswith(f"<{PUBLIC_URL}/e-mail/volgen/")
     edit_links = [u for u in links_in(message) if "/bewerken#token=" in u]
     assert len(edit_links) == 2
     assert "Van een ander" not in text_of(message)
@@ -452,6 +453,23 @@ def test_staff_digest_tells_a_planner_of_new_input_in_their_process(
     assert "In het traject" in text_of(digest[0])
     run_worker(mail_app, connection)  # at most once a day
     assert len(inbox.to("planner@gemeente.example")) == 1
+    # One click in it (a mail program: no login, no form) stops the next ones.
+    stop = digest[0]["List-Unsubscribe"].strip("<>")
+    assert mail_app.test_client().post(_local(stop)).status_code == 200
+    assert (
+        connection.execute(
+            text("SELECT mail_digest FROM app_user WHERE id = :u"), {"u": planner}
+        ).scalar_one()
+        is False
+    )
+    connection.execute(  # a day passes since the last digest
+        text(
+            "UPDATE outbox SET created_at = created_at - interval '2 days' WHERE kind = 'staff_digest'"
+        )
+    )
+    _submit(mail_client, email=None, title="Nog een", process="plein-weesp")
+    run_worker(mail_app, connection)
+    assert len(inbox.to("planner@gemeente.example")) == 1
 
 
 def test_contribution_and_process_pages_offer_following_by_mail(mail_client, connection):
@@ -569,3 +587,25 @@ def test_retention_forgets_addresses_nothing_uses_and_old_messages(
         ).scalar_one()
         is None
     )
+
+
+def test_an_open311_request_with_an_email_gets_the_receipt_in_its_language(
+    mail_client, mail_app, inbox, connection
+):
+    lon, lat = HET_GROTE_PLEIN
+    r = mail_client.post(
+        "/open311/v2/requests.json?lang=en",
+        data={
+            "service_code": "knelpunt",
+            "lat": str(lat),
+            "long": str(lon),
+            "description": "Loose paving stone by the pump.",
+            "email": "Melder@Example.NL",
+        },
+    )
+    assert r.status_code == 201, r.get_data(as_text=True)
+    ident = r.get_json()[0]["service_request_id"]
+    run_worker(mail_app, connection)
+    (receipt,) = inbox.to("melder@example.nl")
+    assert receipt["Subject"] == "Your contribution was received: Loose paving stone by the pump."
+    assert f"/bijdragen/{ident}/bewerken#token=" in text_of(receipt)

@@ -25,7 +25,7 @@ from kaart.errors import Conflict, invalid, not_found
 from kaart.geo import Limits, parse_geometry
 from kaart.mail import addresses, links
 from kaart.mail.notify import secret, unsubscribe_url
-from kaart.mail.outbox import Message, write
+from kaart.mail.outbox import Message, public_base, write
 from kaart.models.mail import FREQUENCIES
 from kaart.services.contributions import hash_token
 
@@ -270,7 +270,8 @@ def send_links(session: Session, address: str, language: str) -> None:
             {"id": row.id, "title": row.title, "created_at": row.created_at, "token": token}
         )
     manage = links.token(secret(), "manage", address_id)
-    write(session, Message(address, "links", language), items=items, manage=manage)
+    stop_all = f"{public_base()}/e-mail/volgen/{manage}"  # a POST there stops everything
+    write(session, Message(address, "links", language, stop_all), items=items, manage=manage)
 
 
 def answer_satisfaction(session: Session, contribution_id: uuid.UUID, satisfied: bool) -> datetime:
@@ -319,3 +320,9 @@ def satisfaction_of(session: Session, contribution_id: uuid.UUID) -> Any:
         ),
         {"id": contribution_id},
     ).one_or_none()
+
+
+def set_staff_digest(session: Session, user_id: uuid.UUID, on: bool) -> None:
+    session.execute(
+        text("UPDATE app_user SET mail_digest = :on WHERE id = :id"), {"on": on, "id": user_id}
+    )

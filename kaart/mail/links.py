@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import uuid
 
-PURPOSES = ("confirm", "unsubscribe", "manage", "satisfaction")
+PURPOSES = ("confirm", "unsubscribe", "manage", "satisfaction", "staff")
 
 
 def token(secret: str, purpose: str, ident: uuid.UUID) -> str:

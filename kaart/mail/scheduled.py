@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kaart.mail import links
 from kaart.mail.notify import SUBSCRIBER_COLUMNS, queue_update, secret, unsubscribe_url
-from kaart.mail.outbox import Message, write
+from kaart.mail.outbox import Message, public_base, write
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 # A process notice is news only shortly after the fact (not for old processes on a first run).
@@ -207,7 +207,7 @@ def staff_digests(session: Session, now: datetime) -> int:
     (and admins) of what waits in moderation; only when there is something."""
     staff = session.execute(
         text(
-            "SELECT u.id, u.email, u.roles FROM app_user u WHERE u.active "
+            "SELECT u.id, u.email, u.roles FROM app_user u WHERE u.active AND u.mail_digest "
             "AND u.roles && ARRAY['planner', 'moderator', 'admin']::text[] "
             "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'staff_digest' "
             "  AND o.to_address = u.email AND o.created_at > :since)"
@@ -222,7 +222,8 @@ def staff_digests(session: Session, now: datetime) -> int:
             continue
         values = {"count": len(new_input) + len(waiting)}
         language = current_app.config["KAART"].default_language
-        message = Message(user.email, "staff_digest", language, None, values)
+        stop = f"{public_base()}/e-mail/medewerker/{links.token(secret(), 'staff', user.id)}"
+        message = Message(user.email, "staff_digest", language, stop, values)
         write(session, message, new_input=new_input, waiting=waiting)
         written += 1
     return written

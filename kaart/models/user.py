@@ -21,6 +21,8 @@ app_user = Table(
     Column("active", Boolean, nullable=False, server_default=true()),
     stamp(),
     Column("last_login_at", DateTime(timezone=True)),
+    # The daily staff digest by e-mail (kaart/mail/scheduled.py); one click in it turns it off.
+    Column("mail_digest", Boolean, nullable=False, server_default=true()),
     CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email"),
     CheckConstraint(f"roles <@ ARRAY[{one_of(ROLES)}]::text[]", name="roles"),
     CheckConstraint(

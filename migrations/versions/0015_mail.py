@@ -6,7 +6,8 @@ Create Date: 2026-12-03
 
 See kaart/models/mail.py for what each table is for. ``contribution.author_address_id`` points
 at the author's address (never public); ``process.reactienota_published_at`` says when the
-reactienota was made public on the process page.
+reactienota was made public on the process page; ``app_user.mail_digest`` whether a staff member
+gets the daily digest.
 """
 
 import sqlalchemy as sa
@@ -61,6 +62,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_contribution_author_address_id", "contribution", ["author_address_id"])
     op.add_column("process", _moment("reactienota_published_at"))
+    op.add_column(
+        "app_user",
+        sa.Column("mail_digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
     op.create_table(
         "contribution_edit_token",
         sa.Column("token_hash", sa.LargeBinary, primary_key=True),
@@ -177,6 +182,7 @@ def downgrade() -> None:
         op.drop_table(table)
     op.drop_table("contribution_edit_token")
     op.drop_column("process", "reactienota_published_at")
+    op.drop_column("app_user", "mail_digest")
     op.drop_index("ix_contribution_author_address_id", "contribution")
     op.drop_constraint(
         "fk_contribution_author_address_id_mail_address", "contribution", type_="foreignkey"

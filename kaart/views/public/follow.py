@@ -173,6 +173,19 @@ def _stop(session, address_id: uuid.UUID, which: str) -> int:
     return int(follow.unsubscribe(session, subscription_id))
 
 
+@bp.route("/e-mail/medewerker/<token>", methods=["GET", "POST"])
+@csrf_exempt
+def staff_digest(token: str) -> str:
+    """A staff member stops (or, with `aan`, restarts) the daily digest: one click, no login."""
+    user_id = _token("staff", token)
+    on = None
+    if request.method == "POST":
+        on = request.form.get("aan") == "1"
+        with transaction() as session:
+            follow.set_staff_digest(session, user_id, on)
+    return render_template("follow/staff_digest.html", token=token, on=on)
+
+
 @bp.route("/e-mail/tevreden/<token>", methods=["GET", "POST"])
 def satisfaction(token: str) -> tuple[str, int]:
     contribution_id = _token("satisfaction", token)
