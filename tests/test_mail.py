@@ -464,7 +464,8 @@ def test_staff_digest_tells_a_planner_of_new_input_in_their_process(
     )
     connection.execute(  # a day passes since the last digest
         text(
-            "UPDATE outbox SET created_at = created_at - interval '2 days' WHERE kind = 'staff_digest'"
+            "UPDATE outbox SET created_at = created_at - interval '2 days' "
+            "WHERE kind = 'staff_digest'"
         )
     )
     _submit(mail_client, email=None, title="Nog een", process="plein-weesp")
