@@ -1,25 +1,31 @@
 """Read GeoPackage, GeoJSON, Shapefile and SQLite/SpatiaLite layers in batches with pyogrio.
 
 pyogrio (GDAL) does the format and CRS work; this module picks the layer, checks it before
-reading, and pages through it so a 500,000-feature GeoPackage is never in memory whole:
-``skip_features``/``max_features`` pages sequentially (GDAL seeks by index, fast in GPKG and
-Shapefile). With a bbox, paging a spatially filtered layer is not stable in GDAL (the R-tree
-order may repeat or miss features between calls), so the matching feature ids are fetched
-first and read in chunks by ``fids``.
+reading, and streams it in batches (one GDAL Arrow stream) so a 500,000-feature GeoPackage is
+never in memory whole. With a bbox, paging a spatially filtered layer is not stable in GDAL
+(the R-tree order may repeat or miss features between calls), so the matching feature ids are
+fetched first and read in chunks by ``fids``.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pyogrio
+import pyogrio.raw
 import pyproj
+import shapely
 from pyogrio import errors as ogr_errors
+from pyogrio import geopandas as pyogrio_frames
 
 from geodata.errors import ReadError
 from geodata.normalise import check_columns, parse_crs
@@ -100,15 +106,51 @@ def batches(
 
 
 def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
-    skip = 0
-    while True:
-        # GDAL's Arrow stream hands over whole columns: a third faster than row by row.
-        frame = _read(layer, skip_features=skip, max_features=batch_size, use_arrow=True)
-        if len(frame):
-            yield frame
-        skip += len(frame)
-        if len(frame) < batch_size or (layer.total is not None and skip >= layer.total):
-            return
+    """The layer front to back as one GDAL Arrow stream, `batch_size` features at a time.
+
+    One pass: paging with skip_features made GDAL walk past every earlier feature again for
+    each page, so small pages (which keep memory low) cost quadratic time (bench: 500,000
+    panden in 10,000-feature pages took 10.4 s to read, as one stream 1.0 s)."""
+    try:
+        with (
+            warnings.catch_warnings(),
+            pyogrio.raw.open_arrow(
+                layer.path,
+                layer=layer.name,
+                batch_size=batch_size,
+                return_fids=True,
+                use_pyarrow=True,
+                datetime_as_string=True,  # as read_dataframe does; parsed in _frame
+            ) as (meta, stream),
+        ):
+            for batch in stream:
+                yield _frame(pa.Table.from_batches([batch]), meta)
+    except OGR_ERRORS as exc:
+        raise _read_error(layer.path, exc) from exc
+
+
+def _frame(table: pa.Table, meta: dict) -> gpd.GeoDataFrame:
+    """An Arrow batch as the frame pyogrio.read_dataframe(fid_as_index=True) would give: fids
+    as the index, datetimes parsed, JSON text decoded, WKB as shapely geometries."""
+    geometry_name = meta["geometry_name"] or "wkb_geometry"
+    wkb = table.column(geometry_name).combine_chunks()
+    frame = table.drop_columns([geometry_name]).to_pandas()
+    for dtype, ogr_subtype, column in zip(
+        meta["dtypes"], meta["ogr_subtypes"], meta["fields"], strict=True
+    ):
+        if dtype is not None and dtype.startswith("datetime") and dtype != "datetime64[D]":
+            frame[column] = pyogrio_frames._try_parse_datetime(frame[column], False, True)
+        elif ogr_subtype == "OFSTJSON" and pd.api.types.infer_dtype(frame[column]) == "string":
+            # Mixed numbers and text are typed JSON by GDAL's GeoJSON driver: keep the text
+            # when it is not JSON (pyogrio does the same, with a warning).
+            with suppress(ValueError):
+                frame[column] = frame[column].map(json.loads, na_action="ignore")
+    frame = frame.set_index(meta["fid_column"])
+    frame.index.names = ["fid"]
+    if isinstance(wkb, pa.ExtensionArray):  # geoarrow.wkb: its storage is the WKB
+        wkb = wkb.storage
+    geometry = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=meta["crs"])
 
 
 def _read(layer: Layer, **selection) -> gpd.GeoDataFrame:
@@ -133,7 +175,9 @@ def _guard(path: Path, action):
     try:
         return action()
     except OGR_ERRORS as exc:
-        detail = str(exc).replace(str(path), path.name).split("; It might help")[0]
-        raise ReadError(
-            f"{path.name} cannot be read: it is damaged or not geodata ({detail})"
-        ) from exc
+        raise _read_error(path, exc) from exc
+
+
+def _read_error(path: Path, exc: Exception) -> ReadError:
+    detail = str(exc).replace(str(path), path.name).split("; It might help")[0]
+    return ReadError(f"{path.name} cannot be read: it is damaged or not geodata ({detail})")

@@ -37,18 +37,26 @@ PAIR_BUCKET = "login-pair"  # key: "<e-mail tried> <address key>"
 ADDRESS_BUCKET = "login-address"  # key: the address key
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _hasher = PasswordHasher()
-# Verified against when the e-mail address is unknown, so both cases take as long.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+# Verified against when the e-mail address is unknown, so both cases take as long. Made at the
+# first login, not at import: every command and worker would otherwise pay an argon2 hash
+# (0.1 s and the 64 MiB of its memory cost) at start-up.
+_dummy: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    cost = (_hasher.time_cost, _hasher.memory_cost)
+    if cost not in _dummy:
+        _dummy[cost] = _hasher.hash("not a password of anyone")
+    return _dummy[cost]
 
 
 def set_hash_cost(time_cost: int, memory_kib: int) -> None:
     """The argon2id cost of new hashes (KAART_PASSWORD_HASH_*). Stored hashes keep their own
     cost, and are hashed again at the next login when it differs (check_needs_rehash)."""
-    global _hasher, _DUMMY_HASH
+    global _hasher
     if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-    _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,7 @@ def authenticate(
         ),
         {"email": email},
     ).one_or_none()
-    ok = _verify(row.password_hash if row else _DUMMY_HASH, password or "")
+    ok = _verify(row.password_hash if row else _dummy_hash(), password or "")
     if row is None or not ok or not row.active:
         for bucket, key, most in checks:
             # Counted above under the same lock, so this records (and prunes old events).
