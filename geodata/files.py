@@ -124,12 +124,12 @@ def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
             ) as (meta, stream),
         ):
             for batch in stream:
-                yield _frame(pa.Table.from_batches([batch]), meta)
+                yield _frame(pa.Table.from_batches([batch]), meta, layer.crs)
     except OGR_ERRORS as exc:
         raise _read_error(layer.path, exc) from exc
 
 
-def _frame(table: pa.Table, meta: dict) -> gpd.GeoDataFrame:
+def _frame(table: pa.Table, meta: dict, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """An Arrow batch as the frame pyogrio.read_dataframe(fid_as_index=True) would give: fids
     as the index, datetimes parsed, JSON text decoded, WKB as shapely geometries."""
     geometry_name = meta["geometry_name"] or "wkb_geometry"
@@ -150,7 +150,8 @@ def _frame(table: pa.Table, meta: dict) -> gpd.GeoDataFrame:
     if isinstance(wkb, pa.ExtensionArray):  # geoarrow.wkb: its storage is the WKB
         wkb = wkb.storage
     geometry = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=meta["crs"])
+    # The layer's CRS, parsed once (from meta["crs"] it would be parsed again for every batch).
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
 
 
 def _read(layer: Layer, **selection) -> gpd.GeoDataFrame:
