@@ -610,3 +610,14 @@ def test_an_open311_request_with_an_email_gets_the_receipt_in_its_language(
     (receipt,) = inbox.to("melder@example.nl")
     assert receipt["Subject"] == "Your contribution was received: Loose paving stone by the pump."
     assert f"/bijdragen/{ident}/bewerken#token=" in text_of(receipt)
+
+
+def test_one_mailbox_gets_few_requested_messages_a_day(mail_client, count_rows):
+    for _ in range(8):
+        _follow(mail_client, buurt="BU0363SD03")
+        assert (
+            mail_client.post("/api/v1/links", json={"email": "volger@example.nl"}).status_code
+            == 202
+        )
+    assert count_rows("subscription") == 5
+    assert count_rows("outbox") == 5  # five confirmations; no links (no contributions)

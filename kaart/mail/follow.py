@@ -31,6 +31,21 @@ from kaart.services.contributions import hash_token
 
 RADIUS_MIN_M, RADIUS_MAX_M = 50.0, 5_000.0
 LINKS_MONTHS = 12
+# Messages one address gets at most per day on someone's request (a follow to confirm, its
+# links): the per-client rate limit stops one sender, this stops many senders aiming at one
+# mailbox. Beyond it the request is answered alike and nothing is sent.
+ASKED_PER_DAY = {"confirm_follow": 5, "links": 3}
+
+
+def _asked_too_often(session: Session, address: str, kind: str) -> bool:
+    sent = session.execute(
+        text(
+            "SELECT count(*) FROM outbox WHERE to_address = :a AND kind = :k "
+            "AND created_at > now() - interval '1 day'"
+        ),
+        {"a": address, "k": kind},
+    ).scalar_one()
+    return sent >= ASKED_PER_DAY[kind]
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,8 @@ END"""
 
 def follow(session: Session, address: str, language: str, frequency: str, target: Target) -> None:
     """Ask the address to confirm that it wants to follow `target`."""
+    if _asked_too_often(session, address, "confirm_follow"):
+        return
     address_id, _ = addresses.remember(session, address)
     lon, lat, radius = target.near or (None, None, None)
     subscription_id = session.execute(
@@ -244,7 +261,7 @@ def send_links(session: Session, address: str, language: str) -> None:
     links: only a hash of each is kept). Nothing is sent to an unknown address, and nothing
     tells the requester which it was."""
     address_id = addresses.find(session, address)
-    if address_id is None:
+    if address_id is None or _asked_too_often(session, address, "links"):
         return
     rows = session.execute(
         text(
