@@ -25,7 +25,8 @@ COPY --from=assets /src/static/vendor static/vendor
 # pango and a font for WeasyPrint (the reactienota PDF).
 RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
     fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --uid 10001 kaart && mkdir -p var/uploads && chown kaart var/uploads
+RUN useradd --system --uid 10001 kaart && mkdir -p var/uploads var/tiles \
+    && chown kaart var/uploads var/tiles
 USER kaart
 EXPOSE 8000
 # Migrate, load the demo area only when asked (KAART_DEMO=true; idempotent), then serve.

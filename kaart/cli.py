@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart import ROOT, outputs_cli, privacy_cli, users_cli
+from kaart.archives import cli as tiles_cli
 from kaart.config import Settings
 from kaart.db import make_engine, transaction
 from kaart.errors import ApiError, ConfigError
@@ -63,6 +64,10 @@ DEMO_LAYERS = (
     ("bag-panden", "open/amsterdam/bag_weesp_centrum_2021.gpkg", "pand"),
     ("bag-adressen", "open/amsterdam/bag_weesp_centrum_2021.gpkg", "verblijfsobject"),
 )
+# The demo's archives stop at z14 for the national PC4 layer: its z15 and z16 would be 750,000
+# more tiles (minutes on 2 cores) for outlines the map scales up well; `kaart tiles build
+# cbs-pc4` builds them all.
+DEMO_ARCHIVE_ZOOMS = {"cbs-pc4": (None, 14)}
 
 
 @demo.command("load")
@@ -72,7 +77,9 @@ def demo_load(force: bool) -> None:
     settings = _settings()
     engine = make_engine(settings.database_url)
     for name, relative, layer in DEMO_LAYERS:
-        _load(engine, settings, name, path=ROOT / "data" / relative, layer=layer, force=force)
+        path = ROOT / "data" / relative
+        zooms = DEMO_ARCHIVE_ZOOMS.get(name, (None, None))
+        _load(engine, settings, name, path=path, layer=layer, force=force, zooms=zooms)
     added = load_demo_contributions(engine, settings, DEMO_DIR / "contributions.geojson")
     click.echo(f"demo contributions: {added} added", err=True)
     with Session(engine) as session, transaction(session):  # a process over the buurt
@@ -116,7 +123,10 @@ def _solar(engine, settings: Settings, **options) -> None:
     click.echo(report.summary(), err=True)
 
 
-def _load(engine, settings: Settings, name: str, **options) -> None:
+def _load(
+    engine, settings: Settings, name: str, tiles: bool = True, zooms=(None, None), **options
+) -> None:
+    """Load a layer, then build its tile archive (kept when the load changed nothing)."""
     from geodata.load import LoadError, load_layer
 
     after = privacy_cli.after_load(settings)  # an address layer moves what the public sees
@@ -135,6 +145,8 @@ def _load(engine, settings: Settings, name: str, **options) -> None:
         details = {"layer": report.layer, "features": report.loaded, "read": report.read}
         details |= {key: str(options[key]) for key in ("path", "url") if options.get(key)}
         audit_log.record_command(engine, "layer.loaded", details)
+    if tiles:
+        tiles_cli.build_archive(engine, settings, name, zooms=zooms)
 
 
 @main.group()
@@ -174,6 +186,7 @@ def layers_list() -> None:
 @click.option("--bbox", help="minX,minY,maxX,maxY in RD New (EPSG:28992).")
 @click.option("--layer", help="The layer inside a multi-layer file.")
 @click.option("--force", is_flag=True, help="Reload even when the file is unchanged.")
+@click.option("--no-tiles", is_flag=True, help="Skip building its tile archive (kaart tiles).")
 def layers_load(
     name: str,
     path: Path | None,
@@ -181,8 +194,10 @@ def layers_load(
     bbox: str | None,
     layer: str | None,
     force: bool,
+    no_tiles: bool,
 ) -> None:
-    """Load (or replace) the layer NAME from a file or URL, atomically."""
+    """Load (or replace) the layer NAME from a file or URL, atomically; then build its tile
+    archive."""
     box = None
     if bbox:
         try:
@@ -193,7 +208,8 @@ def layers_load(
             raise click.BadParameter("use minX,minY,maxX,maxY", param_hint="--bbox")
     settings = _settings()
     engine = make_engine(settings.database_url)
-    _load(engine, settings, name, path=path, url=url, bbox=box, layer=layer, force=force)
+    options = {"path": path, "url": url, "bbox": box, "layer": layer, "force": force}
+    _load(engine, settings, name, tiles=not no_tiles, **options)
     engine.dispose()
 
 
@@ -251,6 +267,8 @@ def audit_purge() -> None:
 # Staff accounts (dialogue part), in kaart/users_cli.py.
 main.add_command(users_cli.users)
 main.add_command(mail_cli.mail)
+# Prebuilt PMTiles archives of the open layers, in kaart/archives/cli.py.
+main.add_command(tiles_cli.tiles)
 # Residents' privacy: location privacy, retention and erasure, in kaart/privacy_cli.py.
 main.add_command(privacy_cli.privacy)
 # The reactienota as a file (outputs part), in kaart/outputs_cli.py.

@@ -44,6 +44,8 @@ class Settings:
     """Every setting the app reads, with its KAART_* variable name and default."""
 
     database_url: str = field(repr=False)  # may hold the password
+    # A streaming replica for public reads (kaart/db.py: get_read_session); None: the primary.
+    database_read_url: str | None = field(default=None, repr=False)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     env: str = ""  # KAART_ENV: "production", "development" or unset
     # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none).
@@ -90,6 +92,8 @@ class Settings:
     photo_max_bytes: int = 10_000_000
     photo_max_pixels: int = 40_000_000
     photo_max_count: int = 6
+    # Prebuilt PMTiles archives of the open layers (`kaart tiles build`, kaart/archives/).
+    tiles_dir: Path = field(default=ROOT / "var" / "tiles")
     # Open311 GeoReport v2 (standards part): the jurisdiction served; a key POST must carry.
     open311_jurisdiction: str = "wijkkaart"
     open311_api_key: str = field(default="", repr=False)  # empty: no key needed
@@ -111,6 +115,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {"database_url": _database_url(env), **_secret(env), **_area(env)}
+        values["database_read_url"] = _database_read_url(env)
         values["env"] = _env(env)
         values.update(_numbers(env))
         if env.get("KAART_MAP_CENTER"):
@@ -126,6 +131,11 @@ class Settings:
             if upload_dir.exists() and not upload_dir.is_dir():
                 raise ConfigError(f"KAART_UPLOAD_DIR {str(upload_dir)!r} is not a directory")
             values["upload_dir"] = upload_dir
+        if env.get("KAART_TILES_DIR", "").strip():
+            tiles_dir = Path(env["KAART_TILES_DIR"].strip())
+            if tiles_dir.exists() and not tiles_dir.is_dir():
+                raise ConfigError(f"KAART_TILES_DIR {str(tiles_dir)!r} is not a directory")
+            values["tiles_dir"] = tiles_dir
         values.update(_dialogue(env))
         values.update(_open311(env))
         values.update(_privacy(env))
@@ -142,26 +152,38 @@ class Settings:
 
 
 def _database_url(env: Mapping[str, str]) -> str:
-    """KAART_DATABASE_URL, with the password of KAART_DATABASE_PASSWORD (or of the file named by
-    KAART_DATABASE_PASSWORD_FILE, a Docker secret) put in by SQLAlchemy: it escapes the password,
-    so `@ : / # %` need no hand-written escaping."""
-    url = env.get("KAART_DATABASE_URL", "").strip()
-    if not url:
+    if not env.get("KAART_DATABASE_URL", "").strip():
         raise ConfigError(
             "KAART_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/wijkkaart); "
             "`make run` sets it to a private cluster for you"
         )
+    return _with_password(env, "KAART_DATABASE_URL")
+
+
+def _database_read_url(env: Mapping[str, str]) -> str | None:
+    """KAART_DATABASE_READ_URL (optional), with the same password: a streaming replica has the
+    primary's roles."""
+    if not env.get("KAART_DATABASE_READ_URL", "").strip():
+        return None
+    return _with_password(env, "KAART_DATABASE_READ_URL")
+
+
+def _with_password(env: Mapping[str, str], var: str) -> str:
+    """The URL in `var`, with the password of KAART_DATABASE_PASSWORD (or of the file named by
+    KAART_DATABASE_PASSWORD_FILE, a Docker secret) put in by SQLAlchemy: it escapes the password,
+    so `@ : / # %` need no hand-written escaping."""
+    url = env[var].strip()
     password = _database_password(env)
     if password is None:
         return url
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # no URL in the message: it may hold a password
-        raise ConfigError("KAART_DATABASE_URL is not a database URL") from exc
+        raise ConfigError(f"{var} is not a database URL") from exc
     # Two passwords that differ: refuse rather than silently pick one.
     if parsed.password is not None and parsed.password != password:
         raise ConfigError(
-            "KAART_DATABASE_URL has a password and KAART_DATABASE_PASSWORD(_FILE) another one; "
+            f"{var} has a password and KAART_DATABASE_PASSWORD(_FILE) another one; "
             "leave the password out of the URL"
         )
     return parsed.set(password=password).render_as_string(hide_password=False)

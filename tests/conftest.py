@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -89,8 +90,18 @@ def connection(engine: Engine) -> Iterator[Connection]:
     conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tiles_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where this run's tile archives go (`kaart tiles build`, also after `kaart layers load`):
+    KAART_TILES_DIR for the commands tests run, and `settings` for the app; never var/tiles."""
+    path = tmp_path_factory.mktemp("tiles")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KAART_TILES_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tiles_dir: Path) -> Settings:
     # No basemap: tests never leave this machine.
     # A light argon2 cost: the suite hashes many passwords; the code path is the same.
     return Settings(
@@ -99,6 +110,7 @@ def settings(database_url: str) -> Settings:
         basemap_url="",
         password_hash_time_cost=1,
         password_hash_memory_kib=8_192,
+        tiles_dir=tiles_dir,
     )
 
 

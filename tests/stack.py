@@ -66,9 +66,13 @@ def nginx_binary() -> str:
     return found
 
 
-def render_site(upstream: str, listen: str) -> str:
+def render_site(upstream: str, listen: str, tiles_dir: Path) -> str:
     """deploy/nginx.conf with its ${WIJKKAART_*} values filled in, as the nginx image does."""
-    values = {"WIJKKAART_UPSTREAM": upstream, "WIJKKAART_LISTEN": listen}
+    values = {
+        "WIJKKAART_UPSTREAM": upstream,
+        "WIJKKAART_LISTEN": listen,
+        "WIJKKAART_TILES_DIR": str(tiles_dir),
+    }
     return re.sub(r"\$\{(WIJKKAART_\w+)\}", lambda m: values[m.group(1)], NGINX_SITE.read_text())
 
 
@@ -108,6 +112,7 @@ class Stack:
         self.dir.chmod(0o755)
         self.state_dir = self.dir / "state"
         self.upload_dir = self.dir / "uploads"
+        self.tiles_dir = self.dir / "tiles"  # KAART_TILES_DIR, served by nginx itself
         self.app_port, self.port = free_port(), free_port()
         self.app_url = f"http://127.0.0.1:{self.app_port}"
         self.url = f"http://127.0.0.1:{self.port}"
@@ -134,6 +139,7 @@ class Stack:
                 "KAART_BASEMAP_URL": "",  # no network
                 "KAART_STATE_DIR": str(self.state_dir),
                 "KAART_UPLOAD_DIR": str(self.upload_dir),
+                "KAART_TILES_DIR": str(self.tiles_dir),
                 "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_LOG_FORMAT}'",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -161,7 +167,8 @@ class Stack:
 
     def _start_nginx(self) -> None:
         nginx = nginx_binary()
-        site = render_site(f"127.0.0.1:{self.app_port}", f"127.0.0.1:{self.port}")
+        self.tiles_dir.mkdir(exist_ok=True)
+        site = render_site(f"127.0.0.1:{self.app_port}", f"127.0.0.1:{self.port}", self.tiles_dir)
         (self.dir / "site.conf").write_text(site)
         (self.dir / "nginx.conf").write_text(NGINX_MAIN.format(dir=self.dir))
         command = [nginx, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]

@@ -299,6 +299,7 @@ EXEMPT = {
     "tiles.tile": "vector tiles (application/vnd.mapbox-vector-tile)",
     "tiles.no_tile": "an error answer (problem+json) for malformed tile paths",
     "tiles.solar_tile": "vector tiles of the co-operative's buildings",
+    "archives.archive": "a prebuilt tile archive (application/vnd.pmtiles)",
     "beheer.export": "the CSV, GeoJSON or GeoPackage export (a download)",
     "beheer.report_pdf": "the reactienota as PDF (a download)",
     "beheer.audit_csv": "the audit log as CSV (a download)",

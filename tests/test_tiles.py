@@ -377,7 +377,7 @@ def test_contributions_tile_shows_only_published_ones(client):
     assert withdrawn.status_code == 204
     r = client.get(url("contributions", *WEESP_Z14))
     assert r.status_code == 200 and r.mimetype == MVT
-    assert r.headers["Cache-Control"] == "public, no-cache"
+    assert r.headers["Cache-Control"] == "public, max-age=0, s-maxage=30, must-revalidate"
     (only,) = decode(r.data)["contributions"]
     assert only["properties"] == {
         "id": kept["id"],

@@ -7,7 +7,8 @@ table's domain module, e.g. ``from kaart.models.contribution import CATEGORIES``
 
 The Alembic migrations make the schema; tests/test_models.py fails when these declarations and
 the migrated database differ. Not declared: the per-layer tables in schema ``open_data`` (made
-by the loader), PostGIS's own ``spatial_ref_sys``, and the triggers of migrations 0005 and 0010.
+by the loader), PostGIS's own ``spatial_ref_sys``, and the triggers of migrations 0005, 0010
+and 0016.
 """
 
 from kaart.models import tables

@@ -3,6 +3,7 @@
 
 from kaart.models.audit import audit_event
 from kaart.models.buurt import buurt
+from kaart.models.change import change_counter
 from kaart.models.contribution import contribution, contribution_event
 from kaart.models.dialogue import comment, report, standard_response, support
 from kaart.models.idempotency import idempotency_key
@@ -28,6 +29,7 @@ __all__ = [
     "app_user",
     "audit_event",
     "buurt",
+    "change_counter",
     "comment",
     "contribution",
     "contribution_edit_token",

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from kaart import crs as crs_mod
 from kaart.errors import Gone, NotFound
 from kaart.models.contribution import CATEGORIES, STATUSES
+from kaart.ogc import collections
 from kaart.ogc.collections import Collection
 from kaart.params import Params
-from kaart.providers import contributions, layers, paging
+from kaart.providers import contributions, layers, paging, versions
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
@@ -28,6 +29,17 @@ def check_known(args: Any, allowed: tuple[str, ...]) -> None:
     params = Params(args)
     params.known((*COMMON, *allowed))
     params.done()
+
+
+def version(session: Session, collection_id: str) -> str:
+    """What the collection's items are as of now, known before they are read (and before the
+    contributions' extent is): the change counters of what a contribution is read from
+    (kaart/providers/versions.py), or the open layer's load. 404 for an unknown collection."""
+    if collection_id != collections.CONTRIBUTIONS:
+        found = collections.find(session, collection_id)
+        if found.layer is not None:  # every collection but the contributions is an open layer
+            return found.layer.version
+    return versions.current(session, contributions.READS)
 
 
 def items(session: Session, collection: Collection, args: Any) -> tuple[paging.Page, crs_mod.Crs]:

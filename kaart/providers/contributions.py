@@ -191,12 +191,17 @@ FEATURE_PROPERTIES = (
     "support_count",
     "object",
 )
+# The tables a Feature is read from (`b`: buurt_name; `l`: the object's layer title), whose
+# change counters version a page of Features (kaart/providers/versions.py). A join that adds
+# a table to FEATURE_PROPERTIES adds it here.
+READS = ("contribution", "buurt", "layer")
 NEAR_RADIUS_MAX_M = 500
 TITLE = "Bijdragen"  # as a layer: Dutch, like the titles of the open layers
 # As a vector tile layer (kaart/services/tiles.py): its name, attributes and zoom range.
 TILE_LAYER = "contributions"
 TILE_COLUMNS = ("id", "category", "title", "status")
 TILE_ZOOMS = (8, 22)
+TILE_READS = ("contribution",)  # the tile's attributes and place are columns of `contribution`
 # Planners' dates are Dutch dates: a contribution made at 00:30 on 1 March is of 1 March.
 TIME_ZONE = "Europe/Amsterdam"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -243,13 +243,23 @@ def feature(
     return found
 
 
+# A layer without prebuilt tiles (kaart/archives/): the map draws its live tiles.
+NO_ARCHIVE: dict[str, Any] = {"archive": None, "archive_zooms": None}
+
+
 def tile_url(name: str) -> str:
     return f"/tiles/{quote(name, safe='')}/{{z}}/{{x}}/{{y}}.pbf"
 
 
-def catalogue_entries(session: Session, *, with_contributions: bool) -> list[dict[str, Any]]:
+def catalogue_entries(
+    session: Session,
+    *,
+    with_contributions: bool,
+    archives: Callable[[str, str], dict[str, Any]] = lambda _name, _version: NO_ARCHIVE,
+) -> list[dict[str, Any]]:
     """Every layer the map can draw, as /api/v1/layers and the map's set-up list them: with
     attribution, extent, size, zoom range, typed columns and where its tiles and features are;
+    `archives` adds where its prebuilt tiles are, by (name, version): kaart/archives/store.py;
     `with_contributions` adds the residents' contributions (counted live)."""
     entries = [
         layer.describe()
@@ -257,6 +267,7 @@ def catalogue_entries(session: Session, *, with_contributions: bool) -> list[dic
             "tiles": tile_url(layer.name),
             "features": f"/api/v1/layers/{quote(layer.name, safe='')}/features",
         }
+        | archives(layer.name, layer.version)
         for layer in catalogue(session)
     ]
     if not with_contributions:
@@ -281,8 +292,13 @@ def catalogue_entries(session: Session, *, with_contributions: bool) -> list[dic
             "columns": list(contributions.TILE_COLUMNS),
             "tiles": tile_url(contributions.TILE_LAYER),
             "features": "/api/v1/contributions",  # the contribution API; same bbox and limit
+            **NO_ARCHIVE,  # contributions change any minute: always live tiles
         },
     ]
+
+
+# What `buurten` reads: its change counter versions the outlines (kaart/providers/versions.py).
+BUURTEN_READS = ("buurt",)
 
 
 def buurten(

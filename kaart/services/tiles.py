@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from kaart.db import prepared_scalar
 from kaart.errors import ApiError, NotFound
-from kaart.providers import contributions, layers
+from kaart.providers import contributions, layers, versions
 from kaart.providers.contributions import PUBLIC_GEOM, PUBLIC_WHERE
 
 CONTRIBUTIONS = contributions.TILE_LAYER
@@ -75,7 +75,7 @@ class TileLayer:
     columns: tuple[str, ...]
     min_zoom: int
     max_zoom: int
-    version: str | None  # changes whenever the data does; None: only the tile's bytes tell
+    version: str  # changes whenever what the layer's tiles show could: a reload, a change count
 
     def shows(self, tile: Tile) -> bool:
         return self.min_zoom <= tile.z <= self.max_zoom
@@ -103,7 +103,9 @@ def find_layer(session: Session, name: str) -> TileLayer:
     """The loaded layer `name` (or the contributions) as tiles draw it; 404 when there is none."""
     if name == CONTRIBUTIONS:
         low, high = CONTRIBUTION_ZOOMS
-        return TileLayer(CONTRIBUTIONS, None, "mixed", CONTRIBUTION_COLUMNS, low, high, None)
+        # Read before the tile, so that its ETag is never ahead of it (providers/versions.py).
+        version = versions.current(session, contributions.TILE_READS)
+        return TileLayer(CONTRIBUTIONS, None, "mixed", CONTRIBUTION_COLUMNS, low, high, version)
     layer = layers.find(session, name)
     return TileLayer(
         name=layer.name,
@@ -116,12 +118,9 @@ def find_layer(session: Session, name: str) -> TileLayer:
     )
 
 
-def etag(layer: TileLayer, tile: Tile, data: bytes | None = None) -> str:
-    """A strong validator: from the layer's version when known (no tile needed), else the bytes."""
-    if layer.version is not None:
-        key = f"{TILE_FORMAT}|{layer.name}|{layer.version}|{tile.z}/{tile.x}/{tile.y}".encode()
-    else:
-        key = data or b""
+def etag(layer: TileLayer, tile: Tile) -> str:
+    """A strong validator from the layer's version: known without building the tile."""
+    key = f"{TILE_FORMAT}|{layer.name}|{layer.version}|{tile.z}/{tile.x}/{tile.y}".encode()
     return hashlib.sha256(key).hexdigest()[:32]
 
 

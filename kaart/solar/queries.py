@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kaart.db import prepared_scalar
 from kaart.errors import ApiError, NotFound, not_found
+from kaart.providers import versions
 from kaart.providers.contributions import PUBLIC_WHERE
 from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile
 
@@ -247,6 +248,18 @@ def shortlist(session: Session, area: Area, filters: Filters) -> dict[str, Any]:
 
 TILE_COLUMNS = ("bag_id", "suitability", "kwp", "kwh_year", "offered")
 TILE_ZOOMS = (13, 22)
+# What a tile is read from: the offers, the potentials, and the catalogue, whose row of
+# `bag-panden` moves with every reload of the footprints (kaart/providers/versions.py).
+TILE_READS = ("contribution", "solar_potential", "layer")
+# Bump when the tile SQL changes what a tile holds, so clients do not keep stale tiles.
+TILE_FORMAT = "1"
+
+
+def tile_etag(session: Session, address: Tile) -> str:
+    """The tile's validator, from the change counters of what it is read from: read before the
+    tile (so never ahead of it), and without building it."""
+    version = versions.current(session, TILE_READS)
+    return versions.etag("solar", TILE_FORMAT, version, f"{address.z}/{address.x}/{address.y}")
 
 
 def tile(session: Session, address: Tile) -> bytes:

@@ -8,6 +8,7 @@ calls one provider or service function and renders; each says how its errors loo
     ogc      /ogc, OGC API – Features
     open311  /open311/v2, GeoReport v2
     tiles    /tiles and /coop/tiles, vector tiles
+    archives /tiles/archives, the prebuilt tile archives (PMTiles files)
     health   /healthz
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kaart import errors_http
-from kaart.views import api, auth, beheer, health, ogc, open311, public, tiles
+from kaart.views import api, archives, auth, beheer, health, ogc, open311, public, tiles
 
 
 def register(app: Flask) -> None:
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
         (ogc.bp, errors_http.problem_or_page, ("/ogc",)),
         (open311.bp, open311.error_response, ("/open311/",)),
         (tiles.bp, errors_http.problem, ("/tiles/",)),
+        (archives.bp, errors_http.problem, ()),
         (health.bp, errors_http.problem, ("/healthz",)),
     )
     for blueprint, render, prefixes in audiences:

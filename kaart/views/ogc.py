@@ -12,15 +12,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
+from sqlalchemy.orm import Session
 
-from kaart import crs
+from kaart import conditional, crs
 from kaart.db import get_read_session
 from kaart.errors import BadRequest
 from kaart.i18n import translate as _
 from kaart.models.contribution import CATEGORIES
 from kaart.ogc import collections, items, openapi
 from kaart.ogc.items import check_known, crs_param
-from kaart.providers import contributions, paging
+from kaart.providers import contributions, paging, versions
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -232,6 +233,22 @@ def collection(collection_id: str) -> Response:
 @bp.get("/collections/<collection_id>/items")
 def list_items(collection_id: str) -> Response:
     session = get_read_session()
+    if _format(GEOJSON) == "html":  # a page for people, in their language: built every time
+        return _items(session, collection_id)
+    # Weak: the same items under another timeStamp. The links name the scheme and host asked
+    # for (in request.url); without `f`, the Accept header chose JSON.
+    tag = versions.etag(items.version(session, collection_id), request.url)
+    return conditional.answer(
+        tag,
+        conditional.REVALIDATE,
+        lambda: _items(session, collection_id),
+        weak=True,
+        vary="Accept",
+    )
+
+
+def _items(session: Session, collection_id: str) -> Response:
+    """A page of the collection's items as GeoJSON or as an HTML page (`f` or Accept)."""
     found = collections.find(session, collection_id)
     page, out = items.items(session, found, request.args)
     links = _self_links("ogc.list_items", GEOJSON, collection_id=collection_id, **_kept_args())

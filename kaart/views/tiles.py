@@ -7,12 +7,12 @@ client's copy is current, 404 problem+json for an unknown layer or a tile outsid
 
 from __future__ import annotations
 
-import hashlib
 import time
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 from sqlalchemy.orm import Session
 
+from kaart import conditional
 from kaart.db import get_read_session
 from kaart.errors import NotFound
 from kaart.services import tiles
@@ -23,8 +23,15 @@ bp = Blueprint("tiles", __name__)
 MVT = "application/vnd.mapbox-vector-tile"
 # Open layers change only when reloaded, and the ETag lets clients revalidate cheaply after that.
 LAYER_CACHE = "public, max-age=3600"
-# Contributions change any minute: clients keep the tile but must ask again (ETag -> 304).
-CONTRIBUTIONS_CACHE = "public, no-cache"
+# Contributions and potentials change any minute. A browser keeps the tile but asks again on
+# every use (max-age=0), and since the ETag comes from change counters (providers/versions.py)
+# that question is answered without building the tile. A shared proxy may answer on its own
+# for 30 s (s-maxage): on a busy map that turns every client's revalidations into one per tile
+# per 30 s, and 30 s is the most a map behind such a proxy lags (the app's own map draws
+# contributions from /api/v1, not from these tiles). must-revalidate: once those 30 s are over,
+# no cache may hand out the tile unchecked, not even when the app cannot be reached. Nothing in
+# these tiles depends on who asks (public contributions only), so all of it may be shared.
+DYNAMIC_CACHE = "public, max-age=0, s-maxage=30, must-revalidate"
 
 
 # How long a worker trusts its copy of a layer's catalogue row. A reload keeps the table's name
@@ -38,26 +45,21 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
     address = tiles.tile_address(z, x, y)
     session = get_read_session()
     source = _layer(session, layer)
-    cache = CONTRIBUTIONS_CACHE if source.table is None else LAYER_CACHE
-    data = None
-    if source.version is None:  # only the bytes tell whether the client's copy is current
-        data = tiles.render(session, source, address)
-    tag = tiles.etag(source, address, data)
-    headers = {"ETag": f'"{tag}"', "Cache-Control": cache}
-    if request.if_none_match.contains_weak(tag):  # open layers answer this before building
-        return Response(status=304, headers=headers)
-    if data is None:
-        data = tiles.render(session, source, address)
-    if not data:
-        return Response(status=204, headers=headers)
-    return Response(data, mimetype=MVT, headers=headers)
+    cache = DYNAMIC_CACHE if source.table is None else LAYER_CACHE
+    tag = tiles.etag(source, address)
+    return conditional.answer(tag, cache, lambda: _mvt(tiles.render(session, source, address)))
+
+
+def _mvt(data: bytes) -> Response:
+    """The tile, or 204 when nothing lies in it."""
+    return Response(data, mimetype=MVT) if data else Response(status=204)
 
 
 def _layer(session: Session, name: str) -> tiles.TileLayer:
     """The layer's catalogue row, from this worker's short-lived copy when it has one (the
-    catalogue changes only when a layer is reloaded). Tests, bound to one connection, always
-    read it afresh."""
-    if current_app.extensions["kaart.db"]["bind"] is not None:
+    catalogue changes only when a layer is reloaded). The contributions' version is a change
+    counter, read afresh for every tile; tests, bound to one connection, read everything afresh."""
+    if current_app.extensions["kaart.db"]["bind"] is not None or name == tiles.CONTRIBUTIONS:
         return tiles.find_layer(session, name)
     copies = current_app.extensions.setdefault("kaart.tile_layers", {})
     now = time.monotonic()
@@ -79,12 +81,6 @@ def no_tile(_rest: str) -> Response:
 def solar_tile(z: str, x: str, y: str) -> Response:
     """The rooftop potentials (kaart/solar/queries.py) for the co-operatives' map."""
     address = tiles.tile_address(z, x, y)
-    data = queries.tile(get_read_session(), address)
-    # Offers change any minute: the client keeps the tile but revalidates it (ETag -> 304).
-    tag = hashlib.sha256(data).hexdigest()[:32]
-    headers = {"ETag": f'"{tag}"', "Cache-Control": "public, no-cache"}
-    if request.if_none_match.contains_weak(tag):
-        return Response(status=304, headers=headers)
-    if not data:
-        return Response(status=204, headers=headers)
-    return Response(data, mimetype=MVT, headers=headers)
+    session = get_read_session()
+    tag = queries.tile_etag(session, address)
+    return conditional.answer(tag, DYNAMIC_CACHE, lambda: _mvt(queries.tile(session, address)))

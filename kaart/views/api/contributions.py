@@ -9,21 +9,21 @@ import uuid
 from flask import Response, current_app, request, url_for
 from shapely.geometry import Point
 
-from kaart.db import get_read_session, transaction
+from kaart.db import get_read_session, get_session, transaction
 from kaart.errors import Invalid
 from kaart.geo import Limits, limits_for, parse_geometry
 from kaart.i18n import current_language
 from kaart.mail import addresses, notify
 from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
-from kaart.providers import contributions
+from kaart.providers import contributions, versions
 from kaart.services import contributions as service
 from kaart.services import idempotency, participation, privacy, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import parse_feature
 from kaart.textcheck import load_json
 from kaart.views.api import bp
-from kaart.views.api.io import as_json, collection, cursor, geojson, limit, read_json
+from kaart.views.api.io import as_json, collection, cursor, geojson, limit, read_json, versioned
 from kaart.web import bearer_token, idempotency_key, limit_client
 
 
@@ -94,7 +94,9 @@ def list_contributions() -> Response:
         cursor=cursor(args),
     )
     args.done()
-    return collection(contributions.page(get_read_session(), query))
+    session = get_read_session()
+    version = versions.current(session, contributions.READS)
+    return versioned(version, lambda: collection(contributions.page(session, query)))
 
 
 @bp.get("/location-check")
@@ -123,7 +125,8 @@ def location_check() -> Response:
 
 @bp.get("/contributions/<uuid:contribution_id>")
 def get_contribution(contribution_id: uuid.UUID) -> Response:
-    return geojson(contributions.feature(get_read_session(), contribution_id))
+    # The primary, not the replica: a 201 names this as its Location.
+    return geojson(contributions.feature(get_session(), contribution_id))
 
 
 @bp.patch("/contributions/<uuid:contribution_id>")

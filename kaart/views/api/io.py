@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request
 
+from kaart import conditional
 from kaart.errors import BadRequest, FieldError, UnsupportedMediaType
 from kaart.params import Params
-from kaart.providers import paging
+from kaart.providers import paging, versions
 from kaart.services.input import bad_json
 from kaart.textcheck import request_json
 
@@ -76,3 +78,11 @@ def collection(page: paging.Page) -> Response:
         + f'], "numberReturned": {len(page.features)}, "links": {json.dumps(links)}}}'
     )
     return geojson(body, headers=headers)
+
+
+def versioned(version: str, build: Callable[[], Response]) -> Response:
+    """`build()` with an ETag from `version` (read before the data, see
+    kaart/providers/versions.py) and this request's path and query; 304 without `build()` when
+    the client's copy is current."""
+    tag = versions.etag(version, request.full_path)
+    return conditional.answer(tag, conditional.REVALIDATE, build)

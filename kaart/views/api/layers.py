@@ -8,12 +8,13 @@ import json
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 
+from kaart.archives import store
 from kaart.db import get_read_session
 from kaart.errors import NotFound
 from kaart.params import Params
-from kaart.providers import addresses, contributions, layers
+from kaart.providers import addresses, contributions, layers, versions
 from kaart.views.api import bp
-from kaart.views.api.io import as_json, collection, cursor, geojson, limit
+from kaart.views.api.io import as_json, collection, cursor, geojson, limit, versioned
 
 SEARCH_MAX = 100  # characters of a search text
 
@@ -23,7 +24,9 @@ def list_buurten() -> Response:
     args = Params(request.args)
     bbox = args.bbox("bbox")
     args.done()
-    return geojson(layers.buurten(get_read_session(), bbox))
+    session = get_read_session()
+    version = versions.current(session, layers.BUURTEN_READS)
+    return versioned(version, lambda: geojson(layers.buurten(session, bbox)))
 
 
 @bp.get("/search")
@@ -51,7 +54,10 @@ def search_addresses() -> Response:
 
 @bp.get("/layers")
 def list_layers() -> Response:
-    entries = layers.catalogue_entries(get_read_session(), with_contributions=True)
+    archives = store.catalogue_fields(current_app.config["KAART"].tiles_dir)
+    entries = layers.catalogue_entries(
+        get_read_session(), with_contributions=True, archives=archives
+    )
     return as_json({"layers": entries})
 
 
@@ -68,7 +74,8 @@ def list_layer_features(layer: str) -> Response:
         args.fail("bbox", "bbox is required: minLon,minLat,maxLon,maxLat (WGS84).", "bbox_missing")
     args.done()
     session = get_read_session()
-    return collection(layers.page(session, _open_layer(session, layer), query))
+    found = _open_layer(session, layer)
+    return versioned(found.version, lambda: collection(layers.page(session, found, query)))
 
 
 def _open_layer(session: Session, name: str) -> layers.Layer:

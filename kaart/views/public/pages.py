@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
+from kaart.archives import store
 from kaart.db import get_session
 from kaart.errors import Gone
 from kaart.i18n import catalogue, current_language, translate
@@ -42,9 +43,11 @@ def map_config() -> dict[str, Any]:
 
 
 def open_layers() -> list[dict[str, Any]]:
-    """The open layers' catalogue (tile URL, zoom range, attribution, the typed columns the
-    inspect popup shows). Contributions are not in it: the map draws them as markers."""
-    return layers.catalogue_entries(get_session(), with_contributions=False)
+    """The open layers' catalogue (tile and archive URLs, zoom range, attribution, the typed
+    columns the inspect popup shows). Contributions are not in it: the map draws them as
+    markers."""
+    archives = store.catalogue_fields(current_app.config["KAART"].tiles_dir)
+    return layers.catalogue_entries(get_session(), with_contributions=False, archives=archives)
 
 
 def object_label(feature: dict[str, Any], config: dict[str, Any]) -> str | None:

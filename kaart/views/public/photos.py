@@ -7,7 +7,7 @@ import uuid
 
 from flask import Response, current_app, send_file
 
-from kaart.db import get_read_session
+from kaart.db import get_session
 from kaart.errors import NotFound
 from kaart.services import photos as service
 from kaart.views.public import bp
@@ -24,8 +24,9 @@ def photo_file(name: str) -> Response:
     if match is None:
         raise NotFound("This photo")
     settings = current_app.config["KAART"]
+    # The primary, not the replica: an upload's 201 names this file as its Location.
     path, media_type = service.public_file(
-        get_read_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"])
+        get_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"])
     )
     if service.EXTENSIONS[media_type] != match["ext"]:
         raise NotFound("This photo")

@@ -1,4 +1,5 @@
-// An open layer's vector tiles (/tiles/…) drawn by protomaps-leaflet.
+// An open layer's vector tiles drawn by protomaps-leaflet: from its prebuilt PMTiles archive
+// (read in pieces with HTTP range requests) when the catalogue names one, else live (/tiles/…).
 
 import { config } from "../common.js";
 import { drawnAsOverlay, isOn, openLayers, readChoices } from "./catalogue.js";
@@ -15,12 +16,15 @@ export function createPane(map) {
 }
 
 export function tileLayer(layer) {
+  // A URL ending in .pmtiles makes protomaps-leaflet read it as an archive; beyond the
+  // archive's deepest zoom its tiles are scaled up.
+  const archived = Boolean(layer.archive);
   return window.protomapsL.leafletLayer({
-    url: layer.tiles,
+    url: archived ? layer.archive : layer.tiles,
     paintRules: paintRules(layer),
     labelRules: [],
     levelDiff: 0, // our tiles are 256-pixel tiles of their own zoom, not 512-pixel ones
-    maxDataZoom: Math.min(layer.max_zoom, MAX_DATA_ZOOM),
+    maxDataZoom: archived ? layer.archive_zooms[1] : Math.min(layer.max_zoom, MAX_DATA_ZOOM),
     minZoom: layer.min_zoom,
     maxZoom: 22,
     pane: PANE,
