@@ -115,7 +115,7 @@ def load_layer(
     layer: str | None = None,
     force: bool = False,
     progress: Progress = print,
-    batch_size: int = 50_000,
+    batch_size: int = 12_500,
     after: AfterLoad | None = None,
 ) -> LoadReport:
     started = time.monotonic()
