@@ -13,11 +13,11 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart import ROOT, outputs_cli, privacy_cli, users_cli
+from kaart import ROOT, cli_settings, outputs_cli, privacy_cli, users_cli
 from kaart.archives import cli as tiles_cli
 from kaart.config import Settings
 from kaart.db import make_engine, transaction
-from kaart.errors import ApiError, ConfigError
+from kaart.errors import ApiError
 from kaart.geo import limits_for
 from kaart.mail import cli as mail_cli
 from kaart.schema import upgrade
@@ -28,10 +28,7 @@ DEMO_DIR = ROOT / "data" / "demo"
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return cli_settings.from_env()
 
 
 @click.group()

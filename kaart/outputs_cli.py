@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 from sqlalchemy import text
 
-from kaart.config import Settings
-from kaart.errors import ApiError, ConfigError
+from kaart import cli_settings
+from kaart.errors import ApiError
 
 
 @click.command("reactienota")
@@ -30,10 +30,7 @@ def reactienota(process: str, output: Path, lang: str) -> None:
     """Write the reactienota of PROCESS (its slug or id) as PDF or HTML."""
     if output.suffix.lower() not in (".pdf", ".html"):
         raise click.BadParameter("the file must end in .pdf or .html", param_hint="--output")
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = cli_settings.from_env()
     from kaart import create_app
     from kaart.db import get_session
     from kaart.services import reactienota as service
@@ -91,10 +88,7 @@ def photos_prune(dry_run: bool, min_age: int) -> None:
     from kaart.db import make_engine
     from kaart.services import photos as service
 
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = cli_settings.from_env()
     engine = make_engine(settings.database_url)
     try:
         with Session(bind=engine) as session:

@@ -21,9 +21,10 @@ import click
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from kaart import cli_settings
 from kaart.config import Settings
 from kaart.db import make_engine, transaction
-from kaart.errors import ApiError, ConfigError
+from kaart.errors import ApiError
 from kaart.services import audit, photos, retention, rights, statement
 from kaart.services import privacy as service
 
@@ -31,10 +32,7 @@ LANGS = click.Choice(["nl", "en"])
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return cli_settings.from_env()
 
 
 @contextmanager

@@ -10,20 +10,17 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
+from kaart import cli_settings
 from kaart.auth import ROLES
-from kaart.config import Settings
 from kaart.db import make_engine, transaction
-from kaart.errors import ApiError, ConfigError
+from kaart.errors import ApiError
 from kaart.services import audit
 from kaart.services import users as service
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = cli_settings.from_env()
     service.set_hash_cost(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     engine = make_engine(settings.database_url)
     try:

@@ -6,9 +6,10 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from kaart import cli_settings
 from kaart.config import Settings
 from kaart.db import make_engine
-from kaart.errors import ApiError, ConfigError
+from kaart.errors import ApiError
 
 
 @click.group()
@@ -26,10 +27,7 @@ def build_command(
     layer: str, minzoom: int | None, maxzoom: int | None, workers: int | None, force: bool
 ) -> None:
     """Build LAYER's archive from the live tile SQL; swapped in when complete."""
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = cli_settings.from_env()
     engine = make_engine(settings.database_url)
     try:
         build_archive(

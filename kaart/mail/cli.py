@@ -11,8 +11,8 @@ import click
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from kaart import cli_settings
 from kaart.config import Settings
-from kaart.errors import ConfigError
 
 
 @click.group()
@@ -22,10 +22,7 @@ def mail() -> None:
 
 @contextmanager
 def _app() -> Iterator[tuple[Flask, Settings]]:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = cli_settings.from_env()
     from kaart import create_app
 
     app = create_app({"settings": settings})
