@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,12 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from kaart.mail import worker
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.stack import free_port
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shapely.geometry import MultiPolygon, Polygon
@@ -27,6 +27,7 @@ from kaart.mail import addresses, links
 from kaart.mail.notify import secret, unsubscribe_url
 from kaart.mail.outbox import Message, public_base, write
 from kaart.models.mail import FREQUENCIES
+from kaart.services import ratelimit
 from kaart.services.contributions import hash_token
 
 RADIUS_MIN_M, RADIUS_MAX_M = 50.0, 5_000.0
@@ -35,17 +36,14 @@ LINKS_MONTHS = 12
 # links): the per-client rate limit stops one sender, this stops many senders aiming at one
 # mailbox. Beyond it the request is answered alike and nothing is sent.
 ASKED_PER_DAY = {"confirm_follow": 5, "links": 3}
+DAY = timedelta(days=1)  # ratelimit.KEEP: its events are kept this long
 
 
 def _asked_too_often(session: Session, address: str, kind: str) -> bool:
-    sent = session.execute(
-        text(
-            "SELECT count(*) FROM outbox WHERE to_address = :a AND kind = :k "
-            "AND created_at > now() - interval '1 day'"
-        ),
-        {"a": address, "k": kind},
-    ).scalar_one()
-    return sent >= ASKED_PER_DAY[kind]
+    """Counted like every other limit (kaart/services/ratelimit.py), keyed by a pseudonym of
+    the mailbox; True when this mailbox had its share of `kind` today."""
+    key = ratelimit.address_key(secret(), address)
+    return not ratelimit.allow(session, f"mailbox-{kind}", key, ASKED_PER_DAY[kind], DAY)
 
 
 @dataclass(frozen=True)
@@ -260,8 +258,10 @@ def send_links(session: Session, address: str, language: str) -> None:
     """Mail every private link of the address's contributions of the last twelve months (new
     links: only a hash of each is kept). Nothing is sent to an unknown address, and nothing
     tells the requester which it was."""
+    if _asked_too_often(session, address, "links"):
+        return
     address_id = addresses.find(session, address)
-    if address_id is None or _asked_too_often(session, address, "links"):
+    if address_id is None:
         return
     rows = session.execute(
         text(
