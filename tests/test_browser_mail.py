@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from kaart.services import users
 from tests.conftest import browser_tab
 from tests.dialogue_fixtures import PASSWORD
-from tests.mail_fixtures import free_port, links_in, smtp_server, text_of
-from tests.stack import ROOT, Stack, StackError
+from tests.mail_fixtures import links_in, smtp_server, text_of
+from tests.stack import ROOT, Stack, StackError, free_port
 from tests.test_browser import fill_form, place_point_with_keyboard, start_adding, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.deployed]

@@ -16,8 +16,9 @@ from sqlalchemy import text
 from kaart import create_app
 from kaart.services import workflow
 from tests.dialogue_fixtures import log_in_as, make_process, make_user, session_on
-from tests.mail_fixtures import free_port, links_in, run_worker, smtp_server, text_of
+from tests.mail_fixtures import links_in, run_worker, smtp_server, text_of
 from tests.places import DAM_AMSTERDAM, HET_GROTE_PLEIN, feature, point
+from tests.stack import free_port
 
 API = "/api/v1/contributions"
 PUBLIC_URL = "http://wijkkaart.test"
