@@ -21,8 +21,9 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from geodata import address_search
 from kaart import create_app
 from kaart.config import Settings
-from kaart.db import EXTENSION_KEY, IDLE_PING_SECONDS, REPLICA_RETRY_SECONDS, WROTE_COOKIE
+from kaart.db import EXTENSION_KEY, IDLE_PING_SECONDS
 from kaart.errors import ConfigError
+from kaart.replica import REPLICA_RETRY_SECONDS, WROTE_COOKIE
 from kaart.schema import fresh_database
 from tests.conftest import running_stack
 from tests.layers_fixture import make_weesp_addresses
