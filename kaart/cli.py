@@ -108,13 +108,16 @@ def _solar(engine, settings: Settings, **options) -> None:
     from kaart.solar.compute import ComputeError, compute, economics_for
 
     try:
-        with engine.begin() as conn:
+        # Committed chunk by chunk: an interrupted run keeps what it wrote, the next resumes.
+        with engine.connect() as conn:
             report = compute(
                 conn,
                 economics_for(settings),
                 progress=lambda m: click.echo(m, err=True),
+                checkpoint=conn.commit,
                 **options,
             )
+            conn.commit()
     except ComputeError as exc:
         raise click.ClickException(f"solar: {exc}") from exc
     click.echo(report.summary(), err=True)

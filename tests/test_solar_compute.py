@@ -65,8 +65,8 @@ def test_every_weesp_pand_gets_a_potential_from_its_footprint(weesp):
     report = compute(weesp, ECONOMICS, progress=messages.append)
     assert report.buildings == report.computed == 1271
     assert report.methods == {"footprint": 1271}
-    assert any("1,271 to compute" in m for m in messages)
-    assert messages[-1] == "solar: computed 1,271 / 1,271"
+    assert messages[0] == "solar: bag-panden: 1,271 buildings, footprints only; 0 removed"
+    assert messages[-1] == "solar: checked 1,271 / 1,271; 1,271 computed, 0 unchanged"
     pand = stored(weesp, PAND_WEESP)
     area = weesp.execute(
         text("SELECT ST_Area(geom) FROM open_data.bag_panden WHERE feature_id = :id"),
@@ -184,6 +184,28 @@ def test_bad_data_missing_slope_and_invalid_footprints(noord):
     assert "missing_slope" in report.summary()
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(weesp):
+    """Chunk by chunk: what an interrupted run wrote stays (the command commits at each
+    checkpoint) and the next run computes only the rest."""
+    calls = []
+
+    def stop_after_two_chunks():
+        calls.append(1)
+        if len(calls) == 3:  # the first checkpoint follows the removal of gone buildings
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        compute(weesp, ECONOMICS, chunk=500, checkpoint=stop_after_two_chunks)
+    assert weesp.execute(text("SELECT count(*) FROM solar_potential")).scalar_one() == 1000
+    resumed = compute(weesp, ECONOMICS, chunk=500)
+    assert (resumed.computed, resumed.unchanged) == (271, 1000)
+    assert weesp.execute(text("SELECT count(*) FROM solar_potential")).scalar_one() == 1271
+
+
 def test_a_footprint_is_never_written_twice_and_wkt_is_rd_new(noord):
     connection, buildings, _parts = noord
     compute(connection, ECONOMICS)
@@ -224,7 +246,7 @@ def test_cli_computes_with_progress_and_then_only_what_changed(
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
     assert lines[0].startswith("solar: bag-panden: 1,271 buildings, footprints only")
-    assert "solar: computed 1,271 / 1,271" in lines
+    assert "solar: checked 1,271 / 1,271; 1,271 computed, 0 unchanged" in lines
     assert lines[-1].startswith("solar: bag-panden: 1,271 buildings, 1,271 computed")
     again = CliRunner().invoke(main, ["solar", "compute"])
     assert "0 computed, 1,271 unchanged, 0 removed" in again.output

@@ -5,13 +5,15 @@
 Each building's inputs (its footprint, its 3DBAG roof parts, the model and the settings) are
 hashed; only buildings whose hash changed since the last run are computed again, and buildings
 no longer in the layer are removed. A layer reload that changes a few footprints therefore
-recomputes only those. Everything happens on the caller's connection, in its transaction.
+recomputes only those. Everything happens on the caller's connection, chunk by chunk; the
+caller decides whether each chunk is committed (`checkpoint`), which makes a run resumable.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +26,8 @@ from kaart.solar import model, roofs
 
 BUILDING_LAYER = "bag-panden"
 ROOF_LAYER = "3dbag-dakvlakken"
-BATCH = 5_000
+CHUNK = 5_000
+PROGRESS_SECONDS = 5.0
 # Bump when the computation changes in a way the constants below do not show.
 METHOD_VERSION = "1"
 
@@ -85,7 +88,10 @@ def model_version(economics: roofs.Economics) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _buildings_sql(buildings: _Layer, parts: _Layer | None) -> str:
+def _chunk_sql(buildings: _Layer, parts: _Layer | None, first: bool) -> str:
+    """One chunk of buildings in feature-id order after `:after` (keyset), each with the hash
+    stored for it and, where the roof layer has them, its parts as one ordered JSON text (so
+    that its hash changes exactly when a part does), looked up by the parts' building_id index."""
     table = sql.Identifier("open_data", buildings.table).as_string(None)
     year = "t.construction_year" if "construction_year" in buildings.columns else "NULL"
     usage = "t.usage" if "usage" in buildings.columns else "t.properties->>'gebruiksdoelen'"
@@ -95,14 +101,12 @@ def _buildings_sql(buildings: _Layer, parts: _Layer | None) -> str:
         part_table = sql.Identifier("open_data", parts.table).as_string(None)
         area3d = "r.area_3d" if "area_3d" in parts.columns else "NULL"
         area2d = "r.area_2d" if "area_2d" in parts.columns else "ST_Area(r.geom)"
-        # One text per building, ordered, so that its hash changes exactly when a part does.
         join = f"""
-          LEFT JOIN (
-            SELECT r.building_id,
-                   json_agg(json_build_array(r.slope, r.azimuth, {area2d}, {area3d})
+          LEFT JOIN LATERAL (
+            SELECT json_agg(json_build_array(r.slope, r.azimuth, {area2d}, {area3d})
                             ORDER BY r.feature_id)::text AS parts
-            FROM {part_table} r GROUP BY r.building_id
-          ) rp ON rp.building_id = t.feature_id
+            FROM {part_table} r WHERE r.building_id = t.feature_id
+          ) rp ON true
         """
         roof = "rp.parts"
     return f"""
@@ -113,10 +117,44 @@ def _buildings_sql(buildings: _Layer, parts: _Layer | None) -> str:
                ST_Area(t.geom) AS area,
                {year}::integer AS construction_year,
                {usage}::text AS usage,
-               {roof} AS parts
+               {roof} AS parts,
+               sp.inputs_hash AS stored_hash
         FROM {table} t {join}
+        LEFT JOIN solar_potential sp
+               ON sp.bag_id = t.feature_id AND sp.building_layer = :layer
+        {"" if first else "WHERE t.feature_id > :after"}
         ORDER BY t.feature_id
+        LIMIT :limit
     """
+
+
+def _parts_index(conn: Connection, parts: _Layer) -> None:
+    """Roof layers loaded before the loader indexed building_id get the index here (once)."""
+    conn.execute(
+        text(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (building_id)")
+            .format(
+                sql.Identifier(f"{parts.table}_building_id_idx"),
+                sql.Identifier("open_data", parts.table),
+            )
+            .as_string(None)
+        )
+    )
+
+
+def _remove_gone(conn: Connection, buildings: _Layer, building_layer: str) -> int:
+    """Drop the potentials of buildings no longer in the layer, in one statement."""
+    table = sql.Identifier("open_data", buildings.table).as_string(None)
+    result = conn.execute(
+        text(
+            f"""
+            DELETE FROM solar_potential sp WHERE sp.building_layer = :layer
+              AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.feature_id = sp.bag_id)
+            """
+        ),
+        {"layer": building_layer},
+    )
+    return result.rowcount
 
 
 def compute(
@@ -127,8 +165,15 @@ def compute(
     roof_layer: str = ROOF_LAYER,
     force: bool = False,
     progress: Progress = lambda _m: None,
+    checkpoint: Callable[[], None] = lambda: None,
+    chunk: int = CHUNK,
 ) -> ComputeReport:
-    """Bring solar_potential up to date with the loaded layers; returns what was done."""
+    """Bring solar_potential up to date with the loaded layers; returns what was done.
+
+    Buildings are read in chunks of `chunk` in feature-id order (keyset), so memory stays
+    bounded at any layer size. `checkpoint` runs after each chunk is written: the `kaart`
+    command commits there, so an interrupted run keeps what it wrote and the next run skips
+    those buildings (their stored hash matches) and goes on where it stopped."""
     buildings = _layer(conn, building_layer)
     if buildings is None:
         raise ComputeError(f"no building layer {building_layer!r} is loaded; load it first")
@@ -137,44 +182,58 @@ def compute(
         parts_layer.columns
     ):
         raise ComputeError(f"{roof_layer} lacks building_id, slope or azimuth")
+    if parts_layer is not None:
+        _parts_index(conn, parts_layer)
     report = ComputeReport(building_layer)
-    rows = conn.execute(text(_buildings_sql(buildings, parts_layer))).all()
-    report.buildings = len(rows)
-    version = model_version(economics)
-    stored = dict(
-        conn.execute(
-            text("SELECT bag_id, inputs_hash FROM solar_potential WHERE building_layer = :l"),
-            {"l": building_layer},
-        ).all()
-    )
-    current = {r.bag_id for r in rows}
-    gone = [bag_id for bag_id in stored if bag_id not in current]
-    if gone:
-        conn.execute(text("DELETE FROM solar_potential WHERE bag_id = ANY(:ids)"), {"ids": gone})
-    report.removed = len(gone)
-    todo = []
-    for row in rows:
-        digest = hashlib.sha256(f"{version}|{row.geom_hash}|{row.parts}".encode()).hexdigest()
-        if not force and stored.get(row.bag_id) == digest:
-            report.unchanged += 1
-        else:
-            todo.append((row, digest))
+    report.removed = _remove_gone(conn, buildings, building_layer)
+    checkpoint()
+    total = conn.execute(
+        text(f"SELECT count(*) FROM {sql.Identifier('open_data', buildings.table).as_string(None)}")
+    ).scalar_one()
     progress(
-        f"solar: {building_layer}: {len(rows):,} buildings"
+        f"solar: {building_layer}: {total:,} buildings"
         + (f", roof parts from {roof_layer}" if parts_layer else ", footprints only")
-        + f"; {len(todo):,} to compute, {report.unchanged:,} unchanged, {len(gone):,} removed"
+        + f"; {report.removed:,} removed"
     )
+    version = model_version(economics)
     table = model.yield_table()
-    for start in range(0, len(todo), BATCH):
-        batch = todo[start : start + BATCH]
-        records = potentials([r for r, _ in batch], table, economics, report)
-        for record, (_row, digest) in zip(records, batch, strict=True):
-            record["inputs_hash"] = digest
-            record["building_layer"] = building_layer
-        _write(conn, records)
-        report.computed += len(batch)
-        progress(f"solar: computed {report.computed:,} / {len(todo):,}")
+    first, rest = (text(_chunk_sql(buildings, parts_layer, f)) for f in (True, False))
+    after: str | None = None
+    reported = time.monotonic()
+    while True:
+        statement, params = (first, {}) if after is None else (rest, {"after": after})
+        params |= {"layer": building_layer, "limit": chunk}
+        rows = conn.execute(statement, params).all()
+        if not rows:
+            break
+        after = rows[-1].bag_id
+        report.buildings += len(rows)
+        todo = []
+        for row in rows:
+            digest = hashlib.sha256(f"{version}|{row.geom_hash}|{row.parts}".encode()).hexdigest()
+            if force or row.stored_hash != digest:
+                todo.append((row, digest))
+        report.unchanged += len(rows) - len(todo)
+        if todo:
+            records = potentials([r for r, _ in todo], table, economics, report)
+            for record, (_row, digest) in zip(records, todo, strict=True):
+                record["inputs_hash"] = digest
+                record["building_layer"] = building_layer
+            _write(conn, records)
+            report.computed += len(todo)
+        checkpoint()
+        if time.monotonic() - reported >= PROGRESS_SECONDS:
+            reported = time.monotonic()
+            progress(_progress_line(report, total))
+    progress(_progress_line(report, total))
     return report
+
+
+def _progress_line(report: ComputeReport, total: int) -> str:
+    return (
+        f"solar: checked {report.buildings:,} / {total:,}; "
+        f"{report.computed:,} computed, {report.unchanged:,} unchanged"
+    )
 
 
 def _parts_of(row) -> tuple[list[tuple[float, float, float, float]], Counter]:
