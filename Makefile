@@ -100,6 +100,11 @@ bench-search: system-bench setup
 bench-ogc: system-bench setup
 	$(WITH_DB) $(PY) -m bench.ogc
 
+.PHONY: bench-national
+# About an hour on 2 cores; needs ~15 GB of disk (bench/out and the bench database).
+bench-national: system-bench setup
+	$(WITH_DB) $(PY) -m bench.national
+
 # Writes through nginx + gunicorn while PostgreSQL restarts; its own cluster, no WITH_DB needed.
 .PHONY: bench-reliability
 bench-reliability: system-bench setup

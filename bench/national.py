@@ -1,0 +1,321 @@
+"""Bench: national scale (issue 16): 10 million buildings and 10 million addresses.
+
+Every step runs as a user runs it, each command a process of its own (start-up included), into
+one bench database (<name>_bench_national) next to KAART_DATABASE_URL:
+
+  1. buildings   `kaart layers load bag-panden` of the synthetic BAG-like GeoPackage
+                 (bench/synthetic.py, deterministic) against ogr2ogr + the same index + ANALYZE
+                 (bench/layers_import.py): wall time and peak RSS of each;
+  2. addresses   one address per building (at its point on surface; streets, numbers, postcodes
+                 and places as bench/search.py makes them) written to a GeoPackage with
+                 ogr2ogr, then `kaart layers load bag-adressen` (COPY, indexes, address search);
+  3. tiles       `kaart tiles build bag-panden --minzoom 13 --maxzoom 16`: time, tiles, size;
+  4. serving     `kaart serve` (gunicorn, 2 workers): the densest z16 tiles live against the
+                 same tiles read from the archive over HTTP range requests (directories
+                 cached, as protomaps-leaflet does); OGC items at page 1 and page 1,000 (100
+                 per page, keyset cursor); address search p50 per kind of question;
+  5. solar       `kaart solar compute` interrupted with Ctrl-C once it has committed some
+                 chunks, then run again: it resumes (the first run's buildings are unchanged)
+                 and stays within 1 GiB.
+
+    make bench-national
+    python -m bench.national [--n 10000000] [--repeat 20] [--no-ogr2ogr] [--keep]
+
+The synthetic layer is one compact city (1 km² districts in a spiral): every tile over it is
+dense, so per-tile figures are a worst case and the tile count is far below a national one
+(the README extrapolates). Generated files are kept in bench/out/ and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from pmtiles.reader import Reader
+from pmtiles.tile import deserialize_header
+
+from bench import layers_import, search, synthetic
+from bench.client import KeepAlive
+from bench.contributions import free_port, start_app
+from bench.tiles import densest, mvt_features, tiles_over
+from kaart.archives import store
+from kaart.schema import fresh_database
+
+KAART = str(Path(sys.executable).with_name("kaart"))
+TILES_DIR = synthetic.OUT / "national-tiles"
+ZOOMS = (13, 16)
+TARGETS = {"import ratio": 1.15, "import MiB": 256, "solar MiB": 1024}
+ADDRESS_SQL = """
+SELECT lpad((100000000000 + t.fid)::text, 16, '0') AS identificatie,
+       initcap((%(syl)s)[1 + (h1 %% 60)] || (%(syl)s)[1 + (h2 %% 60)])
+         || (%(suf)s)[1 + (h3 %% 12)] AS openbare_ruimte_naam,
+       (t.fid %% {per_street}) + 1 AS huisnummer,
+       (1000 + s %% 9000)::text || chr((65 + (s / 9000) %% 26)::int)
+         || chr((65 + (s / 234000) %% 26)::int)
+         AS postcode,
+       initcap((%(syl)s)[1 + (p %% 60)] || (%(syl)s)[1 + ((p / 60) %% 60)]) AS woonplaats_naam,
+       t.feature_id AS pand_identificatie, 'woonfunctie' AS gebruiksdoel,
+       ST_PointOnSurface(t.geom) AS geom
+FROM open_data.bag_panden t
+CROSS JOIN LATERAL (SELECT t.fid / {per_street} AS s) st
+CROSS JOIN LATERAL (SELECT st.s / {per_place} AS p) pl
+CROSS JOIN LATERAL (SELECT hashint4(st.s::int)::bigint & 2147483647 AS h1,
+                           hashint4(st.s::int + 7)::bigint & 2147483647 AS h2,
+                           hashint4(st.s::int + 13)::bigint & 2147483647 AS h3) h
+"""
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def kaart(env: dict[str, str], *args: str) -> tuple[float, float, str]:
+    """A `kaart` command to its end: (seconds, peak RSS MiB, stdout)."""
+    return layers_import.run_measured([KAART, *args], env)
+
+
+def load_buildings(url: str, env: dict, path: Path, ogr: bool, figures: dict) -> None:
+    say(f"1. loading {path.name} ({path.stat().st_size / 2**30:.1f} GiB) with kaart layers load")
+    seconds, peak, _ = kaart(env, "layers", "load", "bag-panden", "--file", str(path), "--no-tiles")
+    figures["load buildings"] = (seconds, peak)
+    say(f"   {seconds:.0f} s, peak {peak:.0f} MiB")
+    if ogr:
+        say("   the same file with ogr2ogr + index + ANALYZE")
+        figures["ogr2ogr buildings"] = layers_import.ogr2ogr(url, path)
+        with psycopg.connect(layers_import.libpq_url(url), autocommit=True) as conn:
+            conn.execute(f"DROP TABLE open_data.{layers_import.OGR_TABLE}")  # disk space
+        say(f"   {figures['ogr2ogr buildings'][0]:.0f} s")
+
+
+def address_file(url: str, n: int, seed: int) -> Path:
+    """One address per loaded building, written once per (n, seed) with ogr2ogr."""
+    path = synthetic.OUT / f"synthetic-adres-v1-n{n}-seed{seed}.gpkg"
+    if path.exists():
+        return path
+    quoted = {
+        "syl": "ARRAY[" + ",".join(f"'{s}'" for s in search.SYLLABLES) + "]",
+        "suf": "ARRAY[" + ",".join(f"'{s}'" for s in search.SUFFIXES) + "]",
+    }
+    query = ADDRESS_SQL.format(per_street=search.PER_STREET, per_place=search.STREETS_PER_PLACE)
+    partial = path.with_name(path.stem + ".partial.gpkg")
+    partial.unlink(missing_ok=True)
+    say(f"2. writing {n:,} synthetic addresses to {path.name} (ogr2ogr)")
+    layers_import.run_measured(
+        [
+            "ogr2ogr", "-f", "GPKG", str(partial), layers_import.ogr_conninfo(url),
+            "-sql", query % quoted, "-nln", "verblijfsobject", "-a_srs", "EPSG:28992",
+            "-dsco", "VERSION=1.2", "-gt", "100000",
+        ]
+    )  # fmt: skip
+    partial.rename(path)
+    return path
+
+
+def load_addresses(env: dict, path: Path, figures: dict) -> None:
+    say(f"2. loading {path.name} with kaart layers load bag-adressen")
+    seconds, peak, _ = kaart(
+        env, "layers", "load", "bag-adressen", "--file", str(path), "--no-tiles"
+    )
+    figures["load addresses"] = (seconds, peak)
+    say(f"   {seconds:.0f} s, peak {peak:.0f} MiB")
+
+
+def build_tiles(env: dict, figures: dict) -> store.Entry:
+    say(f"3. kaart tiles build bag-panden --minzoom {ZOOMS[0]} --maxzoom {ZOOMS[1]}")
+    args = ("tiles", "build", "bag-panden", "--minzoom", str(ZOOMS[0]), "--maxzoom", str(ZOOMS[1]))
+    seconds, peak, _ = kaart(env, *args, "--force")
+    entry = store.read(TILES_DIR)["bag-panden"]
+    figures["tiles build"] = (seconds, peak)
+    say(f"   {seconds:.0f} s: {entry.tiles:,} tiles, {entry.bytes / 2**20:.0f} MiB")
+    return entry
+
+
+class RangeSource:
+    """An archive read over HTTP range requests, its header and directories cached."""
+
+    def __init__(self, port: int, path: str):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.path = path
+        self.cache: dict[tuple[int, int], bytes] = {}
+        self.header = deserialize_header(self(0, 127))
+
+    def __call__(self, offset: int, length: int) -> bytes:
+        key = (offset, length)
+        if key in self.cache:
+            return self.cache[key]
+        self.conn.request(
+            "GET", self.path, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
+        )
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 206:
+            raise SystemExit(f"bench: range request answered {response.status}")
+        header = getattr(self, "header", None)
+        data_start = header["tile_data_offset"] if header else 0
+        data_end = data_start + (header["tile_data_length"] if header else 0)
+        if not data_start <= offset < data_end:  # not tile data: a directory or the header
+            self.cache[key] = body
+        return body
+
+
+def p50_ms(fn, items: list, repeat: int) -> float:
+    for item in items:
+        fn(item)  # warm-up
+    samples = []
+    for _ in range(repeat):
+        for item in items:
+            t0 = time.perf_counter()
+            fn(item)
+            samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def serve(url: str, env: dict, entry: store.Entry, repeat: int, figures: dict) -> None:
+    port = free_port()
+    say("4. kaart serve (2 workers): dense z16 tiles live and prebuilt, OGC items, search")
+    app = start_app(url, port, {"KAART_TILES_DIR": str(TILES_DIR)})
+    client = KeepAlive(port)
+    try:
+        with psycopg.connect(layers_import.libpq_url(url)) as conn:
+            bbox = conn.execute(
+                "SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] FROM "
+                "(SELECT ST_Extent(ST_Transform(ST_Centroid(geom), 4326)) e "
+                " FROM (SELECT geom FROM open_data.bag_panden TABLESAMPLE SYSTEM (1)) s) x"
+            ).fetchone()[0]
+            candidates = tiles_over(bbox, ZOOMS[1])
+            dense = densest(conn, candidates[:: max(1, len(candidates) // 500)], 20)
+        archive = Reader(RangeSource(port, "/tiles/archives/" + entry.file))
+        for t in dense:  # the archive holds what the live tile holds
+            live = client.get(f"/tiles/bag-panden/{t.z}/{t.x}/{t.y}.pbf")[1]
+            assert mvt_features(gzip.decompress(archive.get(t.z, t.x, t.y))) == mvt_features(live)
+        figures["tile live"] = p50_ms(
+            lambda t: client.get(f"/tiles/bag-panden/{t.z}/{t.x}/{t.y}.pbf"), dense, repeat
+        )
+        figures["tile prebuilt"] = p50_ms(lambda t: archive.get(t.z, t.x, t.y), dense, repeat)
+        ogc_pages(client, repeat, figures)
+        asked = search.questions(url)
+        figures["search"] = {
+            kind: p50_ms(lambda q: client.get(f"/api/v1/search?q={quote(q)}"), [q], repeat)
+            for kind, q in asked.items()
+        }
+    finally:
+        client.close()
+        app.terminate()
+        app.wait()
+
+
+def ogc_pages(client: KeepAlive, repeat: int, figures: dict) -> None:
+    first = "/ogc/collections/bag-panden/items?f=json&limit=100"
+    path = first
+    for _ in range(999):  # follow the next links to page 1,000
+        body = json.loads(client.get(path)[1])
+        path = next(link["href"] for link in body["links"] if link["rel"] == "next")
+        path = path[path.index("/ogc/") :]
+    figures["ogc page 1"] = p50_ms(client.get, [first], repeat)
+    figures["ogc page 1000"] = p50_ms(client.get, [path], repeat)
+
+
+def solar(url: str, env: dict, n: int, figures: dict) -> None:
+    say("5. kaart solar compute, interrupted with Ctrl-C after its first progress line")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([KAART, "solar", "compute"], env=env, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if line.startswith("solar: checked"):
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.stderr.read()
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    first = (time.perf_counter() - t0, usage.ru_maxrss / 1024)
+    with psycopg.connect(layers_import.libpq_url(url)) as conn:
+        kept = conn.execute("SELECT count(*) FROM solar_potential").fetchone()[0]
+    say(f"   interrupted after {first[0]:.0f} s with {kept:,} buildings stored; running again")
+    seconds, peak, _ = layers_import.run_measured([KAART, "solar", "compute"], env)
+    with psycopg.connect(layers_import.libpq_url(url)) as conn:
+        total = conn.execute("SELECT count(*) FROM solar_potential").fetchone()[0]
+    assert 0 < kept < total == n, (kept, total, n)
+    figures["solar"] = (first[0] + seconds, max(first[1], peak), kept)
+
+
+def report(args, figures: dict, entry: store.Entry) -> None:
+    load_s, load_mib = figures["load buildings"]
+    print(
+        f"\nNational bench: {args.n:,} synthetic buildings, {args.n:,} addresses (seed {args.seed})"
+    )
+    print(f"{'step':44} {'result':>34}")
+    rows = [("kaart layers load bag-panden", f"{load_s:.0f} s, peak {load_mib:.0f} MiB")]
+    if "ogr2ogr buildings" in figures:
+        ogr_s, ogr_mib = figures["ogr2ogr buildings"]
+        ratio = _verdict(load_s / ogr_s, TARGETS["import ratio"], "x")
+        rows.append(("ogr2ogr + index + ANALYZE", f"{ogr_s:.0f} s, peak {ogr_mib:.0f} MiB"))
+        rows.append(("  ratio (target <= 1.15x)", ratio))
+    rows.append(
+        ("  peak memory (target <= 256 MiB)", _verdict(load_mib, TARGETS["import MiB"], " MiB"))
+    )
+    add_s, add_mib = figures["load addresses"]
+    rows.append(("kaart layers load bag-adressen", f"{add_s:.0f} s, peak {add_mib:.0f} MiB"))
+    tiles_s, tiles_mib = figures["tiles build"]
+    size = f"{entry.tiles:,} tiles, {entry.bytes / 2**20:.0f} MiB"
+    rows.append((f"kaart tiles build z{ZOOMS[0]}-{ZOOMS[1]}", f"{tiles_s:.0f} s, {size}"))
+    rows.append(("  its peak memory", f"{tiles_mib:.0f} MiB"))
+    live, pre = figures["tile live"], figures["tile prebuilt"]
+    rows.append(
+        ("dense z16 tile p50, live / prebuilt", f"{live:.1f} / {pre:.1f} ms ({live / pre:.1f}x)")
+    )
+    pages = f"{figures['ogc page 1']:.1f} / {figures['ogc page 1000']:.1f} ms"
+    rows.append(("OGC items p50, page 1 / page 1,000", pages))
+    for kind, ms in figures["search"].items():
+        rows.append((f"address search p50: {kind}", f"{ms:.1f} ms"))
+    solar_s, solar_mib, kept = figures["solar"]
+    rows.append(("kaart solar compute (interrupted + resumed)", f"{solar_s:.0f} s, {kept:,} kept"))
+    rows.append(
+        ("  peak memory (target <= 1 GiB)", _verdict(solar_mib, TARGETS["solar MiB"], " MiB"))
+    )
+    for step, result in rows:
+        print(f"{step:44} {result:>34}")
+    print(f"({os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at the end)")
+
+
+def _verdict(value: float, target: float, unit: str) -> str:
+    return f"{value:.2f}{unit} {'met' if value <= target else 'MISSED'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=20, help="rounds of each timed request")
+    parser.add_argument("--no-ogr2ogr", action="store_true", help="leave out the ogr2ogr side")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+    base = os.environ.get("KAART_DATABASE_URL") or sys.exit("KAART_DATABASE_URL is not set")
+    path = synthetic.cached(args.n, args.seed, progress=say)
+    url = fresh_database(base, "bench_national")
+    env = {**os.environ, "KAART_DATABASE_URL": url, "KAART_TILES_DIR": str(TILES_DIR)}
+    figures: dict = {}
+    try:
+        load_buildings(url, env, path, not args.no_ogr2ogr, figures)
+        load_addresses(env, address_file(url, args.n, args.seed), figures)
+        entry = build_tiles(env, figures)
+        serve(url, env, entry, args.repeat, figures)
+        solar(url, env, args.n, figures)
+    finally:
+        if not args.keep:
+            layers_import.drop_database(url)
+    report(args, figures, entry)
+
+
+if __name__ == "__main__":
+    main()
