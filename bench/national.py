@@ -243,7 +243,7 @@ def solar(url: str, env: dict, n: int, figures: dict) -> None:
     seconds, peak, _ = layers_import.run_measured([KAART, "solar", "compute"], env)
     with psycopg.connect(layers_import.libpq_url(url)) as conn:
         total = conn.execute("SELECT count(*) FROM solar_potential").fetchone()[0]
-    assert 0 < kept < total == n, (kept, total, n)
+    assert 0 < kept <= total == n, (kept, total, n)  # kept == total: done before Ctrl-C
     figures["solar"] = (first[0] + seconds, max(first[1], peak), kept)
 
 
