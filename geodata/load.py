@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, text
 from geodata import address_search
 from geodata.errors import ReadError
 from geodata.pgcopy import CopyWriter, column_definitions, column_types
-from geodata.pipeline import prefetched, quiet_gc
+from geodata.pipeline import lean_allocators, prefetched, quiet_gc
 from geodata.read import Reader, read
 from geodata.registry import get_source
 from geodata.source import Source
@@ -117,10 +117,11 @@ def load_layer(
     layer: str | None = None,
     force: bool = False,
     progress: Progress = print,
-    batch_size: int = 12_500,
+    batch_size: int = 8_000,
     after: AfterLoad | None = None,
 ) -> LoadReport:
     started = time.monotonic()
+    lean_allocators()
     try:
         source = get_source(name)
     except ReadError as exc:

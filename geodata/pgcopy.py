@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from contextlib import ExitStack
 from datetime import date, datetime
+from queue import Queue
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +21,11 @@ import shapely
 from psycopg import Copy, Cursor, sql
 from psycopg.copy import QueuedLibpqWriter
 
+# Rows encoded into one COPY payload at a time, and 128 KiB pieces of it held for the sending
+# thread: psycopg's default queue of 1,024 pieces holds 128 MiB when the server is the slower
+# side, which it is during a bulk load (bench/layers_import.py: peak RSS).
+ROWS_PER_PAYLOAD = 2_000
+QUEUED_PIECES = 32
 RANK = {"boolean": 0, "bigint": 1, "double precision": 2, "timestamptz": 3, "text": 4}
 FIXED_COLUMNS = ("feature_id", "properties", "geometry")
 
@@ -155,6 +161,14 @@ def wkb_hex(geoms: np.ndarray) -> list[str]:
     return [w.hex() for w in wkbs]
 
 
+class BoundedQueueWriter(QueuedLibpqWriter):
+    """psycopg's queued writer with a short queue: memory stays bounded while the server lags."""
+
+    def __init__(self, cursor: Cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=QUEUED_PIECES)
+
+
 def copy_text(frame: gpd.GeoDataFrame, types: dict[str, str | None]) -> str:
     """One frame (EPSG:28992) as COPY text rows: feature_id, the typed columns, properties, geom."""
     fields = [field_texts(frame["feature_id"].tolist(), "text")]
@@ -189,9 +203,11 @@ class CopyWriter:
                 sql.Identifier(c) for c in ("feature_id", *self.columns, "properties", "geom")
             )
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(self.table, names)
-            writer = QueuedLibpqWriter(self.cursor)
+            writer = BoundedQueueWriter(self.cursor)
             self._copy = self._stack.enter_context(self.cursor.copy(statement, writer=writer))
-        self._copy.write(copy_text(frame, types))
+        for start in range(0, len(frame), ROWS_PER_PAYLOAD):
+            piece = frame.iloc[start : start + ROWS_PER_PAYLOAD]
+            self._copy.write(copy_text(piece, types).encode())
         return len(frame)
 
     def close(self) -> None:
