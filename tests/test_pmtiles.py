@@ -218,6 +218,17 @@ def test_the_catalogue_names_the_current_archive_of_the_layers_version(
     assert listed[LAYER]["archive"] is None and listed[LAYER]["archive_zooms"] is None
 
 
+def test_a_damaged_manifest_means_live_tiles_until_the_next_build(
+    panden, connection, client, tmp_path, caplog
+):
+    (tmp_path / "manifest.json").write_text('{"layers": {"weesp": ', encoding="utf-8")
+    assert store.read(tmp_path) == {}
+    assert "manifest" in caplog.text
+    assert client.get("/api/v1/layers").status_code == 200
+    entry = build(connection, tmp_path).entry
+    assert store.read(tmp_path)[LAYER] == entry
+
+
 # -- Content-addressed names and the atomic swap -------------------------------------------------
 
 

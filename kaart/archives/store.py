@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+log = logging.getLogger(__name__)
 URL_PREFIX = "/tiles/archives/"
 # Every archive name the store writes; the only names the app and nginx serve.
 ARCHIVE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*-[0-9a-f]{16}\.pmtiles")
@@ -67,7 +69,15 @@ def read(directory: Path) -> dict[str, Entry]:
         text = (directory / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    return {name: Entry(**entry) for name, entry in json.loads(text)["layers"].items()}
+    try:
+        return {name: Entry(**entry) for name, entry in json.loads(text)["layers"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A damaged manifest (a disk problem, a hand edit): the map draws live tiles and the
+        # next `kaart tiles build` writes a new one; serving must not fail on it.
+        log.warning(
+            "tile archive manifest %s is unreadable (%s); serving live tiles", directory, exc
+        )
+        return {}
 
 
 def published(directory: Path) -> Callable[[str, str], Entry | None]:
