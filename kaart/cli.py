@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from kaart import ROOT, cli_settings, outputs_cli, privacy_cli, users_cli
 from kaart.archives import cli as tiles_cli
 from kaart.config import Settings
-from kaart.db import make_engine, transaction
+from kaart.db import checkpointed, make_engine, transaction
 from kaart.errors import ApiError
 from kaart.geo import limits_for
 from kaart.mail import cli as mail_cli
 from kaart.schema import upgrade
 from kaart.services import audit as audit_log
-from kaart.services import processes
+from kaart.services import demo_initiatives, demo_pact, processes
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -82,6 +82,10 @@ def demo_load(force: bool) -> None:
     with Session(engine) as session, transaction(session):  # a process over the buurt
         if processes.load_demo(session):
             click.echo(f"demo process: /trajecten/{processes.DEMO_SLUG}", err=True)
+    with Session(engine) as session, transaction(session):  # an initiative and an adoption
+        demo_initiatives.load(session, lambda message: click.echo(message, err=True))
+    with Session(engine) as session, transaction(session):  # the wijkpact (after initiatives)
+        demo_pact.load(session, lambda message: click.echo(message, err=True))
     _solar(engine, settings, force=False)
     engine.dispose()
 
@@ -109,15 +113,14 @@ def _solar(engine, settings: Settings, **options) -> None:
 
     try:
         # Committed chunk by chunk: an interrupted run keeps what it wrote, the next resumes.
-        with engine.connect() as conn:
+        with checkpointed(engine) as (conn, checkpoint):
             report = compute(
                 conn,
                 economics_for(settings),
                 progress=lambda m: click.echo(m, err=True),
-                checkpoint=conn.commit,
+                checkpoint=checkpoint,
                 **options,
             )
-            conn.commit()
     except ComputeError as exc:
         raise click.ClickException(f"solar: {exc}") from exc
     click.echo(report.summary(), err=True)

@@ -183,6 +183,16 @@ def transaction(session: Session | None = None) -> Iterator[Session]:
     session.commit()
 
 
+@contextmanager
+def checkpointed(engine: Engine) -> Iterator[tuple[Connection, Callable[[], None]]]:
+    """A connection for a long bulk job that commits as it goes: `checkpoint()` commits what
+    was done so far, the end commits the rest; an error or Ctrl-C rolls back only what came
+    after the last checkpoint (`kaart solar compute` resumes from there)."""
+    with engine.connect() as conn:
+        yield conn, conn.commit
+        conn.commit()
+
+
 def _rollback(session: Session) -> None:
     try:
         session.rollback()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from shapely import wkt
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from geodata.load import load_layer
 from geodata.read import read
 from geodata.sources.three_d_bag import BUILDINGS, ROOF_PARTS
 from kaart.cli import main
+from kaart.solar import compute as solar_compute
 from kaart.solar import roofs
 from kaart.solar.compute import ComputeError, compute
 from tests.layers_fixture import PAND_WEESP, PANDEN_COLUMNS, WEESP_BAG, make_layer, weesp_panden
@@ -252,3 +253,35 @@ def test_cli_computes_with_progress_and_then_only_what_changed(
     assert "0 computed, 1,271 unchanged, 0 removed" in again.output
     forced = CliRunner().invoke(main, ["solar", "compute", "--force"])
     assert "1,271 computed, 0 unchanged" in forced.output
+
+
+def test_cli_interrupted_keeps_the_committed_chunks_and_resumes(
+    database_url, monkeypatch, committed_panden
+):
+    """Ctrl-C during the third chunk: the command committed two chunks of 500 at its
+    checkpoints; run again, it computes the remaining 271 only."""
+    monkeypatch.setenv("KAART_DATABASE_URL", database_url)
+    monkeypatch.setattr(solar_compute, "CHUNK", 500)
+    written = []
+    real_write = solar_compute._write
+
+    def write_then_ctrl_c(conn, records):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        real_write(conn, records)
+        written.append(len(records))
+
+    monkeypatch.setattr(solar_compute, "_write", write_then_ctrl_c)
+    interrupted = CliRunner().invoke(main, ["solar", "compute"])
+    assert interrupted.exit_code == 1 and "Aborted" in interrupted.output
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT count(*) FROM solar_potential")).scalar_one()
+    assert kept == 1000
+    monkeypatch.setattr(solar_compute, "_write", real_write)
+    resumed = CliRunner().invoke(main, ["solar", "compute"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "271 computed, 1,000 unchanged, 0 removed" in resumed.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM solar_potential")).scalar_one() == 1271
+    engine.dispose()

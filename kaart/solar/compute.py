@@ -166,7 +166,7 @@ def compute(
     force: bool = False,
     progress: Progress = lambda _m: None,
     checkpoint: Callable[[], None] = lambda: None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> ComputeReport:
     """Bring solar_potential up to date with the loaded layers; returns what was done.
 
@@ -184,6 +184,7 @@ def compute(
         raise ComputeError(f"{roof_layer} lacks building_id, slope or azimuth")
     if parts_layer is not None:
         _parts_index(conn, parts_layer)
+    chunk = chunk or CHUNK
     report = ComputeReport(building_layer)
     report.removed = _remove_gone(conn, buildings, building_layer)
     checkpoint()
