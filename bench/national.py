@@ -247,6 +247,18 @@ def solar(url: str, env: dict, n: int, figures: dict) -> None:
     figures["solar"] = (first[0] + seconds, max(first[1], peak), kept)
 
 
+def disk(url: str) -> list[tuple[str, int]]:
+    """Bytes on disk (tables with their indexes and TOAST) of what a national deployment holds."""
+    with psycopg.connect(layers_import.libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT n.nspname || '.' || c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+            "AND n.nspname IN ('open_data', 'public') ORDER BY 2 DESC LIMIT 4"
+        ).fetchall()
+        total = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    return [*rows, ("whole database", total)]
+
+
 def report(args, figures: dict, entry: store.Entry) -> None:
     load_s, load_mib = figures["load buildings"]
     print(
@@ -281,6 +293,8 @@ def report(args, figures: dict, entry: store.Entry) -> None:
     rows.append(
         ("  peak memory (target <= 1 GiB)", _verdict(solar_mib, TARGETS["solar MiB"], " MiB"))
     )
+    for name, size in figures["disk"]:
+        rows.append((f"disk: {name}", f"{size / 2**30:.2f} GiB"))
     for step, result in rows:
         print(f"{step:44} {result:>34}")
     print(f"({os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at the end)")
@@ -311,6 +325,7 @@ def main() -> None:
         entry = build_tiles(env, figures)
         serve(url, env, entry, args.repeat, figures)
         solar(url, env, args.n, figures)
+        figures["disk"] = disk(url)
     finally:
         if not args.keep:
             layers_import.drop_database(url)
