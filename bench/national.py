@@ -44,6 +44,7 @@ from urllib.parse import quote
 import psycopg
 from pmtiles.reader import Reader
 from pmtiles.tile import deserialize_header
+from sqlalchemy import make_url
 
 from bench import layers_import, search, synthetic
 from bench.client import KeepAlive
@@ -136,7 +137,7 @@ def build_tiles(env: dict, figures: dict) -> store.Entry:
     args = ("tiles", "build", "bag-panden", "--minzoom", str(ZOOMS[0]), "--maxzoom", str(ZOOMS[1]))
     seconds, peak, _ = kaart(env, *args, "--force")
     entry = store.read(TILES_DIR)["bag-panden"]
-    figures["tiles build"] = (seconds, peak)
+    figures["tiles build"] = (seconds, peak, entry)
     say(f"   {seconds:.0f} s: {entry.tiles:,} tiles, {entry.bytes / 2**20:.0f} MiB")
     return entry
 
@@ -145,22 +146,33 @@ class RangeSource:
     """An archive read over HTTP range requests, its header and directories cached."""
 
     def __init__(self, port: int, path: str):
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.path = path
         self.cache: dict[tuple[int, int], bytes] = {}
         self.header = deserialize_header(self(0, 127))
 
+    def _get(self, offset: int, length: int) -> tuple[bytes, int]:
+        headers = {"Range": f"bytes={offset}-{offset + length - 1}"}
+        for attempt in (1, 2):  # the server closes a connection left idle: open a new one
+            try:
+                self.conn.request("GET", self.path, headers=headers)
+                response = self.conn.getresponse()
+                return response.read(), response.status
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     def __call__(self, offset: int, length: int) -> bytes:
         key = (offset, length)
         if key in self.cache:
             return self.cache[key]
-        self.conn.request(
-            "GET", self.path, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
-        )
-        response = self.conn.getresponse()
-        body = response.read()
-        if response.status != 206:
-            raise SystemExit(f"bench: range request answered {response.status}")
+        body, status = self._get(offset, length)
+        if status != 206:
+            raise SystemExit(f"bench: range request answered {status}")
         header = getattr(self, "header", None)
         data_start = header["tile_data_offset"] if header else 0
         data_end = data_start + (header["tile_data_length"] if header else 0)
@@ -259,49 +271,55 @@ def disk(url: str) -> list[tuple[str, int]]:
     return [*rows, ("whole database", total)]
 
 
-def report(args, figures: dict, entry: store.Entry) -> None:
-    load_s, load_mib = figures["load buildings"]
-    print(
-        f"\nNational bench: {args.n:,} synthetic buildings, {args.n:,} addresses (seed {args.seed})"
-    )
+def report(args, figures: dict) -> None:
+    """The figures of the steps that ran (all of them, unless started with --from)."""
+    print(f"\nNational bench: {args.n:,} synthetic buildings and addresses (seed {args.seed})")
     print(f"{'step':44} {'result':>34}")
-    rows = [("kaart layers load bag-panden", f"{load_s:.0f} s, peak {load_mib:.0f} MiB")]
-    if "ogr2ogr buildings" in figures:
-        ogr_s, ogr_mib = figures["ogr2ogr buildings"]
-        ratio = _verdict(load_s / ogr_s, TARGETS["import ratio"], "x")
-        rows.append(("ogr2ogr + index + ANALYZE", f"{ogr_s:.0f} s, peak {ogr_mib:.0f} MiB"))
-        rows.append(("  ratio (target <= 1.15x)", ratio))
-    rows.append(
-        ("  peak memory (target <= 256 MiB)", _verdict(load_mib, TARGETS["import MiB"], " MiB"))
-    )
-    add_s, add_mib = figures["load addresses"]
-    rows.append(("kaart layers load bag-adressen", f"{add_s:.0f} s, peak {add_mib:.0f} MiB"))
-    tiles_s, tiles_mib = figures["tiles build"]
-    size = f"{entry.tiles:,} tiles, {entry.bytes / 2**20:.0f} MiB"
-    rows.append((f"kaart tiles build z{ZOOMS[0]}-{ZOOMS[1]}", f"{tiles_s:.0f} s, {size}"))
-    rows.append(("  its peak memory", f"{tiles_mib:.0f} MiB"))
-    live, pre = figures["tile live"], figures["tile prebuilt"]
-    rows.append(
-        ("dense z16 tile p50, live / prebuilt", f"{live:.1f} / {pre:.1f} ms ({live / pre:.1f}x)")
-    )
-    pages = f"{figures['ogc page 1']:.1f} / {figures['ogc page 1000']:.1f} ms"
-    rows.append(("OGC items p50, page 1 / page 1,000", pages))
-    for kind, ms in figures["search"].items():
-        rows.append((f"address search p50: {kind}", f"{ms:.1f} ms"))
-    solar_s, solar_mib, kept = figures["solar"]
-    rows.append(("kaart solar compute (interrupted + resumed)", f"{solar_s:.0f} s, {kept:,} kept"))
-    rows.append(
-        ("  peak memory (target <= 1 GiB)", _verdict(solar_mib, TARGETS["solar MiB"], " MiB"))
-    )
-    for name, size in figures["disk"]:
+    rows = [*_load_rows(figures)]
+    if "tiles build" in figures:
+        seconds, peak, entry = figures["tiles build"]
+        size = f"{entry.tiles:,} tiles, {entry.bytes / 2**20:.0f} MiB"
+        rows.append((f"kaart tiles build z{ZOOMS[0]}-{ZOOMS[1]}", f"{seconds:.0f} s, {size}"))
+        rows.append(("  its peak memory", f"{peak:.0f} MiB"))
+    if "tile live" in figures:
+        live, pre = figures["tile live"], figures["tile prebuilt"]
+        rows.append(("dense z16 tile p50, live / prebuilt", f"{live:.1f} / {pre:.1f} ms"))
+        pages = f"{figures['ogc page 1']:.1f} / {figures['ogc page 1000']:.1f} ms"
+        rows.append(("OGC items p50, page 1 / page 1,000", pages))
+        for kind, ms in figures["search"].items():
+            rows.append((f"address search p50: {kind}", f"{ms:.1f} ms"))
+    if "solar" in figures:
+        seconds, peak, kept = figures["solar"]
+        rows.append(("kaart solar compute, Ctrl-C + resumed", f"{seconds:.0f} s, {kept:,} kept"))
+        rows.append(
+            ("  peak memory (target <= 1 GiB)", _verdict(peak, TARGETS["solar MiB"], "MiB"))
+        )
+    for name, size in figures.get("disk", ()):
         rows.append((f"disk: {name}", f"{size / 2**30:.2f} GiB"))
     for step, result in rows:
         print(f"{step:44} {result:>34}")
     print(f"({os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at the end)")
 
 
+def _load_rows(figures: dict):
+    if "load buildings" in figures:
+        seconds, peak = figures["load buildings"]
+        yield "kaart layers load bag-panden", f"{seconds:.0f} s, peak {peak:.0f} MiB"
+        if "ogr2ogr buildings" in figures:
+            ogr_s, ogr_mib = figures["ogr2ogr buildings"]
+            yield "ogr2ogr + index + ANALYZE", f"{ogr_s:.0f} s, peak {ogr_mib:.0f} MiB"
+            yield (
+                "  ratio (target <= 1.15x)",
+                _verdict(seconds / ogr_s, TARGETS["import ratio"], "x"),
+            )
+        yield "  peak memory (target <= 256 MiB)", _verdict(peak, TARGETS["import MiB"], "MiB")
+    if "load addresses" in figures:
+        seconds, peak = figures["load addresses"]
+        yield "kaart layers load bag-adressen", f"{seconds:.0f} s, peak {peak:.0f} MiB"
+
+
 def _verdict(value: float, target: float, unit: str) -> str:
-    return f"{value:.2f}{unit} {'met' if value <= target else 'MISSED'}"
+    return f"{value:.2f}{'' if unit == 'x' else ' '}{unit} {'met' if value <= target else 'MISSED'}"
 
 
 def main() -> None:
@@ -313,23 +331,36 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="rounds of each timed request")
     parser.add_argument("--no-ogr2ogr", action="store_true", help="leave out the ogr2ogr side")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--from", dest="start", type=int, default=1, choices=range(1, 6), help="first step (1-5)"
+    )
     args = parser.parse_args()
     base = os.environ.get("KAART_DATABASE_URL") or sys.exit("KAART_DATABASE_URL is not set")
     path = synthetic.cached(args.n, args.seed, progress=say)
-    url = fresh_database(base, "bench_national")
+    if args.start == 1:
+        url = fresh_database(base, "bench_national")
+    else:  # a kept database from an earlier run that stopped (or ran with --keep)
+        url = make_url(base).set(database=f"{make_url(base).database}_bench_national")
+        url = url.render_as_string(hide_password=False)
     env = {**os.environ, "KAART_DATABASE_URL": url, "KAART_TILES_DIR": str(TILES_DIR)}
     figures: dict = {}
+    steps = (
+        lambda: load_buildings(url, env, path, not args.no_ogr2ogr, figures),
+        lambda: load_addresses(env, address_file(url, args.n, args.seed), figures),
+        lambda: build_tiles(env, figures),
+        lambda: serve(url, env, store.read(TILES_DIR)["bag-panden"], args.repeat, figures),
+        lambda: solar(url, env, args.n, figures),
+    )
     try:
-        load_buildings(url, env, path, not args.no_ogr2ogr, figures)
-        load_addresses(env, address_file(url, args.n, args.seed), figures)
-        entry = build_tiles(env, figures)
-        serve(url, env, entry, args.repeat, figures)
-        solar(url, env, args.n, figures)
+        for step in steps[args.start - 1 :]:
+            step()
         figures["disk"] = disk(url)
-    finally:
-        if not args.keep:
-            layers_import.drop_database(url)
-    report(args, figures, entry)
+    except BaseException:
+        say(f"stopped; the bench database is kept: go on with --from <step> (now {url})")
+        raise
+    if not args.keep:
+        layers_import.drop_database(url)
+    report(args, figures)
 
 
 if __name__ == "__main__":
