@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,18 +68,45 @@ def ogr_conninfo(url: str) -> str:
     return "PG:" + " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run a process to its end: (wall seconds, peak RSS in MiB, its stdout)."""
+def run_measured(
+    args: list[str], env: dict[str, str] | None = None, anon: list[float] | None = None
+) -> tuple[float, float, str]:
+    """Run a process to its end: (wall seconds, peak RSS in MiB, its stdout). With `anon`, its
+    peak anonymous memory in MiB is appended to it: RSS also counts the pages of shared
+    libraries (GDAL, Arrow) the process touched, 40-90 MiB that vary with the page cache."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    sampler = None
+    if anon is not None:
+        peak = [0.0]
+        sampler = threading.Thread(target=_sample_anon, args=(proc.pid, peak), daemon=True)
+        sampler.start()
     out = proc.stdout.read().decode()
     # wait4 rather than proc.wait(): it reports this one child's resource usage.
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
+    if sampler is not None:
+        sampler.join()
+        anon.append(peak[0])
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"bench: {args[0]} failed with exit code {proc.returncode}")
     return seconds, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
+
+
+def _sample_anon(pid: int, peak: list[float]) -> None:
+    """The largest RssAnon of process `pid` seen every 20 ms until it exits."""
+    path = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = path.read_text()
+        except OSError:
+            return
+        if "RssAnon" not in text:  # a zombie, waiting to be reaped
+            return
+        kib = int(text.split("RssAnon:")[1].split()[0])
+        peak[0] = max(peak[0], kib / 1024)
+        time.sleep(0.02)
 
 
 def ours(url: str, path: Path) -> tuple[float, float]:
@@ -98,9 +126,9 @@ def ours(url: str, path: Path) -> tuple[float, float]:
     return seconds, peak
 
 
-def ogr2ogr(url: str, path: Path) -> tuple[float, float]:
+def ogr2ogr(url: str, path: Path, anon: list[float] | None = None) -> tuple[float, float]:
     """ogr2ogr, then the index on the feature id and ANALYZE that our load makes too."""
-    seconds, peak = _ogr2ogr(url, path)
+    seconds, peak = _ogr2ogr(url, path, anon)
     statements = (
         f"CREATE INDEX ON open_data.{OGR_TABLE} (identificatie); ANALYZE open_data.{OGR_TABLE}"
     )
@@ -108,7 +136,7 @@ def ogr2ogr(url: str, path: Path) -> tuple[float, float]:
     return seconds + more, max(peak, peak_psql)
 
 
-def _ogr2ogr(url: str, path: Path) -> tuple[float, float]:
+def _ogr2ogr(url: str, path: Path, anon: list[float] | None = None) -> tuple[float, float]:
     seconds, peak, _ = run_measured(
         [
             "ogr2ogr",
@@ -131,7 +159,8 @@ def _ogr2ogr(url: str, path: Path) -> tuple[float, float]:
             "--config",
             "PG_USE_COPY",
             "YES",
-        ]
+        ],
+        anon=anon,
     )
     return seconds, peak
 
