@@ -22,7 +22,7 @@ from kaart.geo import limits_for
 from kaart.mail import cli as mail_cli
 from kaart.schema import upgrade
 from kaart.services import audit as audit_log
-from kaart.services import processes
+from kaart.services import demo_initiatives, demo_pact, processes
 
 DEMO_DIR = ROOT / "data" / "demo"
 
@@ -82,6 +82,10 @@ def demo_load(force: bool) -> None:
     with Session(engine) as session, transaction(session):  # a process over the buurt
         if processes.load_demo(session):
             click.echo(f"demo process: /trajecten/{processes.DEMO_SLUG}", err=True)
+    with Session(engine) as session, transaction(session):  # an initiative and an adoption
+        demo_initiatives.load(session, lambda message: click.echo(message, err=True))
+    with Session(engine) as session, transaction(session):  # the wijkpact (after initiatives)
+        demo_pact.load(session, lambda message: click.echo(message, err=True))
     _solar(engine, settings, force=False)
     engine.dispose()
 

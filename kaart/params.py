@@ -227,3 +227,23 @@ def _instant(text: str, *, end: bool) -> datetime:
         return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
     stamp = datetime.fromisoformat(text)
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def form_list(form: Any, name: str) -> list[str]:
+    """Every value of a form field: a request's MultiDict, or a dict from JSON or a test whose
+    value is one value or a list."""
+    if hasattr(form, "getlist"):
+        return form.getlist(name)
+    value = form.get(name) or []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def uuid_list(values: list[Any]) -> list[uuid.UUID]:
+    """The values that are UUIDs, each once, in their order (others are left out)."""
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(found))

@@ -266,10 +266,14 @@ def panden(connection: Connection) -> str:
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """For tests against the live server: remove the contributions they committed, the answers
-    kept for their Idempotency-Keys (the map's form sends one with every write) and e-mail."""
+    """For tests against the live server: remove the contributions, initiatives, adoptions and
+    pacts they committed, the answers kept for their Idempotency-Keys (the map's form sends one
+    with every write) and e-mail."""
     yield engine
     with engine.begin() as conn:
+        # What residents and staff made together (issue 15): pacts before their parties.
+        for table in ("pact", "party", "initiative", "adoption"):
+            conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text("DELETE FROM contribution"))
         conn.execute(text("DELETE FROM idempotency_key"))
         # E-mail written by the server: addresses (their subscriptions go with them), the outbox.

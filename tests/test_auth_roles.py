@@ -27,6 +27,13 @@ from tests.places import feature
 
 # Who may use each /beheer route of the dialogue part (admins may use every route).
 ACCESS = {
+    # Initiatives (moderated like contributions) and adoptions (decided by planners).
+    "beheer.initiatives_list": ("moderator", "planner"),
+    "beheer.initiative_record": ("moderator", "planner"),
+    "beheer.initiative_visibility": ("moderator",),
+    "beheer.adoptions_list": ("planner",),
+    "beheer.adoption_decide": ("planner",),
+    "beheer.adoptions_export": ("planner",),
     "beheer.index": ("moderator", "planner"),
     "beheer.moderation": ("moderator",),
     "beheer.publish": ("moderator",),
@@ -46,6 +53,14 @@ ACCESS = {
     "beheer.privacy": ("admin",),
     "beheer.privacy_export": ("admin",),
     "beheer.privacy_erase": ("admin",),
+    # The wijkpact: planners make parties, pacts and commitments; partners post progress.
+    "beheer.pacts": ("planner", "partner"),
+    "beheer.party_new": ("planner",),
+    "beheer.party_member_add": ("planner",),
+    "beheer.pact_new": ("planner",),
+    "beheer.pact_manage": ("planner", "partner"),
+    "beheer.commitment_new": ("planner",),
+    "beheer.commitment_update": ("planner", "partner"),
 }
 
 
@@ -396,4 +411,16 @@ def test_a_coop_account_lands_on_the_coop_page_not_on_a_403(client, connection):
         data={"email": "coop@weesp.example", "password": PASSWORD, "csrf_token": token},
     )
     assert r.status_code == 302 and r.headers["Location"] in ("/coop", "/")
+    assert client.get("/beheer").status_code == 403
+
+
+def test_a_partner_account_lands_on_its_commitments(client, connection):
+    make_user(connection, "partner", email="partner@weesp.example")
+    token = csrf_of(client)
+    r = client.post(
+        "/inloggen",
+        data={"email": "partner@weesp.example", "password": PASSWORD, "csrf_token": token},
+    )
+    assert r.status_code == 302 and r.headers["Location"] == "/beheer/wijkpact"
+    assert client.get("/beheer/wijkpact").status_code == 200
     assert client.get("/beheer").status_code == 403

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from kaart import create_app
 from kaart.i18n import catalogue
 from kaart.mail import links
-from kaart.services import users
+from kaart.services import demo_pact, users
+from tests import initiative_axe
 from tests.dialogue_fixtures import PASSWORD
 from tests.fixtures.outputs.seed import add_process, seed_weesp
 
@@ -236,6 +237,8 @@ RESIDENT = [
     ),
     View(lambda i: f"/trajecten/{i.process_slug}/reactienota", None, "a published reactienota"),
     View(lambda i: f"/e-mail/medewerker/{i.mail['staff']}", None, "stopping the staff digest"),
+    View("/wijkpact", None, "the wijkpacten"),
+    View(f"/wijkpact/{demo_pact.SLUG}", None, "a wijkpact with its map", wait_for_map),
 ]
 
 ADMIN = [
@@ -275,6 +278,15 @@ PLANNER = [
         lambda i: f"/beheer/bijdragen/{i.contribution}", "planner", "a contribution", wait_for_map
     ),
     View("/beheer/standaardreacties", "planner", "standard responses"),
+    View("/beheer/wijkpact", "planner", "wijkpact: parties, accounts, pacts"),
+    View("/beheer/wijkpact/nieuw", "planner", "wijkpact: a new pact", wait_for_map),
+    View(f"/beheer/wijkpact/{demo_pact.SLUG}", "planner", "wijkpact: progress forms"),
+    View(
+        f"/beheer/wijkpact/{demo_pact.SLUG}/afspraken/nieuw",
+        "planner",
+        "wijkpact: a new commitment",
+        wait_for_map,
+    ),
 ]
 
 MODERATOR = [
@@ -289,7 +301,9 @@ MODERATOR = [
     View("/beheer/overzicht", "moderator", "the overview with its map", overview_map_ready),
 ]
 
-PAGES = RESIDENT + ADMIN + PLANNER + MODERATOR
+# Initiatives and adoptions (tests/initiative_axe.py seeds their rows).
+INITIATIVES = [View(*view) for view in initiative_axe.VIEWS]
+PAGES = RESIDENT + ADMIN + PLANNER + MODERATOR + INITIATIVES
 
 # GET routes that answer with something other than an HTML page, by endpoint, with the reason.
 EXEMPT = {
@@ -301,6 +315,7 @@ EXEMPT = {
     "tiles.solar_tile": "vector tiles of the co-operative's buildings",
     "archives.archive": "a prebuilt tile archive (application/vnd.pmtiles)",
     "beheer.export": "the CSV, GeoJSON or GeoPackage export (a download)",
+    "beheer.adoptions_export": "the accepted adoptions as GeoPackage or CSV (a download)",
     "beheer.report_pdf": "the reactienota as PDF (a download)",
     "beheer.audit_csv": "the audit log as CSV (a download)",
     "beheer.participation_csv": "who takes part, as CSV (a download)",
@@ -309,6 +324,8 @@ EXEMPT = {
     "public.process_feed": "an Atom feed (application/atom+xml)",
     "public.category_feed": "an Atom feed (application/atom+xml)",
     "public.contribution_feed": "an Atom feed (application/atom+xml)",
+    "public.pact_report": "the wijkpact's voortgangsrapportage as PDF (a download)",
+    "public.party_logo": "a party's logo (an image)",
 }
 # Whole blueprints that answer in JSON or XML only (problem+json on errors). The one HTML page
 # among them, the API documentation (api.docs), is in PAGES and so counts as covered first.
@@ -379,7 +396,16 @@ def ids(engine: Engine, live_server: str) -> Iterator[Ids]:
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
             for role, email in STAFF.items():
                 users.create(session, email, PASSWORD, [role], display_name=f"Axe {role}")
+            demo_pact.load(session)  # the wijkpact pages, and the chain on a contribution's page
             session.commit()
+        initiative_axe.seed(conn)
+        conn.execute(
+            text(
+                "INSERT INTO commitment_contribution (commitment_id, contribution_id) "
+                "SELECT id, :c FROM commitment ORDER BY due_on LIMIT 1"
+            ),
+            {"c": seed.ids["pluktuin"]},
+        )
         slug = conn.execute(
             text("SELECT slug FROM process WHERE id = :id"), {"id": seed.process}
         ).scalar_one()
@@ -394,8 +420,9 @@ def ids(engine: Engine, live_server: str) -> Iterator[Ids]:
         mail,
     )
     with engine.begin() as conn:
+        initiative_axe.clean(conn)
         tables = ("contribution", "process", "app_user", "rate_event", "idempotency_key")
-        for table in (*tables, "outbox", "mail_address"):
+        for table in ("pact", "party", *tables, "outbox", "mail_address"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 

@@ -222,6 +222,13 @@ def test_triggers_stay_with_the_migrations(engine: Engine, created_from_models: 
         ("solar_potential", "solar_potential_counted", "count_change"),
         ("buurt", "buurt_counted", "count_change"),
         ("layer", "layer_counted", "count_change"),
+        # The wijkpact's progress history (0018).
+        ("commitment_update", "commitment_update_append_only", "forbid_commitment_update_change"),
+        ("commitment_update", "commitment_update_no_truncate", "forbid_commitment_update_change"),
+        ("pact", "pact_counted", "count_change"),
+        ("party", "party_counted", "count_change"),
+        ("commitment", "commitment_counted", "count_change"),
+        ("commitment_update", "commitment_update_counted", "count_change"),
     }
     with created_from_models.connect() as conn:
         assert conn.execute(text(TRIGGERS)).all() == []

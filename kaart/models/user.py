@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from kaart.models.base import metadata, one_of, stamp, uuid_pk
 
-ROLES = ("moderator", "planner", "coop", "admin")
+ROLES = ("moderator", "planner", "coop", "admin", "partner")
 DISPLAY_NAME_MAX = 120
 
 app_user = Table(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kaart import crs
 from kaart.errors import NotFound
 from kaart.models.contribution import CATEGORIES
+from kaart.ogc import sources
 from kaart.providers import contributions, layers
 
 CONTRIBUTIONS = contributions.TILE_LAYER
@@ -32,9 +33,12 @@ class Collection:
     attribution: str | None = None
     source: str | None = None
     layer: layers.Layer | None = None  # the open layer behind it; None for contributions
+    provider: sources.Source | None = None  # a provider-backed collection (kaart/ogc/sources.py)
 
     @property
     def filters(self) -> tuple[str, ...]:
+        if self.provider is not None:
+            return tuple(self.provider.filters)
         return CONTRIBUTION_FILTERS if self.table is None else self.columns
 
     def describe(self) -> dict[str, Any]:
@@ -63,12 +67,18 @@ class Collection:
 
 
 def all_collections(session: Session) -> list[Collection]:
-    return [_contributions(session), *(_layer(layer) for layer in layers.catalogue(session))]
+    return [
+        _contributions(session),
+        *(_sourced(session, source) for source in sources.registered().values()),
+        *(_layer(layer) for layer in layers.catalogue(session)),
+    ]
 
 
 def find(session: Session, collection_id: str) -> Collection:
     if collection_id == CONTRIBUTIONS:
         return _contributions(session)
+    if collection_id in sources.registered():
+        return _sourced(session, sources.registered()[collection_id])
     try:
         return _layer(layers.find(session, collection_id))
     except NotFound as exc:
@@ -90,6 +100,22 @@ def _contributions(session: Session) -> Collection:
         feature_count=None,
         bbox=bbox,
         interval=interval,
+    )
+
+
+def _sourced(session: Session, source: sources.Source) -> Collection:
+    bbox, interval = source.extent(session)
+    return Collection(
+        id=source.id,
+        title=source.title,
+        description=source.description,
+        table=None,
+        storage=crs.SUPPORTED[crs.CONTRIBUTION_STORAGE],
+        columns=(),
+        feature_count=None,
+        bbox=bbox,
+        interval=interval,
+        provider=source,
     )
 
 

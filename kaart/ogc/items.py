@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kaart import crs as crs_mod
 from kaart.errors import Gone, NotFound
 from kaart.models.contribution import CATEGORIES, STATUSES
-from kaart.ogc import collections
+from kaart.ogc import collections, sources
 from kaart.ogc.collections import Collection
 from kaart.params import Params
 from kaart.providers import contributions, layers, paging, versions
@@ -35,6 +35,8 @@ def version(session: Session, collection_id: str) -> str:
     """What the collection's items are as of now, known before they are read (and before the
     contributions' extent is): the change counters of what a contribution is read from
     (kaart/providers/versions.py), or the open layer's load. 404 for an unknown collection."""
+    if collection_id in sources.registered():
+        return sources.registered()[collection_id].version(session)
     if collection_id != collections.CONTRIBUTIONS:
         found = collections.find(session, collection_id)
         if found.layer is not None:  # every collection but the contributions is an open layer
@@ -55,14 +57,20 @@ def items(session: Session, collection: Collection, args: Any) -> tuple[paging.P
     filters = {name: params.values(name) for name in collection.filters if params.values(name)}
     for name, values in filters.items():
         allowed = ALLOWED_VALUES.get(name) if collection.layer is None else None
+        if collection.provider is not None:
+            allowed = collection.provider.filters[name]
         unknown = [v for v in values if allowed is not None and v not in allowed]
         if unknown:
             reason = f"Unknown {name} {unknown[0][:40]!r}; use {', '.join(allowed or ())}."
             params.fail(name, reason, f"{name}_unknown")
-    if interval and collection.layer is not None:
+    timeless = collection.provider is not None and not collection.provider.temporal
+    if interval and (collection.layer is not None or timeless):
         params.fail("datetime", f"Collection {collection.id!r} has no time dimension.", "datetime")
     params.done()
     cursor = paging.decode(raw_cursor) if raw_cursor else None
+    if collection.provider is not None:
+        found = sources.SourceQuery(bbox, bbox_crs, filters, limit, cursor, interval)
+        return collection.provider.page(session, found, out), out
     if collection.layer is not None:
         query = layers.Query(bbox, bbox_crs, filters, limit, cursor)
         return layers.page(session, collection.layer, query, out), out
@@ -96,6 +104,11 @@ def _limit(params: Params) -> int:
 def item(session: Session, collection: Collection, feature_id: str, out: crs_mod.Crs) -> str:
     """One feature as GeoJSON text; 404 when the collection has no such (public) feature."""
     missing = NotFound(f"Feature {feature_id[:60]!r} in collection {collection.id!r}")
+    if collection.provider is not None:
+        try:
+            return collection.provider.feature(session, feature_id, out)
+        except (ValueError, NotFound, Gone) as exc:
+            raise missing from exc
     if collection.layer is not None:
         try:
             return layers.feature(session, collection.layer, feature_id, out)

@@ -293,7 +293,7 @@ def _conditions(query: Query) -> list[ColumnElement[bool]]:
             or_(c.c.title.ilike(pattern, escape="\\"), c.c.description.ilike(pattern, escape="\\"))
         )
     if query.cursor is not None:
-        stamp, ident = _cursor_key(query.cursor)
+        stamp, ident = paging.time_id_key(query.cursor)
         key, at = tuple_(c.c.created_at, c.c.id), tuple_(stamp, ident)
         where.append(key < at if query.cursor.forward else key > at)
     return where
@@ -302,7 +302,7 @@ def _conditions(query: Query) -> list[ColumnElement[bool]]:
 def _place(query: Query) -> list[ColumnElement[bool]]:
     where = []
     if query.bbox:
-        box = _envelope(query.bbox, query.bbox_crs)
+        box = paging.envelope_wgs84(query.bbox, query.bbox_crs)
         where += [query.geom.op("&&")(box), func.ST_Intersects(query.geom, box)]
     if query.near:
         here = cast(func.ST_SetSRID(func.ST_MakePoint(*query.near), 4326), Geography)
@@ -329,26 +329,6 @@ def _time(query: Query) -> list[ColumnElement[bool]]:
         (c.c.created_at <= query.created_to) if query.created_to else None,
     )
     return [bound for bound in bounds if bound is not None]
-
-
-def _envelope(bbox: BBox, bbox_crs: crs_mod.Crs) -> Any:
-    """The box as a geometry in WGS84 (the storage CRS); edges densified before transforming."""
-    box = func.ST_MakeEnvelope(*bbox, bbox_crs.srid)
-    if bbox_crs.srid == 4326:
-        return box
-    segment = max(max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 16, 1e-9)
-    return func.ST_Transform(func.ST_Segmentize(box, segment), 4326)
-
-
-def _cursor_key(cursor: Cursor) -> tuple[datetime, uuid.UUID]:
-    try:
-        stamp, ident = cursor.key
-        parsed = datetime.fromisoformat(stamp), uuid.UUID(ident)
-        if parsed[0].tzinfo is None:
-            raise ValueError("time without zone")
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise paging.invalid_cursor() from exc
-    return parsed
 
 
 def _from(names: Sequence[str], sql: str = "") -> Any:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import func
 
 from kaart.errors import BadRequest
 
@@ -57,6 +61,29 @@ def invalid_cursor() -> BadRequest:
         "cursor",
         "cursor_invalid",
     )
+
+
+def time_id_key(cursor: Cursor) -> tuple[datetime, uuid.UUID]:
+    """The (created time, id) key of a cursor over a `created_at DESC, id DESC` order (the
+    contributions, initiatives and commitments); 400 for anything this server did not give."""
+    try:
+        stamp, ident = cursor.key
+        parsed = datetime.fromisoformat(stamp), uuid.UUID(ident)
+        if parsed[0].tzinfo is None:
+            raise ValueError("time without zone")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise invalid_cursor() from exc
+    return parsed
+
+
+def envelope_wgs84(bbox: BBox, bbox_crs: Any) -> Any:
+    """A bbox in `bbox_crs` (kaart.crs.Crs) as a WGS84 geometry expression (the storage CRS of
+    what residents make); edges densified before transforming."""
+    box = func.ST_MakeEnvelope(*bbox, bbox_crs.srid)
+    if bbox_crs.srid == 4326:
+        return box
+    segment = max(max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 16, 1e-9)
+    return func.ST_Transform(func.ST_Segmentize(box, segment), 4326)
 
 
 def page_of(

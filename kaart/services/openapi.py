@@ -17,6 +17,7 @@ from flask import Flask
 from kaart.config import Settings
 from kaart.models.contribution import CATEGORIES
 from kaart.providers.contributions import NEAR_RADIUS_MAX_M
+from kaart.services import openapi_initiatives, openapi_pacts
 from kaart.services.openapi_schemas import mail_schemas, schemas
 from kaart.solar.estimate import AREA_MAX_M2
 
@@ -244,7 +245,8 @@ def _success(verb: str) -> dict[str, Any]:
 
 
 def document(app: Flask, settings: Settings) -> dict[str, Any]:
-    known = operations(settings)
+    known = operations(settings) | openapi_pacts.operations()
+    known |= openapi_initiatives.operations(settings.page_max, settings.page_default)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith(PREFIX + "/") or rule.endpoint in SELF_ENDPOINTS:
@@ -281,7 +283,10 @@ def document(app: Flask, settings: Settings) -> dict[str, Any]:
         "servers": [{"url": PREFIX}],
         "paths": paths,
         "components": {
-            "schemas": schemas(settings) | mail_schemas(),
+            "schemas": schemas(settings)
+            | mail_schemas()
+            | openapi_pacts.schemas()
+            | openapi_initiatives.schemas(),
             "securitySchemes": {
                 "editToken": {
                     "type": "http",

@@ -26,6 +26,7 @@ from sqlalchemy.types import String
 from kaart.errors import ApiError, FieldError, NotFound, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
+from kaart.params import form_list
 from kaart.providers import contributions
 from kaart.services.input import ContributionInput
 from kaart.textcheck import load_json
@@ -192,7 +193,7 @@ def parse_form(form: Any, limits: Limits) -> ProcessInput:
     slug = (form.get("slug") or "").strip().lower() or slugify(title)
     if not _SLUG.fullmatch(slug) or len(slug) > 60:
         errors.append(FieldError("slug", "Use a-z, 0-9 and dashes.", "process_slug_invalid"))
-    categories = tuple(c for c in CATEGORIES if c in _getlist(form, "categories"))
+    categories = tuple(c for c in CATEGORIES if c in form_list(form, "categories"))
     if not categories:
         errors.append(
             FieldError("categories", "Choose at least one category.", "process_categories_missing")
@@ -218,13 +219,6 @@ def parse_form(form: Any, limits: Limits) -> ProcessInput:
         premoderation=form.get("premoderation") in ("1", "on", "true", True),
         participant_questions=form.get("participant_questions") in ("1", "on", "true", True),
     )
-
-
-def _getlist(form: Any, name: str) -> list[str]:
-    if hasattr(form, "getlist"):
-        return form.getlist(name)
-    value = form.get(name) or []
-    return [value] if isinstance(value, str) else list(value)
 
 
 def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:

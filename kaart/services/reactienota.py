@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kaart.errors import not_found
 from kaart.models.contribution import CATEGORIES
+from kaart.services import commitments
 from kaart.services.overview import (
     ADOPTED_STATUSES,
     BuurtFigure,
@@ -45,6 +46,8 @@ class Item:
     response: str | None
     responded_at: datetime | None
     created_at: datetime
+    # The afspraken of wijkpacten that took it up (kaart/services/commitments.py).
+    commitments: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +122,11 @@ def build(session: Session, process_id: uuid.UUID, labels: dict[str, str]) -> Re
                 created_at=r.created_at,
             )
         )
+    taken_up = commitments.for_contributions(session, [r.id for r in selected])
+    for groups in report.groups.values():
+        for items in groups.values():
+            for item in items:
+                item.commitments = taken_up.get(item.id, [])
     report.map_png = map_image(session, process, selected, labels)
     return report
 
@@ -180,6 +188,13 @@ def map_image(session: Session, process: Any, selected: list[Any], labels: dict[
         cx = contributions.total_bounds
         xmin, ymin = min(xmin, cx[0]), min(ymin, cx[1])
         xmax, ymax = max(xmax, cx[2]), max(ymax, cx[3])
+    return framed_png(figure, axes, (xmin, ymin, xmax, ymax), handles)
+
+
+def framed_png(figure: Any, axes: Any, bounds: tuple, handles: list) -> bytes:
+    """A report map as PNG: `bounds` (RD New) with a margin, no axes, the legend bottom left.
+    Also draws the wijkpact's progress report (kaart/services/pact_report.py)."""
+    xmin, ymin, xmax, ymax = bounds
     margin = max(xmax - xmin, ymax - ymin) * 0.08 + 20
     axes.set_xlim(xmin - margin, xmax + margin)
     axes.set_ylim(ymin - margin, ymax + margin)

@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kaart.config import Settings
-from kaart.services import audit, idempotency, ratelimit
+from kaart.services import audit, idempotency, initiative_privacy, ratelimit
 from kaart.services.open311 import CONTACT_FIELDS, OPEN_STATUSES
 from kaart.services.photos import photo_paths
 
@@ -90,6 +90,7 @@ KINDS = (
     Kind("mail_addresses", unit="days", fixed=365),
     Kind("outbox", unit="days", fixed=30),
     Kind("participants", "retain_participant_days"),
+    Kind("initiatives", unit="days", fixed=365),
     Kind("rate_events", unit="hours", fixed=int(ratelimit.KEEP / HOUR)),
     Kind("idempotency", unit="hours", fixed=int(idempotency.KEEP / HOUR)),
     Kind("audit", "audit_retention_days"),
@@ -293,6 +294,8 @@ def _mail_addresses(session: Session, _settings: Settings, age: timedelta) -> tu
     """E-mail addresses (kaart/mail/): a contribution forgets its author's address `age` after
     it was made, or when its text was removed; follows never confirmed go after a week; an
     address nothing uses any more goes with them."""
+    # Initiatives and adoptions let go of theirs first (their own age, kind "initiatives").
+    ended = initiative_privacy.purge(session, _settings, kind("initiatives").delta(_settings))[0]
     links = session.execute(
         text(
             "UPDATE contribution SET author_address_id = NULL WHERE author_address_id IS NOT NULL "
@@ -312,11 +315,12 @@ def _mail_addresses(session: Session, _settings: Settings, age: timedelta) -> tu
         text(
             "DELETE FROM mail_address a WHERE a.last_used_at < now() - :unconfirmed "
             "AND NOT EXISTS (SELECT 1 FROM contribution c WHERE c.author_address_id = a.id) "
-            "AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.address_id = a.id)"
+            "AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.address_id = a.id) "
+            f"AND NOT ({initiative_privacy.ADDRESS_IN_USE})"
         ),
         {"unconfirmed": UNCONFIRMED},
     ).rowcount
-    return {"links": links, "follows": follows, "addresses": addresses}, []
+    return {"links": links, "follows": follows, "addresses": addresses, **ended}, []
 
 
 def _outbox(session: Session, _settings: Settings, age: timedelta) -> tuple[dict, list]:

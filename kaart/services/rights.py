@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from kaart.config import Settings
 from kaart.errors import BadRequest
 from kaart.providers import contributions as provider
-from kaart.services import photos, statement, workflow
+from kaart.services import initiative_privacy, photos, statement, workflow
 from kaart.services.open311 import CONTACT_FIELDS
 from kaart.services.retention import Redacted, redact
 
@@ -133,6 +133,8 @@ class Held:
     contributions: list[HeldContribution] = field(default_factory=list)
     register: list[dict[str, Any]] = field(default_factory=list)  # what, why, how long, who
     following: list[dict[str, Any]] = field(default_factory=list)  # by e-mail (kaart/mail/)
+    # Initiatives started or joined, adoptions offered, with this address (by e-mail only).
+    initiatives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -163,6 +165,8 @@ def find(session: Session, subject: Subject, settings: Settings, lang: str = "nl
     ids = matching_ids(session, subject)
     register = [asdict(entry) for entry in statement.register(settings, lang)]
     held = Held(subject, register=register, following=_following(session, subject))
+    if subject.kind == "email":
+        held.initiatives = initiative_privacy.held(session, subject.value)
     if not ids:
         return held
     query = provider.Query(audience=provider.ALL, ids=tuple(ids), limit=None)
@@ -311,6 +315,7 @@ def erase(
             withdrawn += 1
     done = redact(session, upload_dir, ids, comments=not keep_on_map)
     if subject.kind == "email":  # the address itself, and all it follows
+        initiative_privacy.erase(session, subject.value)  # the names it joined with
         session.execute(
             text("DELETE FROM mail_address WHERE address = :value"), {"value": subject.value}
         )

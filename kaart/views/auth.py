@@ -59,7 +59,10 @@ def login() -> Response | tuple[str, int, dict[str, str]] | tuple[str, int] | st
     user = attempt.user
     log_in(user)
     if not request.values.get("next") and not user.is_staff:
-        # Co-operatives have no /beheer; they start on their own page when it is there.
+        # Partners start at their party's commitments; co-operatives have no /beheer and start
+        # on their own page.
+        if user.has_role("partner"):
+            return redirect(url_for("beheer.pacts"))
         return redirect(url_for("public.coop"))
     return redirect(next_url)
 

@@ -19,7 +19,7 @@ from kaart.db import get_read_session
 from kaart.errors import BadRequest
 from kaart.i18n import translate as _
 from kaart.models.contribution import CATEGORIES
-from kaart.ogc import collections, items, openapi
+from kaart.ogc import collections, items, openapi, sources
 from kaart.ogc.items import check_known, crs_param
 from kaart.providers import contributions, paging, versions
 
@@ -59,6 +59,8 @@ def _collection_text(c: dict[str, Any], field: str) -> str:
             return _("standards.ogc.contributions.title")
         names = ", ".join(_(f"category.{category}") for category in CATEGORIES)
         return _("standards.ogc.contributions.description", categories=names)
+    if c.get("id") in sources.registered():  # initiatives, commitments: their own words
+        return _(f"standards.ogc.{c['id']}.{field}")
     if field == "title":
         return c.get("title") or c.get("id", "")
     return _("standards.ogc.layer.description", title=c.get("title") or c.get("id", ""))

@@ -12,7 +12,17 @@ import importlib
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MODULES = ("contributions", "layers", "dialogue", "photos", "solar", "follow", "openapi")
+MODULES = (
+    "contributions",
+    "layers",
+    "dialogue",
+    "photos",
+    "solar",
+    "follow",
+    "pacts",
+    "initiatives",
+    "openapi",
+)
 
 
 def blueprint() -> Blueprint:

@@ -32,6 +32,8 @@ MODULES = (
     "exports",
     "participation",
     "mail",
+    "pacts",
+    "adoptions",
 )
 RECENT = 50
 RECENT_VALUES = (

@@ -10,7 +10,18 @@ import importlib
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
-MODULES = ("pages", "processes", "coop", "photos", "statement", "feeds", "follow")
+MODULES = (
+    "pages",
+    "processes",
+    "coop",
+    "photos",
+    "statement",
+    "feeds",
+    "follow",
+    "pacts",
+    "initiatives",
+    "adoptions",
+)
 
 
 def blueprint() -> Blueprint:

@@ -16,7 +16,7 @@ from kaart.errors import Gone
 from kaart.i18n import catalogue, current_language, translate
 from kaart.models.contribution import CATEGORIES
 from kaart.providers import contributions, layers
-from kaart.services import dialogue, photos, privacy
+from kaart.services import commitments, dialogue, photos, privacy
 from kaart.supporters import existing_supporter_key
 from kaart.views.public import bp
 
@@ -91,6 +91,8 @@ def contribution(contribution_id: uuid.UUID) -> tuple[str, int]:
         object_label=object_label(feature, config),
         dialogue=dialogue.page_view(session, contribution_id, existing_supporter_key(), show_staff),
         photos=photos.public_photos(session, contribution_id),
+        # The afspraken of a wijkpact that took it up (templates/pact/_chain.html).
+        pact_commitments=commitments.for_contribution(session, contribution_id),
     )
     return page, 200
 
