@@ -145,6 +145,9 @@ def submit_follow_empty(page: Page) -> None:
 
 
 def overview_map_ready(page: Page) -> None:
+    # The map's frame loads lazily: on a narrow screen below a long staff menu, once the user
+    # scrolls to it, as here.
+    page.locator("iframe").scroll_into_view_if_needed()
     frame = page.frame_locator("iframe")
     expect(frame.locator(".leaflet-container")).to_be_visible()
 
