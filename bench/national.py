@@ -245,6 +245,8 @@ def ogc_pages(client: KeepAlive, repeat: int, figures: dict) -> None:
 
 def solar(url: str, env: dict, n: int, figures: dict) -> None:
     say("5. kaart solar compute, interrupted with Ctrl-C after its first progress line")
+    with psycopg.connect(layers_import.libpq_url(url), autocommit=True) as conn:
+        conn.execute("TRUNCATE solar_potential")  # a whole run, also after --from 5
     t0 = time.perf_counter()
     proc = subprocess.Popen([KAART, "solar", "compute"], env=env, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:

@@ -91,7 +91,10 @@ def model_version(economics: roofs.Economics) -> str:
 def _chunk_sql(buildings: _Layer, parts: _Layer | None, first: bool) -> str:
     """One chunk of buildings in feature-id order after `:after` (keyset), each with the hash
     stored for it and, where the roof layer has them, its parts as one ordered JSON text (so
-    that its hash changes exactly when a part does), looked up by the parts' building_id index."""
+    that its hash changes exactly when a part does), looked up by the parts' building_id index.
+    The stored hashes are bounded by the same key: without that PostgreSQL merged with
+    solar_potential from its first row for every chunk (2.9 s a chunk at 8.5 million; 12 ms
+    with it)."""
     table = sql.Identifier("open_data", buildings.table).as_string(None)
     year = "t.construction_year" if "construction_year" in buildings.columns else "NULL"
     usage = "t.usage" if "usage" in buildings.columns else "t.properties->>'gebruiksdoelen'"
@@ -122,6 +125,7 @@ def _chunk_sql(buildings: _Layer, parts: _Layer | None, first: bool) -> str:
         FROM {table} t {join}
         LEFT JOIN solar_potential sp
                ON sp.bag_id = t.feature_id AND sp.building_layer = :layer
+                  {"" if first else "AND sp.bag_id > :after"}
         {"" if first else "WHERE t.feature_id > :after"}
         ORDER BY t.feature_id
         LIMIT :limit
