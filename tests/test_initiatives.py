@@ -3,12 +3,15 @@ with its events, moderation, /ogc, and no personal data in anything public."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
+from PIL import Image
 from sqlalchemy import text
 
-from kaart.services import initiative_workflow
+from kaart import create_app
+from kaart.services import initiative_workflow, photos
 from tests.dialogue_fixtures import csrf_of, log_in_as, make_user, session_on
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
 
@@ -363,3 +366,52 @@ def test_access_erasure_and_retention_cover_initiative_data(app, client, connect
         ).scalar_one()
         is None
     )
+
+
+def test_an_update_may_carry_a_photo_shown_while_the_initiative_is_public(
+    settings, connection, tmp_path
+):
+    """The initiator's update with a photo: re-encoded without its metadata, on the public
+    timeline (thumbnail linking to the photo), gone with the initiative's publication, and
+    known to the orphan sweep of the upload folder."""
+    settings = settings.replace(upload_dir=tmp_path / "uploads")
+    app = create_app({"settings": settings, "db_bind": connection})
+    client = app.test_client()
+    body = create(client)
+    ident, token = body["id"], body["edit_token"]
+    image = Image.new("RGB", (640, 480), (40, 120, 60))
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "Telefoonmerk"  # the camera's make
+    image.save(out, format="JPEG", exif=exif)
+    form = {
+        "csrf_token": csrf_of(client),
+        "action": "update",
+        "text": "De eerste plantjes staan erin.",
+        "photo": (io.BytesIO(out.getvalue()), "IMG_0001.jpg"),
+    }
+    r = client.post(
+        f"/initiatieven/{ident}/beheer/{token}", data=form, content_type="multipart/form-data"
+    )
+    assert r.status_code == 303
+    page = client.get(f"/initiatieven/{ident}").get_data(as_text=True)
+    names = re.findall(r"/initiatieven/fotos/([0-9a-f-]{36}(?:\.thumb)?\.jpg)", page)
+    assert len(set(names)) == 2 and "Foto bij het nieuws van" in page
+    for name in set(names):
+        with client.get(f"/initiatieven/fotos/{name}") as photo:
+            assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+            assert b"Telefoonmerk" not in photo.data  # metadata stripped
+    with session_on(connection) as session:
+        assert photos.orphans(session, settings.upload_dir, min_age_s=0) == []
+    # Not an image: a field error on `photo`, and nothing of the update is kept.
+    form = {**form, "text": "Tweede", "photo": (io.BytesIO(b"geen foto"), "x.jpg")}
+    r = client.post(
+        f"/initiatieven/{ident}/beheer/{token}", data=form, content_type="multipart/form-data"
+    )
+    assert r.status_code in (415, 422) and 'id="update-photo"' in r.get_data(as_text=True)
+    assert "Tweede" not in client.get(f"/initiatieven/{ident}").get_data(as_text=True)
+    # Hidden by a moderator: the photo is no longer served.
+    connection.execute(
+        text("UPDATE initiative SET visibility = 'hidden' WHERE id = :id"), {"id": ident}
+    )
+    assert client.get(f"/initiatieven/fotos/{names[0]}").status_code == 404

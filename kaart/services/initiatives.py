@@ -282,9 +282,11 @@ def timeline(session: Session, initiative_id: uuid.UUID) -> list[Any]:
     """The public timeline, newest first: the initiator's updates and the status changes."""
     return session.execute(
         text(
-            "SELECT 'update' AS kind, u.created_at AS at, u.text, NULL AS to_status "
+            "SELECT 'update' AS kind, u.created_at AS at, u.text, NULL AS to_status, "
+            "u.photo_id, u.photo_media_type, u.photo_width, u.photo_height "
             "FROM initiative_update u WHERE u.initiative_id = :id "
-            "UNION ALL SELECT 'status', e.at, NULL, e.to_status FROM initiative_event e "
+            "UNION ALL SELECT 'status', e.at, NULL, e.to_status, NULL, NULL, NULL, NULL "
+            "FROM initiative_event e "
             "WHERE e.initiative_id = :id AND e.action IN ('created', 'status') "
             "ORDER BY at DESC"
         ),

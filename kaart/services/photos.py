@@ -141,6 +141,9 @@ def _save(image: Image.Image, fmt: str, options: dict) -> bytes:
     return out.getvalue()
 
 
+INITIATIVE_FOLDER = "initiatives"  # photos of initiatives' updates, under the upload folder
+
+
 def photo_paths(upload_dir: Path, photo_id: uuid.UUID, media_type: str) -> tuple[Path, Path]:
     """Where a photo and its thumbnail live: named by our own id, never by the upload's name."""
     ext = EXTENSIONS[media_type]
@@ -191,13 +194,18 @@ def add(
         },
     ).one()
     paths = photo_paths(settings.upload_dir, row.id, encoded.media_type)
+    write_files(paths, (encoded.data, encoded.thumb))
+    return Added(describe(row), paths)
+
+
+def write_files(paths: tuple[Path, ...], contents: tuple[bytes, ...]) -> None:
+    """A photo and its thumbnail, each complete or not there (nothing left on an error)."""
     try:
-        for path, content in zip(paths, (encoded.data, encoded.thumb), strict=True):
+        for path, content in zip(paths, contents, strict=True):
             _write_file(path, content)
     except BaseException:
         discard(paths)
         raise
-    return Added(describe(row), paths)
 
 
 def discard(files: tuple[Path, ...]) -> None:
@@ -309,6 +317,13 @@ def orphans(session: Session, upload_dir: Path, min_age_s: float = 3600) -> list
     known: set[str] = set()
     for photo_id, media_type in session.execute(text("SELECT id, media_type FROM photo")):
         known.update(str(p) for p in photo_paths(upload_dir, photo_id, media_type))
+    # Photos of initiatives' updates (kaart/services/initiative_photos.py), in their folder.
+    updates = session.execute(
+        text("SELECT photo_id, photo_media_type FROM initiative_update WHERE photo_id IS NOT NULL")
+    )
+    for photo_id, media_type in updates:
+        folder = upload_dir / INITIATIVE_FOLDER
+        known.update(str(p) for p in photo_paths(folder, photo_id, media_type))
     cutoff = time.time() - min_age_s
     return sorted(
         p

@@ -15,9 +15,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from kaart.auth import csrf_exempt
 from kaart.db import get_session, transaction
@@ -28,11 +38,18 @@ from kaart.models.initiative import NEED_KINDS, STATUSES
 from kaart.params import Params
 from kaart.providers import contributions as contribution_provider
 from kaart.providers import initiatives as provider
-from kaart.services import commitments, initiative_mail, initiative_workflow
+from kaart.services import (
+    commitments,
+    initiative_mail,
+    initiative_photos,
+    initiative_workflow,
+    photos,
+)
 from kaart.services import initiatives as service
 from kaart.services.initiative_input import parse_initiative, parse_join, parse_update_text
 from kaart.views.public import bp
 from kaart.views.public.pages import map_config
+from kaart.views.public.photos import FILE_NAME as PHOTO_NAME
 from kaart.web import limit_client
 
 PAGE_SIZE = 50
@@ -237,6 +254,9 @@ def _private(initiative_id: uuid.UUID, token: str, errors: list, status: int) ->
     return Response(page, status=status, headers=PRIVATE_HEADERS)
 
 
+FORM_SLACK = 64 * 1024
+
+
 @bp.get("/initiatieven/<uuid:initiative_id>/beheer/<token>")
 def initiative_private(initiative_id: uuid.UUID, token: str) -> Response:
     return _private(initiative_id, token, [], 200)
@@ -244,15 +264,22 @@ def initiative_private(initiative_id: uuid.UUID, token: str) -> Response:
 
 @bp.post("/initiatieven/<uuid:initiative_id>/beheer/<token>")
 def initiative_private_post(initiative_id: uuid.UUID, token: str) -> Response:
+    # An update may carry a photo: the body may be as large as a photo and the form around it.
+    request.max_content_length = current_app.config["KAART"].photo_max_bytes + FORM_SLACK
     action = request.form.get("action")
+    written: list[Path] = []  # a photo's files, removed again if nothing is committed
     try:
         with transaction() as session:
             service.authorise(session, initiative_id, token)
-            _act(session, initiative_id, token, action)
+            _act(session, initiative_id, token, action, written)
     except ApiError as exc:
+        photos.discard(tuple(written))
         if exc.status in (401, 403, 404):
             abort(404)
         return _private(initiative_id, token, exc.errors or [_general(exc)], exc.status)
+    except BaseException:
+        photos.discard(tuple(written))
+        raise
     target = url_for(
         "public.initiative_private", initiative_id=initiative_id, token=token, klaar=action
     )
@@ -263,10 +290,19 @@ def _general(exc: ApiError) -> Any:
     return FieldError("action", exc.detail, "initiative_action")
 
 
-def _act(session: Any, initiative_id: uuid.UUID, token: str, action: str | None) -> None:
+def _act(
+    session: Any, initiative_id: uuid.UUID, token: str, action: str | None, written: list
+) -> None:
     form = request.form
     if action == "update":
-        service.post_update(session, initiative_id, token, parse_update_text(form.get("text")))
+        update_id = service.post_update(
+            session, initiative_id, token, parse_update_text(form.get("text"))
+        )
+        upload = request.files.get("photo")
+        if upload is not None and upload.filename:
+            settings = current_app.config["KAART"]
+            data = upload.read(settings.photo_max_bytes + 1)
+            written.extend(initiative_photos.attach(session, settings, update_id, data))
     elif action == "status":
         initiative_workflow.change_status(
             session, initiative_id, form.get("status", ""), form.get("note", "")
@@ -304,3 +340,27 @@ def initiative_stop(token: str) -> tuple[str, int]:
     with transaction() as session:
         initiative_mail.stop(session, participant_id)
     return render_template("initiatives/stop.html", token=token, stopped=True), 200
+
+
+@bp.get("/initiatieven/fotos/<name>")
+def initiative_photo(name: str) -> Response:
+    """A photo of an initiative's update, while the initiative is public."""
+    match = PHOTO_NAME.fullmatch(name)
+    if match is None:
+        raise NotFound("This photo")
+    settings = current_app.config["KAART"]
+    path, media_type = initiative_photos.public_file(
+        get_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"])
+    )
+    if photos.EXTENSIONS[media_type] != match["ext"]:
+        raise NotFound("This photo")
+    response = send_file(path, mimetype=media_type, max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"  # hidden later: ask again
+    return response
+
+
+@bp.app_template_global("initiative_photo_name")
+def _photo_name(item: Any, thumb: bool = False) -> str:
+    """The file name of an update's photo (or its thumbnail) under /initiatieven/fotos/."""
+    ext = photos.EXTENSIONS[item.photo_media_type]
+    return f"{item.photo_id}{'.thumb' if thumb else ''}.{ext}"
