@@ -10,10 +10,12 @@ one bench database (<name>_bench_national) next to KAART_DATABASE_URL:
                  and places as bench/search.py makes them) written to a GeoPackage with
                  ogr2ogr, then `kaart layers load bag-adressen` (COPY, indexes, address search);
   3. tiles       `kaart tiles build bag-panden --minzoom 13 --maxzoom 16`: time, tiles, size;
-  4. serving     `kaart serve` (gunicorn, 2 workers): the densest z16 tiles live against the
-                 same tiles read from the archive over HTTP range requests (directories
-                 cached, as protomaps-leaflet does); OGC items at page 1 and page 1,000 (100
-                 per page, keyset cursor); address search p50 per kind of question;
+  4. serving     the deployed shape (tests/stack.py: `kaart serve`, 2 workers, behind nginx,
+                 which serves the archives itself): the densest z16 tiles live against the
+                 same tiles read from the archive with one HTTP range request each (the
+                 directories read once before, as protomaps-leaflet caches them); OGC items
+                 at page 1 and page 1,000 (100 per page, keyset cursor); address search p50
+                 per kind of question;
   5. solar       `kaart solar compute` interrupted with Ctrl-C once it has committed some
                  chunks, then run again: it resumes (the first run's buildings are unchanged)
                  and stays within 1 GiB.
@@ -48,10 +50,10 @@ from sqlalchemy import make_url
 
 from bench import layers_import, search, synthetic
 from bench.client import KeepAlive
-from bench.contributions import free_port, start_app
 from bench.tiles import densest, mvt_features, tiles_over
 from kaart.archives import store
 from kaart.schema import fresh_database
+from tests.stack import Stack
 
 KAART = str(Path(sys.executable).with_name("kaart"))
 TILES_DIR = synthetic.OUT / "national-tiles"
@@ -208,9 +210,13 @@ def p50_ms(fn, items: list, repeat: int) -> float:
 
 
 def serve(url: str, env: dict, entry: store.Entry, repeat: int, figures: dict) -> None:
-    port = free_port()
-    say("4. kaart serve (2 workers): dense z16 tiles live and prebuilt, OGC items, search")
-    app = start_app(url, port, {"KAART_TILES_DIR": str(TILES_DIR)})
+    say("4. the deployed shape (kaart serve, 2 workers, behind nginx, which serves the archives")
+    say("   itself): dense z16 tiles live and prebuilt, OGC items, address search")
+    stack = Stack(url)
+    stack.start()
+    for name in (entry.file, store.MANIFEST):  # the built archive, in the stack's tiles folder
+        os.link(TILES_DIR / name, stack.tiles_dir / name)
+    port = stack.port
     client = KeepAlive(port)
     try:
         with psycopg.connect(layers_import.libpq_url(url)) as conn:
@@ -241,8 +247,7 @@ def serve(url: str, env: dict, entry: store.Entry, repeat: int, figures: dict) -
         }
     finally:
         client.close()
-        app.terminate()
-        app.wait()
+        stack.stop()
 
 
 def ogc_pages(client: KeepAlive, repeat: int, figures: dict) -> None:
