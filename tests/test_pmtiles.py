@@ -172,6 +172,12 @@ def test_range_requests_get_206_with_the_bytes_and_416_past_the_end(
     assert header.mimetype == "application/vnd.pmtiles"
     middle = fetch(client, url, Range=f"bytes=1000-{len(body) - 1}")
     assert middle.status_code == 206 and middle.data == body[1000:]
+    end = fetch(client, url, Range="bytes=-500")  # the last 500 bytes, read at their offset
+    assert end.status_code == 206 and end.data == body[-500:]
+    assert end.headers["Content-Range"] == f"bytes {len(body) - 500}-{len(body) - 1}/{len(body)}"
+    # With If-Range: the general answer (send_file), which checks the ETag.
+    checked = fetch(client, url, Range="bytes=0-9", **{"If-Range": whole_etag(client, url)})
+    assert checked.status_code == 206 and checked.data == body[:10]
     whole = fetch(client, url)
     assert whole.status_code == 200 and whole.data == body
     again = fetch(client, url, **{"If-None-Match": whole.headers["ETag"]})
@@ -181,6 +187,12 @@ def test_range_requests_get_206_with_the_bytes_and_416_past_the_end(
     assert past.status_code == 416
     assert past.headers["Content-Range"] == f"bytes */{len(body)}"
     assert past.mimetype == "application/problem+json"
+
+
+def whole_etag(client, url: str) -> str:
+    response = fetch(client, url)
+    response.close()
+    return response.headers["ETag"]
 
 
 @pytest.mark.parametrize(
