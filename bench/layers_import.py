@@ -82,6 +82,7 @@ def run_measured(
         sampler = threading.Thread(target=_sample_anon, args=(proc.pid, peak), daemon=True)
         sampler.start()
     out = proc.stdout.read().decode()
+    proc.stdout.close()
     # wait4 rather than proc.wait(): it reports this one child's resource usage.
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0

@@ -169,3 +169,30 @@ def test_the_search_bench_prints_each_kind_of_question_and_the_target(
     assert re.search(
         rf"^target app p50 <= 30 ms for every kind: {VERDICT} \(worst {NUMBER} ms\)$", out, re.M
     ), out
+
+
+@pytest.mark.deployed
+def test_the_national_bench_runs_every_step_and_prints_the_targets(
+    monkeypatch, capsys, database_url
+):
+    """The whole of `make bench-national` on 3,000 buildings: both loads, the archive, the
+    deployed stack, the interrupted and resumed solar run (which may finish before Ctrl-C)."""
+    from bench import national
+
+    out = _bench_output(
+        monkeypatch, capsys, database_url, national.main, ["--n", "3000", "--repeat", "1"]
+    )
+    for step in (
+        r"kaart layers load bag-panden +[0-9]+ s, [0-9]+ MiB \([0-9]+ anon\)",
+        r"ogr2ogr \+ index \+ ANALYZE",
+        rf"  ratio \(target <= 1\.15x\) +{NUMBER}x {VERDICT}",
+        r"kaart layers load bag-adressen",
+        r"kaart tiles build z13-16 +[0-9]+ s, [0-9,]+ tiles",
+        rf"dense z16 tile p50, live / prebuilt +{NUMBER} / {NUMBER} ms",
+        rf"OGC items p50, page 1 / page [0-9]+ +{NUMBER} / {NUMBER} ms",
+        rf"address search p50: street number place +{NUMBER} ms",
+        r"kaart solar compute, Ctrl-C \+ resumed +[0-9]+ s, 3,000 kept|[0-9,]+ kept",
+        rf"  peak memory \(target <= 1 GiB\) +{NUMBER} MiB {VERDICT}",
+        rf"disk: whole database +{NUMBER} GiB",
+    ):
+        assert re.search(step, out, re.M | re.I), (step, out)
