@@ -312,6 +312,7 @@ PAGES = RESIDENT + ADMIN + PLANNER + MODERATOR + INITIATIVES
 EXEMPT = {
     "static": "CSS, JavaScript and images",
     "public.photo_file": "a photo file (JPEG)",
+    "public.initiative_photo": "a photo file of an initiative's update (JPEG)",
     "health.healthz": "a JSON health check for the load balancer",
     "tiles.tile": "vector tiles (application/vnd.mapbox-vector-tile)",
     "tiles.no_tile": "an error answer (problem+json) for malformed tile paths",
