@@ -547,6 +547,10 @@ def test_a_published_reactienota_is_announced_once_to_process_followers(
     token = log_in_as(mail_client, planner)
     r = mail_client.post(f"/beheer/reactienota/{process_id}/publiceren", data={"csrf_token": token})
     assert r.status_code == 303
+    published = connection.execute(
+        text("SELECT actor_id, details FROM audit_event WHERE action = 'reactienota.published'")
+    ).one()  # who published it, in the audit log
+    assert published.actor_id == planner and published.details["process_id"] == str(process_id)
     run_worker(mail_app, connection)
     run_worker(mail_app, connection)
     notes = [m for m in inbox.to("volger@example.nl") if m["Subject"].startswith("Reactienota")]

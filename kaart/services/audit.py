@@ -55,6 +55,7 @@ ACTIONS = (
     "comment.hidden",
     "export.downloaded",
     "reactienota.downloaded",
+    "reactienota.published",
     "participation.downloaded",
     "audit.downloaded",
     "audit.purged",

@@ -103,6 +103,13 @@ def report_pdf(process_id: uuid.UUID) -> Response:
 def report_publish(process_id: uuid.UUID) -> Response:
     with transaction() as session:
         processes.publish_reactienota(session, process_id)
+        audit.record(
+            session,
+            "reactienota.published",
+            actor=current_user(),
+            address=client_key(),
+            details={"process_id": str(process_id)},
+        )
     return redirect(url_for("beheer.overview") + "#reactienota-title", code=303)
 
 
