@@ -25,7 +25,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
@@ -49,7 +48,7 @@ from kaart.services import initiatives as service
 from kaart.services.initiative_input import parse_initiative, parse_join, parse_update_text
 from kaart.views.public import bp
 from kaart.views.public.pages import map_config
-from kaart.views.public.photos import FILE_NAME as PHOTO_NAME
+from kaart.views.public.photos import send_photo
 from kaart.web import limit_client
 
 PAGE_SIZE = 50
@@ -345,18 +344,7 @@ def initiative_stop(token: str) -> tuple[str, int]:
 @bp.get("/initiatieven/fotos/<name>")
 def initiative_photo(name: str) -> Response:
     """A photo of an initiative's update, while the initiative is public."""
-    match = PHOTO_NAME.fullmatch(name)
-    if match is None:
-        raise NotFound("This photo")
-    settings = current_app.config["KAART"]
-    path, media_type = initiative_photos.public_file(
-        get_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"])
-    )
-    if photos.EXTENSIONS[media_type] != match["ext"]:
-        raise NotFound("This photo")
-    response = send_file(path, mimetype=media_type, max_age=3600, conditional=True)
-    response.headers["Cache-Control"] = "private, max-age=3600"  # hidden later: ask again
-    return response
+    return send_photo(name, initiative_photos.public_file)
 
 
 @bp.app_template_global("initiative_photo_name")

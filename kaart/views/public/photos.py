@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 from flask import Response, current_app, send_file
 
@@ -20,14 +22,18 @@ FILE_NAME = re.compile(
 
 @bp.get("/fotos/<name>")
 def photo_file(name: str) -> Response:
+    return send_photo(name, service.public_file)
+
+
+def send_photo(name: str, find: Callable[..., tuple[Path, str]]) -> Response:
+    """A photo or thumbnail file by its name `<id>[.thumb].<ext>`, found by `find(session,
+    settings, id, thumb)` (which says 404 when it is not public); also initiatives' photos."""
     match = FILE_NAME.fullmatch(name)
     if match is None:
         raise NotFound("This photo")
     settings = current_app.config["KAART"]
     # The primary, not the replica: an upload's 201 names this file as its Location.
-    path, media_type = service.public_file(
-        get_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"])
-    )
+    path, media_type = find(get_session(), settings, uuid.UUID(match["id"]), bool(match["thumb"]))
     if service.EXTENSIONS[media_type] != match["ext"]:
         raise NotFound("This photo")
     response = send_file(path, mimetype=media_type, max_age=3600, conditional=True)
