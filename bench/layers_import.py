@@ -73,41 +73,45 @@ def run_measured(
 ) -> tuple[float, float, str]:
     """Run a process to its end: (wall seconds, peak RSS in MiB, its stdout). With `anon`, its
     peak anonymous memory in MiB is appended to it: RSS also counts the pages of shared
-    libraries (GDAL, Arrow) the process touched, 40-90 MiB that vary with the page cache."""
+    libraries (GDAL, Arrow) the process touched, 40-90 MiB that vary with the page cache.
+
+    The peak is the process's own high-water mark (VmHWM), read from /proc while it runs. Not
+    ru_maxrss: a child started by a large parent (this bench, having written the synthetic
+    file) inherits the parent's maximum at exec (Linux keeps the larger of the old and new
+    address space's), so every command would seem as large as the bench."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, cwd=ROOT)
-    sampler = None
-    if anon is not None:
-        peak = [0.0]
-        sampler = threading.Thread(target=_sample_anon, args=(proc.pid, peak), daemon=True)
-        sampler.start()
+    peaks = {"VmHWM": 0.0, "RssAnon": 0.0}
+    sampler = threading.Thread(target=sample_peaks, args=(proc.pid, peaks), daemon=True)
+    sampler.start()
     out = proc.stdout.read().decode()
     proc.stdout.close()
-    # wait4 rather than proc.wait(): it reports this one child's resource usage.
+    sampler.join()  # it ends once the process is a zombie, before wait4 reaps it
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    if sampler is not None:
-        sampler.join()
-        anon.append(peak[0])
+    if anon is not None:
+        anon.append(peaks["RssAnon"])
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"bench: {args[0]} failed with exit code {proc.returncode}")
-    return seconds, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
+    # A process too short to be seen by the sampler: ru_maxrss (KiB), an upper bound.
+    return seconds, peaks["VmHWM"] or usage.ru_maxrss / 1024, out
 
 
-def _sample_anon(pid: int, peak: list[float]) -> None:
-    """The largest RssAnon of process `pid` seen every 20 ms until it exits."""
+def sample_peaks(pid: int, peaks: dict[str, float]) -> None:
+    """The largest VmHWM and RssAnon of process `pid` seen every 10 ms until it exits."""
     path = Path(f"/proc/{pid}/status")
     while True:
         try:
             text = path.read_text()
         except OSError:
             return
-        if "RssAnon" not in text:  # a zombie, waiting to be reaped
+        if "VmHWM" not in text:  # a zombie, waiting to be reaped: its figures are gone
             return
-        kib = int(text.split("RssAnon:")[1].split()[0])
-        peak[0] = max(peak[0], kib / 1024)
-        time.sleep(0.02)
+        for key in peaks:
+            kib = int(text.split(f"{key}:")[1].split()[0])
+            peaks[key] = max(peaks[key], kib / 1024)
+        time.sleep(0.01)
 
 
 def ours(url: str, path: Path) -> tuple[float, float]:

@@ -39,6 +39,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -268,15 +269,19 @@ def solar(url: str, env: dict, n: int, figures: dict) -> None:
         conn.execute("TRUNCATE solar_potential")  # a whole run, also after --from 5
     t0 = time.perf_counter()
     proc = subprocess.Popen([KAART, "solar", "compute"], env=env, stderr=subprocess.PIPE, text=True)
+    peaks = {"VmHWM": 0.0, "RssAnon": 0.0}
+    sampler = threading.Thread(target=layers_import.sample_peaks, args=(proc.pid, peaks))
+    sampler.start()
     for line in proc.stderr:
         if line.startswith("solar: checked"):
             proc.send_signal(signal.SIGINT)
             break
     proc.stderr.read()
     proc.stderr.close()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    sampler.join()
+    _pid, status, _usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    first = (time.perf_counter() - t0, usage.ru_maxrss / 1024)
+    first = (time.perf_counter() - t0, peaks["VmHWM"])
     with psycopg.connect(layers_import.libpq_url(url)) as conn:
         kept = conn.execute("SELECT count(*) FROM solar_potential").fetchone()[0]
     say(f"   interrupted after {first[0]:.0f} s with {kept:,} buildings stored; running again")

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
 from shapely.geometry import Polygon
 
+from geodata.batch import Batch
 from geodata.errors import ReadError
 from geodata.normalise import parse_crs
 
@@ -98,8 +98,8 @@ def count_features(header: Header) -> int | None:
         return sum(1 for line in handle if line.strip()) - 1
 
 
-def rows(header: Header, kind: str, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
-    """Frames of about batch_size rows (one building's rows stay together); index = row id."""
+def rows(header: Header, kind: str, batch_size: int) -> Iterator[Batch]:
+    """Batches of about batch_size rows (one building's rows stay together); ids = row ids."""
     make_rows = _building_rows if kind == "buildings" else _roof_rows
     records: list[dict] = []
     geometries: list = []
@@ -117,14 +117,10 @@ def rows(header: Header, kind: str, batch_size: int) -> Iterator[gpd.GeoDataFram
                 records.append(record)
                 geometries.append(geometry)
             if len(records) >= batch_size:
-                yield _frame(records, geometries, ids, header.crs)
+                yield Batch.from_records(records, geometries, ids, header.crs)
                 records, geometries, ids = [], [], []
     if records:
-        yield _frame(records, geometries, ids, header.crs)
-
-
-def _frame(records, geometries, ids, crs) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(records, geometry=geometries, index=ids, crs=crs)
+        yield Batch.from_records(records, geometries, ids, header.crs)
 
 
 # -- Walking the file ---------------------------------------------------------------------------

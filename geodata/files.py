@@ -9,27 +9,26 @@ fetched first and read in chunks by ``fids``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import warnings
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyogrio
 import pyogrio.raw
 import pyproj
 import shapely
 from pyogrio import errors as ogr_errors
-from pyogrio import geopandas as pyogrio_frames
 
+from geodata.batch import Batch
 from geodata.errors import ReadError
 from geodata.normalise import check_columns, parse_crs
 from geodata.source import Source
+from geodata.values import plain_values
 
 SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".sqlite", ".db", ".zip")
 OGR_ERRORS = (
@@ -83,29 +82,40 @@ def choose_layer(
 
 def batches(
     layer: Layer, batch_size: int, bbox: tuple[float, float, float, float] | None
-) -> Iterator[gpd.GeoDataFrame]:
-    """Raw frames in the layer's CRS; the index holds the feature ids (fids)."""
+) -> Iterator[Batch]:
+    """Raw batches in the layer's CRS; the ids are the feature ids (fids)."""
     if bbox is None:
         yield from _pages(layer, batch_size)
         return
-    fids = _guard(
+    _, fids, _, _ = _guard(
         layer.path,
-        lambda: pyogrio.read_dataframe(
+        lambda: pyogrio.raw.read(
             layer.path,
             layer=layer.name,
             bbox=bbox,
             columns=[],
             read_geometry=False,
-            fid_as_index=True,
-        ).index.to_numpy(),
+            return_fids=True,
+        ),
     )
     fids = np.sort(fids)  # file order reads faster than R-tree order
     for start in range(0, len(fids), batch_size):
         chunk = fids[start : start + batch_size]
-        yield _read(layer, fids=chunk)
+        meta, table = _guard(
+            layer.path,
+            lambda chunk=chunk: pyogrio.raw.read_arrow(
+                layer.path,
+                layer=layer.name,
+                fids=chunk,
+                return_fids=True,
+                datetime_as_string=True,
+            ),
+        )
+        for batch in table.to_batches():
+            yield _batch(batch, meta, layer.crs)
 
 
-def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
+def _pages(layer: Layer, batch_size: int) -> Iterator[Batch]:
     """The layer front to back as one GDAL Arrow stream, `batch_size` features at a time.
 
     One pass: paging with skip_features made GDAL walk past every earlier feature again for
@@ -120,51 +130,73 @@ def _pages(layer: Layer, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
                 batch_size=batch_size,
                 return_fids=True,
                 use_pyarrow=True,
-                datetime_as_string=True,  # as read_dataframe does; parsed in _frame
+                datetime_as_string=True,  # parsed in _datetimes, whatever their offsets
             ) as (meta, stream),
         ):
             for batch in stream:
-                yield _frame(pa.Table.from_batches([batch]), meta, layer.crs)
+                yield _batch(batch, meta, layer.crs)
     except OGR_ERRORS as exc:
         raise _read_error(layer.path, exc) from exc
 
 
-def _frame(table: pa.Table, meta: dict, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """An Arrow batch as the frame pyogrio.read_dataframe(fid_as_index=True) would give: fids
-    as the index, datetimes parsed, JSON text decoded, WKB as shapely geometries."""
+def _batch(batch: pa.RecordBatch, meta: dict, crs: pyproj.CRS) -> Batch:
+    """An Arrow batch as ours: plain values per column, datetimes as ISO 8601 text, JSON text
+    decoded, WKB as shapely geometries, the fids as ids."""
     geometry_name = meta["geometry_name"] or "wkb_geometry"
-    wkb = table.column(geometry_name).combine_chunks()
-    frame = table.drop_columns([geometry_name]).to_pandas()
-    for dtype, ogr_subtype, column in zip(
-        meta["dtypes"], meta["ogr_subtypes"], meta["fields"], strict=True
-    ):
-        if dtype is not None and dtype.startswith("datetime") and dtype != "datetime64[D]":
-            frame[column] = pyogrio_frames._try_parse_datetime(frame[column], False, True)
-        elif ogr_subtype == "OFSTJSON" and pd.api.types.infer_dtype(frame[column]) == "string":
-            # Mixed numbers and text are typed JSON by GDAL's GeoJSON driver: keep the text
-            # when it is not JSON (pyogrio does the same, with a warning).
-            with suppress(ValueError):
-                frame[column] = frame[column].map(json.loads, na_action="ignore")
-    frame = frame.set_index(meta["fid_column"])
-    frame.index.names = ["fid"]
+    wkb = batch.column(geometry_name)
     if isinstance(wkb, pa.ExtensionArray):  # geoarrow.wkb: its storage is the WKB
         wkb = wkb.storage
-    geometry = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    columns = {}
+    for dtype, ogr_subtype, name in zip(
+        meta["dtypes"], meta["ogr_subtypes"], meta["fields"], strict=True
+    ):
+        values = plain_values(_values(batch.column(name)))
+        if dtype is not None and dtype.startswith("datetime") and dtype != "datetime64[D]":
+            values = _datetimes(values)
+        elif ogr_subtype == "OFSTJSON":
+            values = _json(values)
+        columns[name] = values
+    geometry = shapely.from_wkb(np.array(_values(wkb), dtype=object))
+    ids = _values(batch.column(meta["fid_column"]))
     # The layer's CRS, parsed once (from meta["crs"] it would be parsed again for every batch).
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+    return Batch(columns, geometry, ids, crs)
 
 
-def _read(layer: Layer, **selection) -> gpd.GeoDataFrame:
-    with warnings.catch_warnings():
-        # GDAL types a GeoJSON property holding both numbers and text as JSON; pyogrio then
-        # warns that the text is not JSON and keeps every value as a string, which is right.
-        warnings.filterwarnings("ignore", "Could not parse column .* as JSON", UserWarning)
-        return _guard(
-            layer.path,
-            lambda: pyogrio.read_dataframe(
-                layer.path, layer=layer.name, fid_as_index=True, **selection
-            ),
-        )
+def _values(array: pa.Array) -> list:
+    """An Arrow column as Python values, None where it is null (integers with gaps stay
+    integers). to_pylist, not to_numpy: Arrow's NumPy conversion costs 30 MiB and 9 ms the
+    first time it runs in a process, and it is no faster for columns of this size."""
+    return array.to_pylist()
+
+
+def _datetimes(texts: list) -> list:
+    """GDAL's date-time text as ISO 8601, offsets kept (converted to UTC when they differ
+    within a batch); text that is not a date-time stays as it is."""
+    try:
+        parsed = [None if t is None else dt.datetime.fromisoformat(t) for t in texts]
+    except (TypeError, ValueError):
+        return texts
+    offsets = {p.utcoffset() for p in parsed if p is not None}
+    if len(offsets) > 1:
+        parsed = [None if p is None else _utc(p) for p in parsed]
+    return [None if p is None else p.isoformat() for p in parsed]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _json(texts: list) -> list:
+    """A field GDAL types as JSON, decoded; GeoJSON properties holding both numbers and text
+    are typed JSON too, so a column that is not all JSON keeps its text (as pyogrio does)."""
+    if not all(type(t) is str or t is None for t in texts):
+        return texts
+    try:
+        return [None if t is None else json.loads(t) for t in texts]
+    except ValueError:
+        return texts
 
 
 def _layer_names(path: Path) -> list[str]:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import shapely
 from psycopg import Cursor, sql
 from sqlalchemy import Connection, Engine, text
 
@@ -195,8 +194,8 @@ def _write_staging(
     types: dict[str, str | None] = {}
     created = False
     with CopyWriter(cursor, staging) as writer, quiet_gc():
-        for frame in prefetched(reader):
-            wanted = column_types(frame, types)
+        for batch in prefetched(reader):
+            wanted = column_types(batch, types)
             clash = RESERVED & set(wanted)
             if clash:
                 raise LoadError(f"the source maps onto reserved column names: {', '.join(clash)}")
@@ -207,8 +206,8 @@ def _write_staging(
                 writer.close()  # a table's columns cannot change during a COPY
                 _widen(cursor, staging, types, wanted)
             types = wanted
-            report.loaded += writer.write(frame, types)
-            report.widen_extent(shapely.total_bounds(frame.geometry.to_numpy()))
+            report.loaded += writer.write(batch, types)
+            report.widen_extent(batch.bounds())
     report.read = reader.report.read
     report.repaired = reader.report.repaired
     report.dropped = dict(reader.report.dropped)

@@ -1,23 +1,24 @@
 """Turn any source frame into ours: RD New, 2D, one geometry family, mapped columns, plain values.
 
-Every step is vectorised with shapely/pyproj/pandas, so a batch of 50,000 features takes well
-under a second; only geometries that need repair go through Python one by one.
+Every step is vectorised with shapely/pyproj or runs over a column's list at once, so a batch of
+50,000 features takes well under a second; only geometries that need repair go through Python
+one by one. No pandas here (geodata/batch.py says why).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseMultipartGeometry
 
+from geodata.batch import Batch
 from geodata.errors import ReadError
 from geodata.source import Family, Source
 from geodata.values import bag_id, bag_ids, plain_values
@@ -69,23 +70,26 @@ def horizontal(crs: pyproj.CRS, where: str) -> pyproj.CRS:
     return crs
 
 
-def to_rd(frame: gpd.GeoDataFrame, crs: pyproj.CRS, where: str) -> gpd.GeoDataFrame:
+def to_rd(batch: Batch, crs: pyproj.CRS, where: str) -> Batch:
     """Geometries as 2D RD New (EPSG:28992)."""
-    geometry = frame.geometry.to_numpy()
+    geometry = batch.geometry
     if shapely.has_z(geometry).any():  # a 2D batch is kept as it is: no copy
         geometry = shapely.force_2d(geometry)
-    name = frame.geometry.name
-    frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=crs, name=name))
     if crs.equals(RD, ignore_axis_order=True):
-        return frame.set_crs(RD, allow_override=True)
-    moved = frame.to_crs(RD)
-    coords = shapely.get_coordinates(moved.geometry.to_numpy())
-    if not np.isfinite(coords).all():
+        return batch.with_geometry(geometry, RD)
+    transformer = _to_rd(crs)
+    moved = shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(*xy.T)))
+    if not np.isfinite(shapely.get_coordinates(moved)).all():
         raise ReadError(
             f"{where}: coordinates do not fit the stated reference system {crs.name} "
             "(RD coordinates in a file that claims WGS84?)"
         )
-    return moved
+    return batch.with_geometry(moved, RD)
+
+
+@functools.lru_cache(maxsize=8)
+def _to_rd(crs: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(crs, RD, always_xy=True)
 
 
 def bbox_in(bbox: tuple[float, float, float, float], source: pyproj.CRS, target: pyproj.CRS):
@@ -100,15 +104,15 @@ def bbox_in(bbox: tuple[float, float, float, float], source: pyproj.CRS, target:
 
 
 def clean_geometries(
-    frame: gpd.GeoDataFrame, family: Family, bbox: shapely.Geometry | None
-) -> tuple[gpd.GeoDataFrame, int, Counter]:
+    batch: Batch, family: Family, bbox: shapely.Geometry | None
+) -> tuple[Batch, int, Counter]:
     """Keep the rows whose geometry is (or can be repaired into) the source's family.
 
     Returns the kept rows (polygons and lines single or multi: the writer stores them as Multi*;
     points stay Point unless really multi), the number repaired and the number dropped by reason.
     """
     dropped: Counter = Counter()
-    geoms = frame.geometry.to_numpy().copy()
+    geoms = batch.geometry.copy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     dropped[EMPTY] = int(empty.sum())
 
@@ -134,9 +138,7 @@ def clean_geometries(
         outside = keep & ~shapely.intersects(geoms, bbox)
         dropped[OUTSIDE_BBOX] = int(outside.sum())
         keep &= ~outside
-    name = frame.geometry.name
-    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs, name=name))
-    return frame[keep], repaired_count, +dropped
+    return batch.with_geometry(geoms).take(keep), repaired_count, +dropped
 
 
 def _family_part(geom: shapely.Geometry, family: Family) -> shapely.Geometry | None:
@@ -189,69 +191,63 @@ def check_columns(source: Source, available: Iterable[str], where: str) -> None:
         )
 
 
-def map_columns(
-    frame: gpd.GeoDataFrame, source: Source, fallback_ids: Iterable
-) -> gpd.GeoDataFrame:
-    """Our frame: feature_id, our columns, properties (everything else) and geometry."""
+def map_columns(batch: Batch, source: Source) -> Batch:
+    """Our batch: feature_id, our columns, properties (everything else); the same geometry.
+    A row without an id takes its place in the source (the batch's ids) as its feature_id."""
     used: set[str] = set()
     out: dict[str, list] = {}
-    id_columns = [c for c in source.id_candidates if c in frame.columns]
+    id_columns = [c for c in source.id_candidates if c in batch]
     used.update(id_columns)
-    ids = _coalesce(frame, id_columns) if id_columns else None
+    ids = _coalesce(batch, id_columns) if id_columns else None
     bag_ids_done = False
-    if ids is not None and pd.api.types.is_string_dtype(ids.dtype) and not ids.hasnans:
-        stripped = ids.str.strip()  # the common case, in vectorised passes
-        out["feature_id"] = stripped.tolist()
-        bag_ids_done = bool(stripped.str.fullmatch("[0-9]{16}").all())
+    if ids is not None and all(type(v) is str for v in ids):
+        out["feature_id"] = [v.strip() for v in ids]  # the common case
+        bag_ids_done = all(len(v) == 16 and v.isdigit() for v in out["feature_id"])
     else:
-        fallback = pd.Series(list(fallback_ids), index=frame.index, dtype=object)
-        ids = fallback if ids is None else ids.astype(object).where(ids.notna(), fallback)
+        if ids is not None:
+            ids = [b if v is None else v for v, b in zip(ids, batch.ids, strict=True)]
+        else:
+            ids = batch.ids
         out["feature_id"] = [_text(v) for v in plain_values(ids)]  # without an id: its place
     for column in source.columns:
-        present = [c for c in source.candidates(column) if c in frame.columns]
+        present = [c for c in source.candidates(column) if c in batch]
         used.update(present)
-        out[column] = plain_values(_coalesce(frame, present)) if present else [None] * len(frame)
-    rest = [c for c in frame.columns if c not in used and c != frame.geometry.name]
-    out["properties"] = _records(frame, rest)
-    # object columns: pandas would otherwise infer str/float dtypes and turn None into NaN
-    result = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
-    result.index = frame.index
+        out[column] = plain_values(_coalesce(batch, present)) if present else [None] * len(batch)
+    rest = [c for c in batch if c not in used]
+    out["properties"] = _records(batch, rest)
+    result = Batch(out, batch.geometry, batch.ids, batch.crs)
     for column in source.bag_id_columns:
         if column == "feature_id" and bag_ids_done:
             continue
-        if column in result.columns:
-            result[column] = bag_ids(result[column].tolist())
+        if column in result:
+            result[column] = bag_ids(result[column])
         else:  # a source attribute kept in properties, e.g. BGT's identificatiebagpnd
             for properties in result["properties"]:
                 if column in properties:
                     properties[column] = bag_id(properties[column])
     if source.derive is not None:
-        result = _plain_frame(source.derive(result))
-    order = [c for c in result.columns if c != "properties"] + ["properties"]
-    return gpd.GeoDataFrame(result[order], geometry=frame.geometry.to_numpy(), crs=frame.crs)
+        result = source.derive(result)
+        for column in result:  # what a derive function assigned, as plain values again
+            if column != "properties":
+                result[column] = plain_values(result[column])
+    properties = result.columns.pop("properties")
+    result["properties"] = properties  # last, after any derived column
+    return result
 
 
-def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns a derive function assigned come back typed; make them plain objects again."""
-    for column in frame.columns:
-        if frame[column].dtype != object:
-            frame[column] = pd.Series(plain_values(frame[column]), index=frame.index, dtype=object)
-    return frame
-
-
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+def _records(batch: Batch, columns: list[str]) -> list[dict]:
     if not columns:
-        return [{} for _ in range(len(frame))]
-    values = [plain_values(frame[c]) for c in columns]
+        return [{} for _ in range(len(batch))]
+    values = [plain_values(batch[c]) for c in columns]
     # lengths match by construction; strict checking costs a third of the time here
     return [dict(zip(columns, row, strict=False)) for row in zip(*values, strict=False)]
 
 
-def _coalesce(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+def _coalesce(batch: Batch, columns: list[str]) -> list:
     """Per row, the first of these columns that has a value (schema variants in one file)."""
-    values = frame[columns[0]]
+    values = batch[columns[0]]
     for column in columns[1:]:
-        values = values.astype(object).where(values.notna(), frame[column].astype(object))
+        values = [v if v is not None else w for v, w in zip(values, batch[column], strict=True)]
     return values
 
 

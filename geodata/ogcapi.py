@@ -16,9 +16,10 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-import geopandas as gpd
 import pyproj
+import shapely.geometry
 
+from geodata.batch import Batch
 from geodata.errors import ReadError
 from geodata.normalise import RD, bbox_in, parse_crs
 
@@ -31,7 +32,7 @@ TIMEOUT_S = 60
 
 @dataclass
 class Page:
-    frame: gpd.GeoDataFrame  # index: the features' ids
+    batch: Batch  # ids: the features' ids
     matched: int | None  # numberMatched, when the server says
 
 
@@ -57,7 +58,7 @@ def pages(
         features = _features(document, current)
         if not features:
             return
-        yield Page(_frame(features, crs, offset), _matched(document))
+        yield Page(_batch(features, crs, offset), _matched(document))
         offset += len(features)
         following = _next_link(document, current)
         if following is None:
@@ -123,12 +124,13 @@ def _features(document, url: str) -> list[dict]:
     return features
 
 
-def _frame(features: list[dict], crs: pyproj.CRS, offset: int) -> gpd.GeoDataFrame:
-    cleaned = [{**f, "properties": f.get("properties") or {}} for f in features]
+def _batch(features: list[dict], crs: pyproj.CRS, offset: int) -> Batch:
+    records = [f.get("properties") or {} for f in features]
+    geometries = [
+        shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None for f in features
+    ]
     ids = [f.get("id", offset + i) for i, f in enumerate(features)]
-    frame = gpd.GeoDataFrame.from_features(cleaned, crs=crs)
-    frame.index = ids
-    return frame
+    return Batch.from_records(records, geometries, ids, crs)
 
 
 def _matched(document: dict) -> int | None:

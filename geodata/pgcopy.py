@@ -15,11 +15,12 @@ from datetime import date, datetime
 from queue import Queue
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from psycopg import Copy, Cursor, sql
 from psycopg.copy import QueuedLibpqWriter
+
+from geodata.batch import Batch
 
 # Rows encoded into one COPY payload at a time, and 128 KiB pieces of it held for the sending
 # thread: psycopg's default queue of 1,024 pieces holds 128 MiB when the server is the slower
@@ -55,15 +56,15 @@ def wider(current: str | None, new: str | None) -> str | None:
     return "text" if RANK[new] != RANK[current] else current
 
 
-def attribute_columns(frame: gpd.GeoDataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in FIXED_COLUMNS]
+def attribute_columns(batch: Batch) -> list[str]:
+    return [c for c in batch if c not in FIXED_COLUMNS]
 
 
-def column_types(frame: gpd.GeoDataFrame, known: dict[str, str | None]) -> dict[str, str | None]:
-    """The types `frame` needs, widening what is `known` from earlier batches."""
+def column_types(batch: Batch, known: dict[str, str | None]) -> dict[str, str | None]:
+    """The types `batch` needs, widening what is `known` from earlier batches."""
     types = dict(known)
-    for column in attribute_columns(frame):
-        types[column] = wider(types.get(column), column_kind(frame[column].tolist()))
+    for column in attribute_columns(batch):
+        types[column] = wider(types.get(column), column_kind(batch[column]))
     return types
 
 
@@ -169,14 +170,14 @@ class BoundedQueueWriter(QueuedLibpqWriter):
         self._queue = Queue(maxsize=QUEUED_PIECES)
 
 
-def copy_text(frame: gpd.GeoDataFrame, types: dict[str, str | None]) -> str:
-    """One frame (EPSG:28992) as COPY text rows: feature_id, the typed columns, properties, geom."""
-    fields = [field_texts(frame["feature_id"].tolist(), "text")]
+def copy_text(batch: Batch, types: dict[str, str | None]) -> str:
+    """One batch (EPSG:28992) as COPY text rows: feature_id, the typed columns, properties, geom."""
+    fields = [field_texts(batch["feature_id"], "text")]
     for column, column_type in types.items():
-        values = frame[column].tolist() if column in frame else [None] * len(frame)
+        values = batch[column] if column in batch else [None] * len(batch)
         fields.append(field_texts(values, column_type))
-    fields.append(json_texts(frame["properties"].tolist()))
-    fields.append(wkb_hex(frame.geometry.to_numpy()))
+    fields.append(json_texts(batch["properties"]))
+    fields.append(wkb_hex(batch.geometry))
     return "\n".join(map("\t".join, zip(*fields, strict=True))) + "\n"
 
 
@@ -195,7 +196,7 @@ class CopyWriter:
         self._stack = ExitStack()
         self._copy: Copy | None = None
 
-    def write(self, frame: gpd.GeoDataFrame, types: dict[str, str | None]) -> int:
+    def write(self, batch: Batch, types: dict[str, str | None]) -> int:
         if self._copy is None or list(types) != self.columns:
             self.close()
             self.columns = list(types)
@@ -205,10 +206,10 @@ class CopyWriter:
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(self.table, names)
             writer = BoundedQueueWriter(self.cursor)
             self._copy = self._stack.enter_context(self.cursor.copy(statement, writer=writer))
-        for start in range(0, len(frame), ROWS_PER_PAYLOAD):
-            piece = frame.iloc[start : start + ROWS_PER_PAYLOAD]
+        for start in range(0, len(batch), ROWS_PER_PAYLOAD):
+            piece = batch.rows(start, start + ROWS_PER_PAYLOAD)
             self._copy.write(copy_text(piece, types).encode())
-        return len(frame)
+        return len(batch)
 
     def close(self) -> None:
         self._copy = None

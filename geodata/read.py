@@ -1,7 +1,7 @@
 """Read one named source from a file or an OGC API as batches of our frames in RD New.
 
     reader = read("bag-panden", path="data/open/amsterdam/bag_weesp_centrum_2021.gpkg")
-    for frame in reader:          # GeoDataFrames of ~batch_size rows, EPSG:28992, 2D
+    for batch in reader:          # geodata.batch.Batch of ~batch_size rows, EPSG:28992, 2D
         ...                       # feature_id, the source's columns, properties, geometry
     reader.report                 # read, yielded, repaired, dropped by reason
 
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import geopandas as gpd
 import pyproj
 import shapely
 from pyproj.exceptions import CRSError
 from shapely.errors import GEOSException
 
 from geodata import cityjson, files, ogcapi
+from geodata.batch import Batch
 from geodata.errors import ReadError
 from geodata.normalise import (
     OUTSIDE_BBOX,
@@ -99,7 +99,7 @@ class Origin(Protocol):
     total: int | None  # features to expect, for progress
     columns_checked: bool  # whether the schema was checked before reading
 
-    def batches(self, size: int) -> Iterator[tuple[gpd.GeoDataFrame, pyproj.CRS]]: ...
+    def batches(self, size: int) -> Iterator[tuple[Batch, pyproj.CRS]]: ...
 
     def unseen(self, seen: int) -> int:
         """Features the source holds that were filtered out before reading (bbox)."""
@@ -107,7 +107,7 @@ class Origin(Protocol):
 
 
 class Reader:
-    """Iterate for GeoDataFrames; ``report`` is complete when iteration ends."""
+    """Iterate for batches; ``report`` is complete when iteration ends."""
 
     def __init__(
         self,
@@ -124,33 +124,33 @@ class Reader:
         self.progress = progress
         self.report = ReadReport(source.name)
 
-    def __iter__(self) -> Iterator[gpd.GeoDataFrame]:
+    def __iter__(self) -> Iterator[Batch]:
         self.report = report = ReadReport(self.source.name)
         checked = self.origin.columns_checked
         for raw, crs in self.origin.batches(self.batch_size):
             if not checked:
-                check_columns(self.source, raw.columns, self.origin.where)
+                check_columns(self.source, raw, self.origin.where)
                 checked = True
             report.read += len(raw)
-            frame = self._normalise(raw, crs)
-            report.yielded += len(frame)
+            batch = self._normalise(raw, crs)
+            report.yielded += len(batch)
             self._tell(report.read)
-            if len(frame):
-                yield frame
+            if len(batch):
+                yield batch
         unseen = self.origin.unseen(report.read)
         if unseen:
             report.read += unseen
             report.add_dropped({OUTSIDE_BBOX: unseen})
 
-    def _normalise(self, raw: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    def _normalise(self, raw: Batch, crs: pyproj.CRS) -> Batch:
         try:
-            frame = to_rd(raw, crs, self.origin.where)
-            frame, repaired, dropped = clean_geometries(frame, self.source.geometry, self.bbox)
+            batch = to_rd(raw, crs, self.origin.where)
+            batch, repaired, dropped = clean_geometries(batch, self.source.geometry, self.bbox)
         except GEOSException as exc:
             raise ReadError(f"{self.origin.where}: a geometry cannot be processed ({exc})") from exc
         self.report.repaired += repaired
         self.report.add_dropped(dropped)
-        return map_columns(frame, self.source, frame.index)
+        return map_columns(batch, self.source)
 
     def _tell(self, done: int) -> None:
         if self.progress is None:
@@ -186,8 +186,8 @@ class _FileOrigin:
         self.bbox = bbox_in(bbox, RD, self.layer.crs) if bbox is not None else None
 
     def batches(self, size: int):
-        for frame in files.batches(self.layer, size, self.bbox):
-            yield frame, self.layer.crs
+        for batch in files.batches(self.layer, size, self.bbox):
+            yield batch, self.layer.crs
 
     def unseen(self, seen: int) -> int:
         """Features the driver's bbox filter left out: outside the bbox, never read."""
@@ -209,8 +209,8 @@ class _CityJSONOrigin:
         self.total = features if self.kind == "buildings" else None
 
     def batches(self, size: int):
-        for frame in cityjson.rows(self.header, self.kind, size):
-            yield frame, self.header.crs
+        for batch in cityjson.rows(self.header, self.kind, size):
+            yield batch, self.header.crs
 
     def unseen(self, seen: int) -> int:
         return 0
@@ -228,7 +228,7 @@ class _OgcOrigin:
     def batches(self, size: int):
         for page in ogcapi.pages(self.url, size, self.bbox):
             self.total = page.matched if page.matched is not None else self.total
-            yield page.frame, page.frame.crs
+            yield page.batch, page.batch.crs
 
     def unseen(self, seen: int) -> int:
         return 0  # the server filtered; what it left out was never ours to count

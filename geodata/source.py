@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:
+    from geodata.batch import Batch
 
 # Sample files that travel with the repository (provenance in data/open/SOURCES.md).
 OPEN_DATA = Path(__file__).resolve().parents[1] / "data" / "open"
@@ -34,7 +35,7 @@ class Source:
     layer: str | tuple[str, ...] | None = None  # default layer(s) in multi-layer files
     download_url: str | None = None  # the bulk file (GeoPackage, zip) when there is one
     bag_id_columns: tuple[str, ...] = ()  # ours or kept attributes holding BAG ids: 16 digits
-    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # fills computed columns
+    derive: Callable[[Batch], Batch] | None = None  # fills computed columns
     cityjson_rows: CityJSONRows | None = None  # how CityJSON becomes rows, for 3DBAG
     sample: Path | None = None  # a file in the repository this source reads, for demos/tests
 

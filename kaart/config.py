@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -15,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 from kaart import secret_key
 from kaart.errors import ConfigError
 from kaart.mail.settings import mail_settings
+
+# Dates and times are shown, and dates in filters meant, in Dutch time.
+TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 
 # Bounding box of the European Netherlands with a small margin (WGS84: lon, lat).
 NETHERLANDS_BBOX = (3.0, 50.6, 7.4, 53.8)

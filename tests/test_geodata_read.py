@@ -21,6 +21,7 @@ import pyproj
 import pytest
 import shapely
 
+from geodata.batch import concat
 from geodata.read import ReadError, read
 from geodata.registry import SOURCES, get_source, list_sources
 from geodata.source import OPEN_DATA, Source
@@ -49,8 +50,8 @@ TO_RD = pyproj.Transformer.from_crs(4326, 28992, always_xy=True)
 
 def read_all(name: str, **kwargs):
     reader = read(name, **kwargs)
-    frames = list(reader)
-    frame = pd.concat(frames) if frames else None
+    batches = list(reader)
+    frame = concat(batches).to_geodataframe() if batches else None
     return frame, reader.report
 
 
@@ -329,7 +330,7 @@ def test_small_batches_give_the_same_rows():
     frames = list(reader)
     assert [len(f) <= 1000 for f in frames] == [True] * 5
     assert sum(len(f) for f in frames) == 4067
-    assert pd.concat(frames)["feature_id"].is_unique
+    assert pd.Series(concat(frames)["feature_id"]).is_unique
     assert messages[0] == "cbs-pc4: 1,000 / 4,068" and messages[-1] == "cbs-pc4: 4,068 / 4,068"
 
 
@@ -591,7 +592,7 @@ def test_ogc_api_pages_are_followed_and_reprojected(ogc_api):
     )
     frames = list(reader)
     assert [len(f) for f in frames] == [2, 2, 1]
-    frame = pd.concat(frames)
+    frame = concat(frames).to_geodataframe()
     assert list(frame["feature_id"]) == [f"045710000001914{n}" for n in range(5)]
     assert frame["construction_year"].tolist() == [1890, 1891, 1892, 1893, 1894]
     x, y = TO_RD.transform(*HET_GROTE_PLEIN)

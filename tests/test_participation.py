@@ -48,7 +48,7 @@ def _point_in(connection, code: str):
 def area(connection):
     """The buurten layer (through the real source mapping) and a PC4 layer, in the test's
     transaction."""
-    frames = list(read("cbs-buurten", path=FIXTURE))
+    frames = [batch.to_geodataframe() for batch in read("cbs-buurten", path=FIXTURE)]
     rows = []
     for frame in frames:
         for _, r in frame.iterrows():

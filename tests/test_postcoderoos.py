@@ -160,8 +160,8 @@ def real_pc4(connection):
     """CBS PC4 2024 of Amsterdam and Weesp (RD New bbox), as loaded from the sample file."""
     rows = [
         {"feature_id": r.feature_id, "postcode": r.postcode, "geom": r.geometry}
-        for frame in read(PC4_SOURCE, path=PC4_SOURCE.sample, bbox=(115000, 475000, 135000, 492000))
-        for r in frame.itertuples()
+        for batch in read(PC4_SOURCE, path=PC4_SOURCE.sample, bbox=(115000, 475000, 135000, 492000))
+        for r in batch.to_geodataframe().itertuples()
     ]
     make_layer(connection, "cbs-pc4", rows, columns={"postcode": "text"}, kind="postcode")
     return connection

@@ -30,7 +30,7 @@ PART_COLUMNS = {
 
 
 def rows_of(source, columns):
-    frames = list(read(source, path=source.sample))
+    frames = [batch.to_geodataframe() for batch in read(source, path=source.sample)]
     return [
         {"feature_id": r.feature_id, "geom": r.geometry, **{c: getattr(r, c) for c in columns}}
         for frame in frames

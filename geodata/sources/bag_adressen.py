@@ -7,14 +7,13 @@ building ids in ``pand_ids``; PDOK's OGC API and bag-light use ``openbare_ruimte
 
 from __future__ import annotations
 
-import pandas as pd
-
+from geodata.batch import Batch
 from geodata.source import OPEN_DATA, Source
 from geodata.sources.bag_panden import BAG_ATTRIBUTION, BAG_GEOPACKAGE, BAG_LICENCE, BAG_OGC_API
 from geodata.values import bag_id_list
 
 
-def building_id_lists(frame: pd.DataFrame) -> pd.DataFrame:
+def building_id_lists(frame: Batch) -> Batch:
     frame["building_ids"] = [bag_id_list(v) for v in frame["building_ids"]]
     return frame
 

@@ -9,8 +9,7 @@ Amsterdam's own buurten (Gebieden) are a municipal variant with the same CBS cod
 
 from __future__ import annotations
 
-import pandas as pd
-
+from geodata.batch import Batch
 from geodata.source import Source
 from geodata.sources import amsterdam_buurten
 
@@ -38,17 +37,17 @@ AGE_FIELDS = {
 AGE_COLUMNS = tuple(dict.fromkeys(AGE_FIELDS.values()))
 
 
-def buurt_codes(frame: pd.DataFrame) -> pd.DataFrame:
+def buurt_codes(frame: Batch) -> Batch:
     """Wijk and gemeente codes from the buurt code where the source lacks them."""
     return _enclosing(_enclosing(frame, "wijk_code", "WK", 8), "gemeente_code", "GM", 6)
 
 
-def wijk_codes(frame: pd.DataFrame) -> pd.DataFrame:
+def wijk_codes(frame: Batch) -> Batch:
     """The gemeente code from the wijk code where the source lacks it."""
     return _enclosing(frame, "gemeente_code", "GM", 6)
 
 
-def _enclosing(frame: pd.DataFrame, column: str, prefix: str, end: int) -> pd.DataFrame:
+def _enclosing(frame: Batch, column: str, prefix: str, end: int) -> Batch:
     """BU0363SD03 lies in WK0363SD (first 8 characters) and GM0363 (first 6)."""
     full_length = {"BU": 10, "WK": 8}
     derived = [
@@ -62,7 +61,7 @@ def _enclosing(frame: pd.DataFrame, column: str, prefix: str, end: int) -> pd.Da
     return frame
 
 
-def known_inhabitants(frame: pd.DataFrame) -> pd.DataFrame:
+def known_inhabitants(frame: Batch) -> Batch:
     """CBS writes secret or unknown counts as negative numbers (-99997 and the like)."""
     if "inhabitants" in frame:
         frame["inhabitants"] = [
@@ -71,7 +70,7 @@ def known_inhabitants(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def known_ages(frame: pd.DataFrame) -> pd.DataFrame:
+def known_ages(frame: Batch) -> Batch:
     """Age counts like inhabitants (negative: secret or unknown). A file without them leaves
     the columns empty, and the monitor leaves those buurten out of the age mix."""
     for column in AGE_COLUMNS:
@@ -82,11 +81,11 @@ def known_ages(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _buurten(frame: pd.DataFrame) -> pd.DataFrame:
+def _buurten(frame: Batch) -> Batch:
     return known_ages(known_inhabitants(buurt_codes(frame)))
 
 
-def _wijken(frame: pd.DataFrame) -> pd.DataFrame:
+def _wijken(frame: Batch) -> Batch:
     return known_inhabitants(wijk_codes(frame))
 
 

@@ -8,15 +8,14 @@ empty geometry, which the reader reports as dropped.
 
 from __future__ import annotations
 
-import pandas as pd
-
+from geodata.batch import Batch
 from geodata.source import OPEN_DATA, Source
 from geodata.sources.cbs_buurten import known_inhabitants
 
 YEAR = 2024
 
 
-def postcode_text(frame: pd.DataFrame) -> pd.DataFrame:
+def postcode_text(frame: Batch) -> Batch:
     """Postcodes as four characters, whether the source stored them as numbers or text."""
     frame["postcode"] = [_four(v) for v in frame["postcode"]]
     frame["feature_id"] = [_four(v) for v in frame["feature_id"]]

@@ -12,8 +12,7 @@ Roof parts take 3DBAG's own b3_azimut / b3_hellingshoek; where a release lacks t
 
 from __future__ import annotations
 
-import pandas as pd
-
+from geodata.batch import Batch
 from geodata.source import OPEN_DATA, Source
 
 VERSION = "v20250903"
@@ -32,24 +31,25 @@ def _roof_heights(prefix: str) -> dict[str, str]:
     }
 
 
-def roof_orientation(frame: pd.DataFrame) -> pd.DataFrame:
+def roof_orientation(frame: Batch) -> Batch:
     """3DBAG's angles where given, else the ones computed from the face's normal."""
-    computed = frame["azimuth"].isna() & frame["slope"].isna()
-    frame["azimuth"] = frame["azimuth"].where(~computed, frame["normal_azimuth"])
-    frame["slope"] = frame["slope"].where(~computed, frame["normal_slope"])
+    computed = [
+        a is None and s is None for a, s in zip(frame["azimuth"], frame["slope"], strict=True)
+    ]
+    frame["azimuth"] = _where(computed, frame["normal_azimuth"], frame["azimuth"])
+    frame["slope"] = _where(computed, frame["normal_slope"], frame["slope"])
     frame["orientation_computed"] = computed
-    has_index = frame["building_id"].notna() & frame["surface_index"].notna()
     frame["feature_id"] = [
-        f"{building}-{index}" if ok else fid
-        for building, index, fid, ok in zip(
-            frame["building_id"],
-            frame["surface_index"],
-            frame["feature_id"],
-            has_index,
-            strict=True,
+        f"{building}-{index}" if building is not None and index is not None else fid
+        for building, index, fid in zip(
+            frame["building_id"], frame["surface_index"], frame["feature_id"], strict=True
         )
     ]
     return frame
+
+
+def _where(condition: list[bool], then: list, otherwise: list) -> list:
+    return [t if c else o for c, t, o in zip(condition, then, otherwise, strict=True)]
 
 
 BUILDINGS = Source(

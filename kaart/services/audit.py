@@ -24,17 +24,18 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from kaart.auth import User
+from kaart.config import TIME_ZONE
 from kaart.db import transaction
 from kaart.params import Params
 from kaart.providers import paging
-from kaart.services.exports import _cell as csv_cell  # the exports' formula-safe CSV cell
-from kaart.services.processes import LOCAL
+
+if TYPE_CHECKING:
+    from kaart.auth import User
 
 CLI = "cli"  # the actor of `kaart …` commands
 ANONYMOUS = "anonymous"  # a failed login: nobody is known yet
@@ -101,10 +102,10 @@ def record(
     login attempt by someone not yet known)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if isinstance(actor, User):
-        actor_id, label = actor.id, actor.email
-    else:
+    if actor is None or isinstance(actor, str):
         actor_id, label = None, actor or ANONYMOUS
+    else:  # a signed-in User
+        actor_id, label = actor.id, actor.email
     clean = {key: value for key, value in (details or {}).items() if value is not None}
     session.execute(
         text(
@@ -245,7 +246,7 @@ def _position(value: str) -> tuple[datetime, str, int]:
 
 def _entry(row: Any) -> Entry:
     return Entry(
-        row.at.astimezone(LOCAL),
+        row.at.astimezone(TIME_ZONE),
         row.source,
         row.id,
         row.actor_id,
@@ -259,6 +260,10 @@ def _entry(row: Any) -> Entry:
 def csv_chunks(session: Session, filters: Filters) -> Iterator[bytes]:
     """Every entry the filters select, newest first, as CSV in pieces (UTF-8 with a byte order
     mark, cells that a spreadsheet would run as a formula prefixed with ')."""
+    # The exports' formula-safe cell; imported here, as `kaart layers load` and the other
+    # commands that record an entry never need the exports (shapely, the contribution queries).
+    from kaart.services.exports import _cell as csv_cell
+
     clauses, params = _where(filters)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     result = session.execute(

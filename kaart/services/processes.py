@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shapely import to_wkb
 from shapely.geometry import MultiPolygon
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+from kaart.config import TIME_ZONE
 from kaart.errors import ApiError, FieldError, NotFound, invalid
 from kaart.geo import Limits, parse_geometry
 from kaart.models.contribution import CATEGORIES
@@ -31,7 +31,7 @@ from kaart.providers import contributions
 from kaart.services.input import ContributionInput
 from kaart.textcheck import load_json
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
+LOCAL = TIME_ZONE
 TITLE_MAX = 120
 QUESTION_MAX = 500
 DESCRIPTION_MAX = 5000
