@@ -356,7 +356,8 @@ def _load_rows(figures: dict):
 
 
 def _verdict(value: float, target: float, unit: str) -> str:
-    return f"{value:.2f}{'' if unit == 'x' else ' '}{unit} {'met' if value <= target else 'MISSED'}"
+    shown = f"{value:.2f}x" if unit == "x" else f"{value:.0f} {unit}"
+    return f"{shown} {'met' if value <= target else 'MISSED'}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -158,9 +158,6 @@ def _load(
     engine, settings: Settings, name: str, tiles: bool = True, zooms=(None, None), **options
 ) -> None:
     """Load a layer, then build its tile archive (kept when the load changed nothing)."""
-    from geodata.pipeline import pyogrio_without_dataframes
-
-    pyogrio_without_dataframes()  # this process loads layers and does nothing else
     from geodata.load import LoadError, load_layer
 
     after = _refresh_near_homes(settings)  # an address layer moves what the public sees
@@ -232,6 +229,9 @@ def layers_load(
 ) -> None:
     """Load (or replace) the layer NAME from a file or URL, atomically; then build its tile
     archive."""
+    from geodata.pipeline import pyogrio_without_dataframes
+
+    pyogrio_without_dataframes()  # this process loads one layer and needs no DataFrames
     box = None
     if bbox:
         try:
