@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from flask import Response, current_app, g, has_request_context, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -81,6 +82,24 @@ class Replica:
             return session
         _close(session)
         return None
+
+    def status(self, primary_position: int) -> dict[str, Any]:
+        """For /healthz: "ok" with the bytes of WAL it has still to replay, or "unreachable"
+        (public reads then go to the primary). A replica left alone after a failure is not
+        asked until its wait is over: a monitor's polling does not hammer a dead one."""
+        session = self.session(None)
+        if session is None:
+            return {"status": "unreachable"}
+        try:
+            replayed = int(session.execute(REPLAYED).scalar_one())
+        except exc.SQLAlchemyError as error:
+            if not is_connection_error(error):
+                raise
+            self._failed(error)
+            return {"status": "unreachable"}
+        finally:
+            _close(session)
+        return {"status": "ok", "behind_bytes": max(primary_position - replayed, 0)}
 
     def session_for_request(self) -> Session | None:
         """A replica session for this request, or None when the primary must answer."""

@@ -101,6 +101,17 @@ def test_an_unreachable_replica_leaves_reads_to_the_primary_and_is_left_alone(
     assert replica.retry_at - time.monotonic() == pytest.approx(REPLICA_RETRY_SECONDS, abs=2)
 
 
+def test_healthz_reports_an_unreachable_replica_and_stays_up(unreachable_replica):
+    client = unreachable_replica.test_client()
+    first = client.get("/healthz")
+    assert first.status_code == 200  # the primary answers public reads meanwhile
+    assert first.json["status"] == "ok" and first.json["replica"] == {"status": "unreachable"}
+    replica = unreachable_replica.extensions[EXTENSION_KEY]["replica"]
+    waiting_until = replica.retry_at
+    assert client.get("/healthz").json["replica"] == {"status": "unreachable"}
+    assert replica.retry_at == waiting_until  # not asked again within its wait
+
+
 def test_a_write_leaves_its_wal_position_in_a_signed_short_lived_cookie(
     unreachable_replica, engine
 ):
@@ -248,7 +259,15 @@ def test_public_reads_come_from_the_standby_and_a_writer_reads_its_own_write(
             # The app's workers are connected to the standby's copy of the database.
             database = replicated.primary_db.url.database
             assert app_connections(replicated.standby_admin, database) >= 1
+            # /healthz: the standby answers, and is behind by the writes it has not replayed.
+            health = reader.request("GET", "/healthz")
+            assert health.status == 200 and health.json()["replica"]["status"] == "ok"
+            assert health.json()["replica"]["behind_bytes"] > 0
         replicated.caught_up()
+        assert reader.request("GET", "/healthz").json()["replica"] == {
+            "status": "ok",
+            "behind_bytes": 0,
+        }
         assert view(reader) == View(frozenset({bankje}), frozenset({bankje}), 200, True)
 
         # Once the standby has replayed the write, the writer reads from it again: with replay
@@ -285,6 +304,10 @@ def test_a_stopped_standby_leaves_reads_to_the_primary_until_it_is_back(
         # One warning per worker, not one per request: the dead replica is left alone a while.
         refused = _warnings(replica_stack, "read replica cannot be reached")
         assert 1 <= refused <= replica_stack.workers
+        # /healthz says so, and stays 200: the app works on the primary alone.
+        health = [reader.request("GET", "/healthz") for _ in range(4)]  # over both workers
+        assert all(h.status == 200 for h in health)
+        assert all(h.json()["replica"] == {"status": "unreachable"} for h in health)
 
         replicated.standby.start()
         replicated.caught_up()
