@@ -324,6 +324,27 @@ def test_layer_features_revalidate_until_the_layer_is_reloaded(
     assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
 
 
+def test_the_layer_catalogue_revalidates_until_a_load_or_a_contribution(
+    client, connection, panden, statements
+):
+    first = client.get("/api/v1/layers")
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    statements.clear()
+    assert revalidate(client, "/api/v1/layers", first.headers["ETag"]).status_code == 304
+    only_the_version_was_read(statements)  # no catalogue, count or extent query
+    reload(connection, panden)
+    loaded = revalidate(client, "/api/v1/layers", first.headers["ETag"])
+    assert loaded.status_code == 200 and loaded.headers["ETag"] != first.headers["ETag"]
+    add(client)  # the contributions' count and extent are in the catalogue
+    added = revalidate(client, "/api/v1/layers", loaded.headers["ETag"])
+    assert added.status_code == 200 and added.headers["ETag"] != loaded.headers["ETag"]
+    counts = [
+        {e["name"]: e["feature_count"] for e in answer.get_json()["layers"]}["contributions"]
+        for answer in (loaded, added)
+    ]
+    assert counts[1] == counts[0] + 1
+
+
 # -- OGC API items ------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ file, removed on the way out (or by the layer's next build, after a crash).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -78,6 +79,16 @@ def read(directory: Path) -> dict[str, Entry]:
             "tile archive manifest %s is unreadable (%s); serving live tiles", directory, exc
         )
         return {}
+
+
+def manifest_version(directory: Path) -> str:
+    """A short digest of the manifest as it is now ("none" before the first build): part of
+    /api/v1/layers' ETag, since a finished build changes which archive the catalogue names."""
+    try:
+        data = (directory / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        return "none"
+    return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
 
 
 def published(directory: Path) -> Callable[[str, str], Entry | None]:

@@ -299,6 +299,8 @@ def catalogue_entries(
 
 # What `buurten` reads: its change counter versions the outlines (kaart/providers/versions.py).
 BUURTEN_READS = ("buurt",)
+# What catalogue_entries(with_contributions=True) reads: the catalogue, the contributions' extent.
+CATALOGUE_READS = ("layer", *contributions.TILE_READS)
 
 
 def buurten(

@@ -54,11 +54,18 @@ def search_addresses() -> Response:
 
 @bp.get("/layers")
 def list_layers() -> Response:
-    archives = store.catalogue_fields(current_app.config["KAART"].tiles_dir)
-    entries = layers.catalogue_entries(
-        get_read_session(), with_contributions=True, archives=archives
-    )
-    return as_json({"layers": entries})
+    directory = current_app.config["KAART"].tiles_dir
+    session = get_read_session()
+    # Read before the catalogue (kaart/providers/versions.py): loads, contributions, archives.
+    version = versions.current(session, layers.CATALOGUE_READS)
+    version += f"|archives={store.manifest_version(directory)}"
+
+    def build() -> Response:
+        archives = store.catalogue_fields(directory)
+        entries = layers.catalogue_entries(session, with_contributions=True, archives=archives)
+        return as_json({"layers": entries})
+
+    return versioned(version, build)
 
 
 @bp.get("/layers/<layer>/features")
