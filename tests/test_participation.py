@@ -25,7 +25,7 @@ from shapely import wkt
 from sqlalchemy import text
 
 from geodata.read import read
-from kaart.services import participation
+from kaart.services import participant_answers, participation
 from kaart.services.retention import purge
 from tests.dialogue_fixtures import session_on
 from tests.fixtures.outputs.seed import add_contribution, add_user, log_in
@@ -107,8 +107,8 @@ def respond(connection, process_id, code: str, answers: list[dict]) -> None:
     with session_on(connection) as session:
         for given in answers:
             cid = add_contribution(connection, point, process_id=process_id)
-            found = participation.Answers(**given) if given else None
-            participation.record(session, process_id, cid, found)
+            found = participant_answers.Answers(**given) if given else None
+            participant_answers.record(session, process_id, cid, found)
 
 
 def ages(counts: dict[str, int], **more) -> list[dict]:

@@ -1,11 +1,10 @@
-"""Who takes part ("Wie doet er mee?"): the optional questions of a process and the monitor.
+"""Who takes part ("Wie doet er mee?"): the monitor of a process's optional questions.
 
-    answers = parse_answers(body)                      # the `participant` object of a POST
-    record(session, process_id, contribution_id, answers)
     found = monitor(session, process_id, public_only=False, labels=...)
 
-Answers are stored apart from the contribution (kaart/models/participant.py: no contribution id,
-no moment) and only ever leave the database as counts of at least MIN_CELL people. A count below
+The answers themselves are parsed and stored by kaart/services/participant_answers.py, apart
+from the contribution (kaart/models/participant.py: no contribution id, no moment); they only
+ever leave the database as counts of at least MIN_CELL people. A count below
 that is shown as "< 10"; when a row's total would let a reader work out one hidden count by
 subtraction, the smallest other count in that row is hidden too ("onderdrukt").
 
@@ -22,17 +21,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from kaart.errors import invalid
 from kaart.models.participant import AGE_GROUPS, QUESTIONS
 from kaart.providers import contributions
 from kaart.services.overview import Filters, inhabitants
+from kaart.services.participant_answers import PC4_LAYER, asks, layer_table
 
 MIN_CELL = 10
 UNDER = 0.5
@@ -44,132 +42,11 @@ AGE_COLUMNS = {
     "45-64": "age_45_64",
     "65+": "age_65_plus",
 }
-PC4_LAYER = "cbs-pc4"
 # Which buurten and PC4 areas belong to a process: at least this share of the smaller of the
 # two areas overlaps (a buurt that only touches the border is not in it), or input lies there.
 OVERLAP = 0.25
 SMALL = "small"  # below MIN_CELL: "< 10"
 SECONDARY = "secondary"  # hidden so a small count cannot be worked out: "onderdrukt"
-
-
-# -- The questions ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answers:
-    age_group: str | None = None
-    residence: str | None = None
-    relation: str | None = None
-
-    def is_empty(self) -> bool:
-        return self.age_group is None and self.residence is None and self.relation is None
-
-
-def parse_answers(body: Any) -> Answers | None:
-    """The optional `participant` member of a new contribution's Feature; None when absent,
-    null or all answers left out. Each answer is one of its choices or null (rather not say)."""
-    value = body.get("participant") if isinstance(body, dict) else None
-    if value is None:
-        return None
-    names = ", ".join(QUESTIONS)
-    if not isinstance(value, dict):
-        raise invalid(
-            "participant",
-            f"participant must be an object with {names} (each optional).",
-            "participant_not_object",
-        )
-    unknown = sorted(str(k)[:40] for k in value if k not in QUESTIONS)
-    if unknown:
-        raise invalid(
-            f"participant.{unknown[0]}",
-            f"Unknown question {unknown[0]!r}; participant has {names}.",
-            "participant_unknown_question",
-        )
-    found: dict[str, str | None] = {}
-    for name, choices in QUESTIONS.items():
-        answer = value.get(name)
-        if answer is not None and (not isinstance(answer, str) or answer not in choices):
-            raise invalid(
-                f"participant.{name}",
-                f"{name} must be one of {', '.join(choices)}, or null (rather not say).",
-                "participant_answer_invalid",
-            )
-        found[name] = answer
-    answers = Answers(**found)
-    return None if answers.is_empty() else answers
-
-
-def refuse_later(body: Any) -> None:
-    """A change to a contribution cannot carry answers: they are not tied to it."""
-    if isinstance(body, dict) and body.get("participant") is not None:
-        raise invalid(
-            "participant",
-            "Answers about who takes part are given only with a new contribution.",
-            "participant_not_asked",
-        )
-
-
-def asks(session: Session, process_id: uuid.UUID | None) -> bool:
-    if process_id is None:
-        return False
-    return bool(
-        session.execute(
-            text("SELECT participant_questions FROM process WHERE id = :id"), {"id": process_id}
-        ).scalar_one_or_none()
-    )
-
-
-def record(
-    session: Session,
-    process_id: uuid.UUID | None,
-    contribution_id: uuid.UUID,
-    answers: Answers | None,
-) -> None:
-    """Store the answers given with a new contribution, apart from it: the process and the buurt
-    and PC4 of the input, never the contribution's id. Answers to a process that does not ask
-    them (or without a process) are refused. In the caller's transaction."""
-    if answers is None:
-        return
-    if not asks(session, process_id):
-        raise invalid(
-            "participant",
-            "These questions are asked only within a process that asks them (properties.process).",
-            "participant_not_asked",
-        )
-    pc4 = _layer_table(session, PC4_LAYER)
-    pc4_sql = "NULL"
-    if pc4:
-        pc4_sql = (
-            f'(SELECT p.postcode FROM open_data."{pc4}" p WHERE NOT ST_IsEmpty(p.geom) '
-            "AND ST_Intersects(p.geom, ST_Transform(ST_PointOnSurface(c.geom), 28992)) "
-            "ORDER BY p.postcode LIMIT 1)"
-        )
-    session.execute(
-        text(
-            f"""
-            INSERT INTO participant_answer
-              (process_id, buurt_code, pc4, age_group, residence, relation)
-            SELECT c.process_id, c.buurt_code, {pc4_sql}, :age_group, :residence, :relation
-            FROM contribution c WHERE c.id = :id AND c.process_id = :process
-            """
-        ),
-        {
-            "id": contribution_id,
-            "process": process_id,
-            "age_group": answers.age_group,
-            "residence": answers.residence,
-            "relation": answers.relation,
-        },
-    )
-
-
-def _layer_table(session: Session, name: str) -> str | None:
-    table = session.execute(
-        text("SELECT table_name FROM layer WHERE name = :n AND table_name IS NOT NULL"),
-        {"n": name},
-    ).scalar_one_or_none()
-    # Written by geodata.load; checked anyway, since it goes into SQL as a name.
-    return table if table and re.fullmatch(r"[a-z0-9_]+", table) else None
 
 
 # -- Counting without showing anyone ------------------------------------------------------------
@@ -336,7 +213,7 @@ def _area_buurten(
 
 
 def _postcodes(session: Session, process_id: uuid.UUID, query: contributions.Query) -> list[Rate]:
-    table = _layer_table(session, PC4_LAYER)
+    table = layer_table(session, PC4_LAYER)
     if table is None:
         return []
     counts = contributions.per_postcode(session, query, table)

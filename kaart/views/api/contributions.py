@@ -18,7 +18,7 @@ from kaart.models.contribution import CATEGORIES
 from kaart.params import Params
 from kaart.providers import contributions, versions
 from kaart.services import contributions as service
-from kaart.services import idempotency, participation, privacy, processes, workflow
+from kaart.services import idempotency, participant_answers, privacy, processes, workflow
 from kaart.services.idempotency import edit_token
 from kaart.services.input import parse_feature
 from kaart.textcheck import load_json
@@ -35,7 +35,7 @@ def _limits() -> Limits:
 def create_contribution() -> Response:
     body = read_json()
     data = parse_feature(body, _limits())
-    answers = participation.parse_answers(body)  # who takes part: stored apart, never shown
+    answers = participant_answers.parse_answers(body)  # who takes part: stored apart, never shown
     email = addresses.parse(body["properties"].get("email"), "properties.email")
     key = idempotency_key()
     digest = idempotency.request_digest(request.method, request.path, request.get_data())
@@ -56,7 +56,7 @@ def create_contribution() -> Response:
             edit_token=edit_token(secret, key) if key else None,
             rule=privacy.rule_for(current_app.config["KAART"]),
         )
-        participation.record(session, process_id, created.id, answers)
+        participant_answers.record(session, process_id, created.id, answers)
         notify.after_create(
             session, created.id, visibility, email, current_language(), created.edit_token
         )
@@ -133,7 +133,7 @@ def get_contribution(contribution_id: uuid.UUID) -> Response:
 def patch_contribution(contribution_id: uuid.UUID) -> Response:
     body = read_json()
     data = parse_feature(body, _limits(), partial=True)
-    participation.refuse_later(body)
+    participant_answers.refuse_later(body)
     with transaction() as session:
         rule = privacy.rule_for(current_app.config["KAART"])
         changed = service.update(session, contribution_id, bearer_token(), data, rule=rule)
