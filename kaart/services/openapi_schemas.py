@@ -11,7 +11,7 @@ from kaart.mail.follow import RADIUS_MAX_M, RADIUS_MIN_M
 from kaart.models.contribution import CATEGORIES, DESCRIPTION_MAX, STATUSES, TITLE_MAX
 from kaart.models.mail import ADDRESS_MAX, FREQUENCIES, LANGUAGES
 from kaart.models.participant import QUESTIONS
-from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
+from kaart.providers.contribution_fields import AREA_CLASSES, LINE_CLASSES
 from kaart.services.input import EDITABLE, OBJECT_REF_MAX, READ_ONLY
 
 EMAIL = {

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from kaart.config import Settings
 from kaart.errors import CatalogueError
-from kaart.providers.contributions import AREA_CLASSES, LINE_CLASSES
+from kaart.providers.contribution_fields import AREA_CLASSES, LINE_CLASSES
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
