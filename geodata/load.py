@@ -19,21 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from psycopg import Cursor, sql
+from psycopg import Cursor
 from sqlalchemy import Connection, Engine, text
 
 from geodata import address_search
+from geodata import staging as staging_table
 from geodata.errors import ReadError
-from geodata.pgcopy import CopyWriter, column_definitions, column_types
+from geodata.pgcopy import CopyWriter, column_types
 from geodata.pipeline import lean_allocators, prefetched, quiet_gc
 from geodata.read import Reader, read
 from geodata.registry import get_source
 from geodata.source import Source
+from geodata.staging import SCHEMA
 
 Progress = Callable[[str], None]
 # Runs inside the load's transaction, after the swap: (connection, source) -> a progress line.
 AfterLoad = Callable[[Connection, Source], str | None]
-SCHEMA = "open_data"
 # Zoom levels at which a kind of layer is worth drawing (vector tiles).
 ZOOMS = {
     "area": (8, 22),
@@ -48,8 +49,6 @@ ZOOMS = {
 # Layers whose features are buurten: they also feed the buurt lookup of contributions.
 BUURT_LAYERS = {"cbs-buurten", "amsterdam-buurten"}
 RESERVED = {"fid", "feature_id", "properties", "geom"}
-# Typed columns that other features' ids are looked up by get an index of their own.
-KEY_COLUMNS = ("building_id",)
 
 
 class LoadError(RuntimeError):
@@ -178,7 +177,7 @@ def _replace(
     cursor = conn.connection.driver_connection.cursor()
     columns = _write_staging(cursor, table, reader, report, progress)
     progress(f"{source.name}: indexing {report.loaded:,} features")
-    _swap(cursor, table)
+    staging_table.swap(cursor, table)
     if source.kind == "address" and set(address_search.COLUMNS) <= set(columns):
         progress(f"{source.name}: indexing streets for the address search")
         address_search.build(cursor, table)
@@ -190,7 +189,7 @@ def _replace(
 def _write_staging(
     cursor: Cursor, table: str, reader: Reader, report: LoadReport, progress
 ) -> list[str]:
-    staging = sql.Identifier(SCHEMA, f"{table}__loading")
+    staging = staging_table.name(table)
     types: dict[str, str | None] = {}
     created = False
     with CopyWriter(cursor, staging) as writer, quiet_gc():
@@ -200,11 +199,11 @@ def _write_staging(
             if clash:
                 raise LoadError(f"the source maps onto reserved column names: {', '.join(clash)}")
             if not created:
-                _create_staging(cursor, staging, wanted)
+                staging_table.create(cursor, staging, wanted)
                 created = True
             elif wanted != types:
                 writer.close()  # a table's columns cannot change during a COPY
-                _widen(cursor, staging, types, wanted)
+                staging_table.widen(cursor, staging, types, wanted)
             types = wanted
             report.loaded += writer.write(batch, types)
             report.widen_extent(batch.bounds())
@@ -216,103 +215,8 @@ def _write_staging(
             f"{reader.source.name}: the source holds no usable features "
             f"({reader.report.summary()}); the loaded version is unchanged"
         )
-    # Indexes are built once the rows are in: a sorted build beats growing them row by row
-    # (measured: keys and ids indexed during the COPY made a 500,000-feature load slower).
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    _btree_indexes(cursor, table, staging, keys=[k for k in KEY_COLUMNS if k in types])
-    cursor.execute(
-        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-            sql.Identifier(f"{table}__loading_geom_idx"), staging
-        )
-    )
-    # Planner statistics from a 3,000-row sample (the default takes 30,000): enough for bbox
-    # and id estimates, and a tenth of the time on a national layer.
-    cursor.execute("SET LOCAL default_statistics_target = 10")
-    cursor.execute(sql.SQL("ANALYZE {}").format(staging))
+    staging_table.index(cursor, table, types)
     return list(types)
-
-
-def _btree_indexes(cursor: Cursor, table: str, staging: sql.Composable, keys: list[str]) -> None:
-    cursor.execute(
-        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (fid)").format(
-            staging, sql.Identifier(f"{table}__loading_pkey")
-        )
-    )
-    cursor.execute(
-        sql.SQL("CREATE INDEX {} ON {} (feature_id)").format(
-            sql.Identifier(f"{table}__loading_feature_id_idx"), staging
-        )
-    )
-    for key in keys:  # a part's building: kaart solar compute looks roof parts up by it
-        cursor.execute(
-            sql.SQL("CREATE INDEX {} ON {} ({})").format(
-                sql.Identifier(f"{table}__loading_{key}_idx"), staging, sql.Identifier(key)
-            )
-        )
-
-
-def _create_staging(cursor: Cursor, staging: sql.Composable, types: dict[str, str | None]) -> None:
-    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
-    cursor.execute(
-        sql.SQL(
-            "CREATE TABLE {} (fid bigint GENERATED ALWAYS AS IDENTITY, "
-            "feature_id text NOT NULL, {}properties jsonb NOT NULL, "
-            "geom geometry(Geometry, 28992) NOT NULL)"
-        ).format(
-            staging,
-            sql.SQL("").join(sql.SQL("{}, ").format(d) for d in column_definitions(types)),
-        )
-    )
-
-
-def _widen(cursor: Cursor, staging, old: dict[str, str | None], new: dict[str, str | None]) -> None:
-    for column, column_type in new.items():
-        if column not in old:
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                    staging, sql.Identifier(column), sql.SQL(column_type or "text")
-                )
-            )
-        elif column_type != old[column] and old[column] is not None:
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}").format(
-                    staging,
-                    sql.Identifier(column),
-                    sql.SQL(column_type),
-                    sql.Identifier(column),
-                    sql.SQL(column_type),
-                )
-            )
-        elif old[column] is None and column_type not in (None, "text"):
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING NULL").format(
-                    staging, sql.Identifier(column), sql.SQL(column_type)
-                )
-            )
-
-
-def _swap(cursor: Cursor, table: str) -> None:
-    """Drop the old table and put the new one in its place (inside the load's transaction)."""
-    loading = f"{table}__loading"
-    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, table)))
-    cursor.execute(
-        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-            sql.Identifier(SCHEMA, loading), sql.Identifier(table)
-        )
-    )
-    cursor.execute(
-        sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-            sql.Identifier(SCHEMA, table),
-            sql.Identifier(f"{loading}_pkey"),
-            sql.Identifier(f"{table}_pkey"),
-        )
-    )
-    for suffix in ("geom_idx", "feature_id_idx", *(f"{k}_idx" for k in KEY_COLUMNS)):
-        cursor.execute(
-            sql.SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
-                sql.Identifier(SCHEMA, f"{loading}_{suffix}"), sql.Identifier(f"{table}_{suffix}")
-            )
-        )
 
 
 def _record(
