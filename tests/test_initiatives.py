@@ -7,10 +7,12 @@ import io
 import re
 import uuid
 
+import pytest
 from PIL import Image
 from sqlalchemy import text
 
 from kaart import create_app
+from kaart.db import EXTENSION_KEY
 from kaart.services import initiative_workflow, photos
 from tests.dialogue_fixtures import csrf_of, log_in_as, make_user, session_on
 from tests.places import HET_GROTE_PLEIN, OUDE_CONVENT, feature, point
@@ -415,3 +417,42 @@ def test_an_update_may_carry_a_photo_shown_while_the_initiative_is_public(
         text("UPDATE initiative SET visibility = 'hidden' WHERE id = :id"), {"id": ident}
     )
     assert client.get(f"/initiatieven/fotos/{names[0]}").status_code == 404
+
+
+@pytest.fixture
+def committing(settings, clean_db):
+    """The app on the test database, committing each request like production."""
+    app = create_app({"settings": settings})
+    yield app
+    app.extensions[EXTENSION_KEY]["engine"].dispose()
+
+
+def test_a_change_that_commits_late_still_changes_the_lists_etag(committing, engine):
+    """A change whose transaction started before a later-stamped one committed moves no
+    count(*) or max(updated_at); the change counters (migration 0019) move all the same."""
+    client = committing.test_client()
+    first = create(client)["id"]
+    later = create(client, initiative(title="Buurtmoestuin"))["id"]
+    with engine.begin() as conn:  # stamped later than the change below, committed before it
+        conn.execute(
+            text("UPDATE initiative SET updated_at = now() + interval '1 hour' WHERE id = :id"),
+            {"id": later},
+        )
+    with engine.connect() as conn:
+        conn.execute(
+            text(
+                "UPDATE initiative SET title = 'Geveltuinen, ronde twee', updated_at = now() "
+                "WHERE id = :id"
+            ),
+            {"id": first},
+        )
+        before = client.get(API)  # read while that change is not committed yet
+        assert "ronde twee" not in before.get_data(as_text=True)
+        conn.commit()
+    again = client.get(API, headers={"If-None-Match": before.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != before.headers["ETag"]
+    assert "Geveltuinen, ronde twee" in again.get_data(as_text=True)
+    joined = join(client, first, "Sanne")
+    assert joined.status_code == 201
+    after_join = client.get(API, headers={"If-None-Match": again.headers["ETag"]})
+    assert after_join.status_code == 200

@@ -229,6 +229,11 @@ def test_triggers_stay_with_the_migrations(engine: Engine, created_from_models: 
         ("party", "party_counted", "count_change"),
         ("commitment", "commitment_counted", "count_change"),
         ("commitment_update", "commitment_update_counted", "count_change"),
+        # Initiatives and adoptions (0019).
+        ("initiative", "initiative_counted", "count_change"),
+        ("initiative_need", "initiative_need_counted", "count_change"),
+        ("initiative_participant", "initiative_participant_counted", "count_change"),
+        ("adoption", "adoption_counted", "count_change"),
     }
     with created_from_models.connect() as conn:
         assert conn.execute(text(TRIGGERS)).all() == []

@@ -14,8 +14,22 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Table, Text, text
 from kaart.models.base import metadata, stamp
 
 # Contributions (and the offers among them), solar potentials, buurten (a Feature's buurt
-# name) and the layer catalogue (a reload, an object's layer title).
-COUNTED = ("contribution", "solar_potential", "buurt", "layer")
+# name) and the layer catalogue (a reload, an object's layer title); the wijkpact's tables
+# (migration 0018); initiatives, their needs and participants, and adoptions (0019).
+COUNTED = (
+    "contribution",
+    "solar_potential",
+    "buurt",
+    "layer",
+    "pact",
+    "party",
+    "commitment",
+    "commitment_update",
+    "initiative",
+    "initiative_need",
+    "initiative_participant",
+    "adoption",
+)
 
 change_counter = Table(
     "change_counter",

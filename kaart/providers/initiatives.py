@@ -30,10 +30,9 @@ from kaart.providers.paging import BBox, Cursor, Page
 
 i = t.initiative.alias("i")
 PUBLIC_WHERE = "i.visibility = 'published'"
-# A Feature also shows whether its contribution is public: that table's change counter.
-READS = ("contribution",)
-# Every change of an initiative (a join, a need, an update, moderation) moves its updated_at.
-_VERSION = text("SELECT count(*), max(updated_at) FROM initiative")
+# The change counters (migration 0019) of what a Feature shows: the initiative, its needs and
+# how many joined, and whether its contribution is public.
+READS = ("initiative", "initiative_need", "initiative_participant", "contribution")
 COLLECTION = "initiatives"
 TITLE = "Initiatieven van bewoners"  # a dataset title: Dutch, like the open layers'
 
@@ -192,10 +191,7 @@ def extent(session: Session) -> tuple[list[float] | None, list[str] | None]:
 
 def version(session: Session) -> str:
     """What the items are as of now, read before them (see kaart/providers/versions.py)."""
-    count, latest = session.execute(_VERSION).one()
-    return f"initiative={count}@{latest.isoformat() if latest else 0};" + versions.current(
-        session, READS
-    )
+    return versions.current(session, READS)
 
 
 def _ogc_page(session: Session, q: sources.SourceQuery, crs: crs_mod.Crs) -> Page:

@@ -23,6 +23,7 @@ from kaart.errors import Conflict, invalid, not_found
 from kaart.mail import addresses
 from kaart.mail.outbox import Message, write
 from kaart.models.adoption import ACTIVITIES_MAX, FREQUENCIES, GROUP_NAME_MAX, RESPONSE_MAX
+from kaart.providers import versions
 from kaart.services.initiative_input import parse_date, text_value
 from kaart.services.initiatives import ADOPTABLE_KINDS, object_geometry, object_table
 
@@ -208,10 +209,9 @@ def public_collection(session: Session) -> str:
 
 
 def version(session: Session) -> str:
-    """The public layer's version: every offer and decision moves updated_at (and the day
-    moves which adoptions are current)."""
-    count, latest = session.execute(text("SELECT count(*), max(updated_at) FROM adoption")).one()
-    return f"adoption={count}@{latest.isoformat() if latest else 0};{date.today().isoformat()}"
+    """The public layer's version: the adoption table's change counter (migration 0019), and
+    the day, which moves which adoptions are current."""
+    return f"{versions.current(session, ('adoption',))};{date.today().isoformat()}"
 
 
 def adoptions_of(session: Session, layer: str, feature_id: str) -> list[Any]:
