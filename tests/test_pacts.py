@@ -491,3 +491,45 @@ def test_an_initiatives_page_shows_the_afspraak_that_took_it_up(world, client, c
     features = client.get(f"/api/v1/pacts/{world['slug']}").get_json()["features"]
     linked = [f for f in features if f["properties"]["initiatives"] == [created["id"]]]
     assert [f["properties"]["title"] for f in linked] == ["Tegels eruit, planten erin"]
+
+
+def _public(client, world) -> dict[str, bool]:
+    """Where the pact shows on the public site."""
+    slug, greening = world["slug"], world["greening"]
+    listed = [p["slug"] for p in client.get("/api/v1/pacts").get_json()["pacts"]]
+    ogc = client.get("/ogc/collections/commitments/items?f=json").get_json()["features"]
+    contribution = client.get(f"/bijdragen/{world['contribution']}").get_data(as_text=True)
+    return {
+        "page": client.get(f"/wijkpact/{slug}").status_code == 200,
+        "api": slug in listed,
+        "geojson": client.get(f"/api/v1/pacts/{slug}").status_code == 200,
+        "ogc": any(f["id"] == str(greening) for f in ogc),
+        "pdf": client.get(f"/wijkpact/{slug}/voortgang.pdf").status_code == 200,
+        "chain": f"/wijkpact/{slug}#c-{greening}" in contribution,
+    }
+
+
+def test_a_planner_takes_a_pact_off_the_public_site_and_back(world, client, connection):
+    everywhere = dict.fromkeys(("page", "api", "geojson", "ogc", "pdf", "chain"), True)
+    assert _public(client, world) == everywhere
+    token = log_in_as(client, world["corp_partner_id"])  # a partner may not
+    url = f"/beheer/wijkpact/{world['slug']}/zichtbaarheid"
+    assert client.post(url, data={"csrf_token": token, "published": "nee"}).status_code == 403
+    client.get("/uitloggen")
+    token = log_in_as(client, world["planner"])
+    manage = client.get(f"/beheer/wijkpact/{world['slug']}").get_data(as_text=True)
+    assert 'id="pact-visibility"' in manage and "Van de openbare site halen" in manage
+    off = client.post(url, data={"csrf_token": token, "published": "nee"})
+    assert off.status_code == 303 and off.headers["Location"].endswith("#visibility-title")
+    assert _public(client, world) == dict.fromkeys(everywhere, False)
+    manage = client.get(f"/beheer/wijkpact/{world['slug']}").get_data(as_text=True)
+    assert "niet openbaar" in manage and "Weer openbaar maken" in manage
+    assert client.post(url, data={"csrf_token": token, "published": "ja"}).status_code == 303
+    assert _public(client, world) == everywhere
+    actions = connection.execute(
+        text("SELECT action, details->>'pact' FROM audit_event ORDER BY id")
+    ).all()
+    assert [tuple(a) for a in actions if a[0].startswith("pact.")] == [
+        ("pact.unpublished", world["slug"]),
+        ("pact.published", world["slug"]),
+    ]

@@ -57,6 +57,8 @@ ACTIONS = (
     "export.downloaded",
     "reactienota.downloaded",
     "reactienota.published",
+    "pact.published",
+    "pact.unpublished",
     "participation.downloaded",
     "audit.downloaded",
     "audit.purged",

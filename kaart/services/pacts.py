@@ -217,6 +217,17 @@ def find(session: Session, slug: str, public_only: bool = True) -> Pact:
     return _pact(session, row)
 
 
+def set_published(session: Session, pact_id: uuid.UUID, published: bool) -> bool:
+    """Show a pact on the public site, or take it off: its page, /api/v1/pacts, the /ogc
+    commitments, the PDF and the afspraken shown with contributions and initiatives all read
+    only published pacts. True when this changed something. In the caller's transaction."""
+    changed = session.execute(
+        text("UPDATE pact SET published = :published WHERE id = :id AND published <> :published"),
+        {"id": pact_id, "published": published},
+    )
+    return changed.rowcount == 1
+
+
 def create_pact(session: Session, form: Any, actor_id: uuid.UUID | None) -> str:
     """A new pact from a planner's form: title, slug (optional), description, area_kind with
     area_code (buurt or wijk) or geometry (a drawn polygon, GeoJSON), and party_ids (one or

@@ -14,9 +14,10 @@ from kaart.db import get_session, transaction
 from kaart.errors import ApiError
 from kaart.models.pact import PARTY_TYPES, THEMES, UPDATE_STATUSES
 from kaart.providers import commitments as provider
-from kaart.services import commitments, pacts
+from kaart.services import audit, commitments, pacts
 from kaart.views.beheer import bp
 from kaart.views.public.pages import map_config
+from kaart.web import client_key
 
 MANAGE = ("planner", "partner")  # and admin
 
@@ -159,6 +160,25 @@ def commitment_new(slug: str):
         config=config,
     )
     return page, 422 if errors else 200
+
+
+@bp.post("/wijkpact/<slug>/zichtbaarheid", endpoint="pact_visibility")
+@login_required("planner")
+def pact_visibility(slug: str):
+    """Take a pact off the public site (or put it back); the audit log keeps who did."""
+    pact = pacts.find(get_session(), slug, public_only=False)
+    published = request.form.get("published") == "ja"
+    with transaction() as session:
+        if pacts.set_published(session, pact.id, published):
+            audit.record(
+                session,
+                "pact.published" if published else "pact.unpublished",
+                actor=current_user(),
+                address=client_key(),
+                details={"pact": pact.slug},
+            )
+    flash("pact.flash.published" if published else "pact.flash.unpublished", "success")
+    return redirect(url_for("beheer.pact_manage", slug=slug) + "#visibility-title", code=303)
 
 
 @bp.post("/afspraken/<uuid:commitment_id>/voortgang", endpoint="commitment_update")
