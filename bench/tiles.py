@@ -7,8 +7,8 @@
                on one autocommit connection: ST_AsMVT(ST_AsMVTGeom(ST_Transform(geom, 3857),
                tile)) of the rows whose geometry meets the tile (plus the same 64-unit buffer,
                so both draw the same features), nothing else (see FLOOR_SQL);
-        raw    the app's own statement (what kaart.services.tiles.render() sends, captured and
-               replayed with psycopg);
+        raw    the app's own statements (what kaart.services.tiles.render() sends, captured and
+               replayed with psycopg as the app runs them: prepared, the tile in binary);
         TiPg   TiPg 1.6 under uvicorn on the same table (tiles endpoint, WebMercatorQuad, the
                same attributes).
       Every side is timed alike: from asking to having the tile's bytes in this process.
@@ -153,14 +153,15 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
 
 class RawTiles:
     """The app's own tile statements, captured from render() and run directly with psycopg on a
-    connection set up like the app's (no prepared statements, no parallel workers)."""
+    connection set up as the app runs them (kaart.db.prepared_row: autocommit, prepared on the
+    server, the tile in binary, no parallel workers)."""
 
     def __init__(self, url: str):
-        self.engine = make_engine(url)  # the app's engine settings: no prepared statements
+        self.engine = make_engine(url)  # the app's engine settings
         self.captured: list[tuple[str, dict]] = []
         event.listen(self.engine, "before_cursor_execute", self._capture)
         self.conn = psycopg.connect(
-            libpq_url(url), prepare_threshold=None, autocommit=True, options=SERVING_OPTIONS
+            libpq_url(url), prepare_threshold=0, autocommit=True, options=SERVING_OPTIONS
         )
         self.queries: dict[tiles.Tile, list[tuple[str, dict]]] = {}
 
@@ -182,13 +183,16 @@ class RawTiles:
         if tile not in self.queries:
             return b""  # render() sent nothing: the layer is not drawn at this zoom
         for statement, parameters in self.queries[tile]:
-            value = self.conn.execute(statement, parameters).fetchone()[-1]  # the tile column
+            row = self.conn.execute(statement, parameters, binary=True).fetchone()
+            value = row[-1]  # the tile column (a z16 tile's statement counts its rows too)
         return bytes(value or b"")
 
     def picked(self, tile: tiles.Tile) -> int:
         """Rows the tile's LIMIT let through (EXPLAIN ANALYZE): at the cap or below."""
         statement, parameters = self.queries[tile][-1]
-        plan = self.conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
+        plan = self.conn.execute(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters, prepare=False
+        )
         return max(_limit_rows(plan.fetchone()[0][0]["Plan"]), default=0)
 
     def close(self) -> None:
@@ -400,7 +404,8 @@ def print_s1(args, s1: dict[int, tuple[list, list[Series]]], settings) -> None:
         )
     print(
         f"(floor: FLOOR_SQL in bench/tiles.py, the plain ST_AsMVT(ST_AsMVTGeom(...)) of the same "
-        f"rows and attributes; raw: the statement render() sends, replayed, same bytes asserted; "
+        f"rows and attributes; raw: the statements render() sends, replayed as the app runs them "
+        f"(prepared, binary), same bytes asserted; "
         f"TiPg: feature limit {tipg_limit:,} and buffer {tipg_buffer} against the app's "
         f"{tiles.MAX_FEATURES:,} and {tiles.BUFFER})"
     )

@@ -9,7 +9,8 @@ A lost or refused database connection is `Unavailable` (503 with Retry-After), n
 `is_connection_error`.
 
 With KAART_DATABASE_READ_URL, `get_read_session()` reads from a streaming replica
-(kaart/replica.py); everything else, writes included, goes to the primary.
+(kaart/replica.py); everything else, writes included, goes to the primary. Vector tiles read
+through `prepared_row()`, which reads where get_read_session() does, with less in between.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from flask import Flask, current_app, g, stream_with_context
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.orm import Session
 
 EXTENSION_KEY = "kaart.db"
 log = logging.getLogger(__name__)
+_DRIVER_DIALECT = psycopg_dialect()  # how prepared_row() writes placeholders for psycopg
 
 
 def init_app(app: Flask, bind: Connection | None = None) -> None:
@@ -156,18 +159,79 @@ def autocommit_engine(ext: dict[str, Any]) -> Engine:
     return ext["read_engine"]
 
 
-def prepared_scalar(session: Session, clause: Any, params: dict[str, object]) -> object:
-    """The one value of a statement run as a server-side prepared statement of this connection.
-    For statements whose plan does not depend on their values, run with the same text many
-    times: a tile's (parsing and planning it took about 1 ms of a dense z16 tile, bench/tiles.py:
-    10.7 -> 9.7 ms). Preparing stays off for everything else (see make_engine)."""
-    driver = session.connection().connection.driver_connection
+def prepared_row(statement: str, params: Mapping[str, object]) -> tuple[Any, ...]:
+    """The one row of a public read's statement (SQLAlchemy's `:name` placeholders), run as a
+    server-side prepared statement: for statements whose plan does not depend on their values,
+    run with the same text many times, such as a vector tile's (parsing and planning it took
+    about 1 ms of a dense z16 tile, bench/tiles.py: 10.7 -> 9.7 ms). Preparing stays off for
+    everything else (see make_engine).
+
+    It reads where get_read_session() reads. A request that has no session yet, on a primary
+    without a replica (a tile of an open layer whose catalogue row the worker holds), gets a
+    pooled connection of its own in autocommit, without a Session around it and with the row
+    in binary: the Session, its transaction bookkeeping and the result objects took ~0.2 ms of
+    a ~6 ms z16 tile, and the hex text form of the tile doubles the bytes PostgreSQL encodes
+    and psycopg decodes (~1 ms of a 280 KiB z14 tile, bench/tiles.py). With a replica, under a
+    test's connection, or after the request has read through its session, the statement runs
+    on that session's connection, with SQLAlchemy's events and error handling."""
+    ext = current_app.extensions[EXTENSION_KEY]
+    if ext["bind"] is None and ext["replica"] is None and "db_read_session" not in g:
+        return _row_on_own_connection(ext["engine"], driver_sql(statement), params)
+    return prepared_row_on(get_read_session(), statement, params)
+
+
+def prepared_row_on(
+    session: Session, statement: str, params: Mapping[str, object]
+) -> tuple[Any, ...]:
+    """prepared_row() on `session`'s connection (work outside a request: the tile archives)."""
+    connection = session.connection()
+    with _prepared(connection.connection.driver_connection):
+        return tuple(connection.exec_driver_sql(driver_sql(statement), dict(params)).one())
+
+
+@functools.lru_cache(maxsize=256)
+def driver_sql(statement: str) -> str:
+    """A statement with `:name` placeholders as psycopg takes it (`%(name)s`, `%` escaped),
+    worked out once per text rather than on every execution."""
+    return str(text(statement).compile(dialect=_DRIVER_DIALECT))
+
+
+@contextmanager
+def _prepared(driver: psycopg.Connection) -> Iterator[None]:
     before = driver.prepare_threshold
     driver.prepare_threshold = 0  # prepare at the first execution, reuse after
     try:
-        return session.execute(clause, params).scalar_one()
+        yield
     finally:
         driver.prepare_threshold = before
+
+
+def _row_on_own_connection(
+    engine: Engine, statement: str, params: Mapping[str, object]
+) -> tuple[Any, ...]:
+    """prepared_row() on the request's own pooled connection (checked out, pinged when idle,
+    on first use; given back at teardown). psycopg's errors become SQLAlchemy's, as the
+    Session would raise them: a lost connection is dropped from the pool and answered 503."""
+    pooled = g.get("db_read_connection")
+    try:
+        if pooled is None:
+            pooled = g.db_read_connection = engine.raw_connection()
+            pooled.driver_connection.autocommit = True  # no BEGIN and ROLLBACK round trips
+        driver = pooled.driver_connection
+        with _prepared(driver):
+            row = driver.execute(statement, params, binary=True).fetchone()
+    except psycopg.Error as error:
+        lost = pooled is not None and engine.dialect.is_disconnect(
+            error, pooled.driver_connection, None
+        )
+        if lost:
+            pooled.invalidate(error)
+        raise exc.DBAPIError.instance(
+            statement, dict(params), error, psycopg.Error, connection_invalidated=lost
+        ) from error
+    if row is None:
+        raise exc.NoResultFound("No row was found when one was required")
+    return tuple(row)
 
 
 @contextmanager
@@ -221,6 +285,21 @@ def _close_session(_exc: BaseException | None) -> None:
         session = g.pop(key, None)
         if session is not None:
             _close(session)
+    pooled = g.pop("db_read_connection", None)
+    if pooled is not None:
+        _give_back(pooled)
+
+
+def _give_back(pooled: Any) -> None:
+    """Return prepared_row()'s own connection to the pool as the pool's other users expect it
+    (not in autocommit); a broken one is dropped instead."""
+    try:
+        if pooled.is_valid:
+            pooled.driver_connection.autocommit = False
+    except psycopg.Error as error:
+        log.warning("giving back a lost read connection: %s", type(error).__name__)
+        pooled.invalidate(error)
+    pooled.close()
 
 
 def _close(session: Session) -> None:

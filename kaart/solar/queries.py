@@ -15,11 +15,10 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from kaart.db import prepared_scalar
 from kaart.errors import ApiError, NotFound, not_found
 from kaart.providers import versions
 from kaart.providers.contributions import PUBLIC_WHERE
-from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, Tile
+from kaart.services.tiles import BUFFER, EXTENT, MARGIN, MAX_FEATURES, RowReader, Tile
 
 BUILDING_LAYER = "bag-panden"
 ADDRESS_LAYER = "bag-adressen"
@@ -262,18 +261,16 @@ def tile_etag(session: Session, address: Tile) -> str:
     return versions.etag("solar", TILE_FORMAT, version, f"{address.z}/{address.x}/{address.y}")
 
 
-def tile(session: Session, address: Tile) -> bytes:
-    """The buildings with their class and figures as one MVT layer named `solar`."""
+def tile(session: Session, read_row: RowReader, address: Tile) -> bytes:
+    """The buildings with their class and figures as one MVT layer named `solar`; the statement
+    runs through `read_row` (kaart.db.prepared_row: prepared, like the other tiles')."""
     if not TILE_ZOOMS[0] <= address.z <= TILE_ZOOMS[1]:
         return b""
     table = table_of(session, BUILDING_LAYER)
     if table is None:
         return b""
-    # Prepared like the other tiles' statements (the same text for every tile).
-    data = prepared_scalar(
-        session,
-        text(
-            f"""
+    (data,) = read_row(
+        f"""
             WITH bounds AS (
               SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                      ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 28992) AS area
@@ -295,8 +292,7 @@ def tile(session: Session, address: Tile) -> bytes:
                        AS geom
               FROM picked p, bounds
             ) AS mvt
-            """
-        ),
+            """,
         {
             "z": address.z,
             "x": address.x,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, Response, current_app
-from sqlalchemy.orm import Session
 
 from kaart import conditional
-from kaart.db import get_read_session
+from kaart.db import get_read_session, prepared_row
 from kaart.errors import NotFound
 from kaart.services import tiles
 from kaart.solar import queries
@@ -43,11 +42,12 @@ CATALOGUE_TTL_SECONDS = 5.0
 @bp.get("/tiles/<layer>/<z>/<x>/<y>.pbf")
 def tile(layer: str, z: str, x: str, y: str) -> Response:
     address = tiles.tile_address(z, x, y)
-    session = get_read_session()
-    source = _layer(session, layer)
+    source = _layer(layer)
     cache = DYNAMIC_CACHE if source.table is None else LAYER_CACHE
     tag = tiles.etag(source, address)
-    return conditional.answer(tag, cache, lambda: _mvt(tiles.render(session, source, address)))
+    return conditional.answer(
+        tag, cache, lambda: _mvt(tiles.render_with(prepared_row, source, address))
+    )
 
 
 def _mvt(data: bytes) -> Response:
@@ -55,18 +55,19 @@ def _mvt(data: bytes) -> Response:
     return Response(data, mimetype=MVT) if data else Response(status=204)
 
 
-def _layer(session: Session, name: str) -> tiles.TileLayer:
+def _layer(name: str) -> tiles.TileLayer:
     """The layer's catalogue row, from this worker's short-lived copy when it has one (the
     catalogue changes only when a layer is reloaded). The contributions' version is a change
-    counter, read afresh for every tile; tests, bound to one connection, read everything afresh."""
+    counter, read afresh for every tile; tests, bound to one connection, read everything afresh.
+    Only a read of the catalogue or the counter opens the request's read session."""
     if current_app.extensions["kaart.db"]["bind"] is not None or name == tiles.CONTRIBUTIONS:
-        return tiles.find_layer(session, name)
+        return tiles.find_layer(get_read_session(), name)
     copies = current_app.extensions.setdefault("kaart.tile_layers", {})
     now = time.monotonic()
     copy = copies.get(name)
     if copy is not None and copy[0] > now:
         return copy[1]
-    layer = tiles.find_layer(session, name)
+    layer = tiles.find_layer(get_read_session(), name)
     copies[name] = (now + CATALOGUE_TTL_SECONDS, layer)
     return layer
 
@@ -83,4 +84,6 @@ def solar_tile(z: str, x: str, y: str) -> Response:
     address = tiles.tile_address(z, x, y)
     session = get_read_session()
     tag = queries.tile_etag(session, address)
-    return conditional.answer(tag, DYNAMIC_CACHE, lambda: _mvt(queries.tile(session, address)))
+    return conditional.answer(
+        tag, DYNAMIC_CACHE, lambda: _mvt(queries.tile(session, prepared_row, address))
+    )

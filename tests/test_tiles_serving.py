@@ -1,0 +1,152 @@
+"""Vector tiles as a serving worker reads them (kaart/db.py `prepared_row`): an open layer's tile
+on a pooled connection of its own, without a Session, prepared on the server, the tile in binary;
+the same answers as through a Session; a lost connection answered 503; a read replica still
+used when there is one. And the feature cap on both sides of FULL_DETAIL_ZOOM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from kaart import create_app, db
+from kaart.config import Settings
+from kaart.db import EXTENSION_KEY
+from kaart.services import tiles
+from tests.layers_fixture import make_layer
+from tests.test_tiles import HET_GROTE_PLEIN_Z16, VAALSERBERG_Z14, WEESP_Z14, decode, squares, url
+
+LAYER = "vierkanten-geserveerd"
+SIDES = [9, 14, 5, 16, 7, 12, 6, 15, 8, 11, 10, 13]  # metres, in no particular order
+Z15 = (15, HET_GROTE_PLEIN_Z16[1] // 2, HET_GROTE_PLEIN_Z16[2] // 2)
+
+
+@pytest.fixture
+def squares_layer(engine: Engine) -> Iterator[str]:
+    """Twelve squares near Het Grote Plein, committed: a served app reads them on its own
+    connections."""
+    with engine.begin() as conn:
+        make_layer(conn, LAYER, squares(SIDES))
+    yield LAYER
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS open_data.{LAYER.replace('-', '_')}"))
+        conn.execute(text("DELETE FROM layer WHERE name = :n"), {"n": LAYER})
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[Flask]:
+    """The app as a worker runs it: its own engine, no test connection to roll back."""
+    app = create_app({"settings": settings})
+    yield app
+    ext = app.extensions[EXTENSION_KEY]
+    ext["engine"].dispose()
+    if ext["replica"] is not None:
+        ext["replica"].engine.dispose()
+
+
+class CountedSession(Session):
+    made = 0
+
+    def __init__(self, *args, **kwargs) -> None:
+        CountedSession.made += 1
+        super().__init__(*args, **kwargs)
+
+
+def test_a_served_tile_needs_no_session_and_leaves_its_connection_as_it_found_it(
+    served, squares_layer, engine, monkeypatch
+):
+    client = served.test_client()
+    first = client.get(url(squares_layer, *HET_GROTE_PLEIN_Z16))  # reads the catalogue row
+    assert first.status_code == 200
+    monkeypatch.setattr(CountedSession, "made", 0)
+    monkeypatch.setattr(db, "Session", CountedSession)
+    again = client.get(url(squares_layer, *HET_GROTE_PLEIN_Z16))
+    assert again.status_code == 200 and again.data == first.data
+    assert CountedSession.made == 0  # the worker's copy of the catalogue row, and no Session
+    with Session(engine) as session:
+        layer = tiles.find_layer(session, squares_layer)
+        assert tiles.render(session, layer, tiles.Tile(*HET_GROTE_PLEIN_Z16)) == again.data
+    # Back in the pool as the pool's other users expect it, its statement kept prepared.
+    pool = served.extensions[EXTENSION_KEY]["engine"].pool
+    assert pool.checkedout() == 0
+    pooled = pool.connect()
+    try:
+        driver = pooled.driver_connection
+        assert not driver.autocommit and driver.prepare_threshold is None
+        prepared = driver.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%ST_AsMVT%'"
+        ).fetchone()[0]
+        driver.rollback()
+        assert prepared >= 1
+    finally:
+        pooled.close()
+
+
+def test_a_served_tile_answers_304_204_and_404_as_ever(served, squares_layer):
+    client = served.test_client()
+    tile = url(squares_layer, *HET_GROTE_PLEIN_Z16)
+    etag = client.get(tile).headers["ETag"]
+    again = client.get(tile, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["Cache-Control"] == "public, max-age=3600"
+    empty = client.get(url(squares_layer, *VAALSERBERG_Z14))
+    assert empty.status_code == 204 and empty.data == b"" and empty.headers["ETag"]
+    for path in (url("gebouwen", *WEESP_Z14), url(squares_layer, 14, 2**14, 0)):
+        missing = client.get(path)
+        assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+def test_a_lost_connection_is_a_503_and_the_next_tile_is_served(served, squares_layer, engine):
+    client = served.test_client()
+    tile = url(squares_layer, *HET_GROTE_PLEIN_Z16)
+    assert client.get(tile).status_code == 200
+    pool = served.extensions[EXTENSION_KEY]["engine"].pool
+    pooled = pool.connect()
+    pid = pooled.driver_connection.info.backend_pid
+    pooled.close()  # just used: not pinged when the next tile checks it out
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    lost = client.get(tile)
+    assert lost.status_code == 503 and lost.mimetype == "application/problem+json"
+    assert int(lost.headers["Retry-After"]) > 0
+    assert client.get(tile).status_code == 200  # on a new connection
+
+
+def test_with_a_read_replica_tiles_are_read_from_it(settings, squares_layer):
+    # The primary named as the replica too: reads go to the replica's engine, none to the
+    # primary's, which answers only what must see a write at once.
+    app = create_app({"settings": settings.replace(database_read_url=settings.database_url)})
+    ext = app.extensions[EXTENSION_KEY]
+    try:
+        client = app.test_client()
+        for _ in range(2):
+            assert client.get(url(squares_layer, *HET_GROTE_PLEIN_Z16)).status_code == 200
+        assert ext["replica"].engine.pool.checkedin() >= 1
+        assert ext["engine"].pool.checkedin() == 0 and ext["engine"].pool.checkedout() == 0
+    finally:
+        ext["engine"].dispose()
+        ext["replica"].engine.dispose()
+
+
+# -- The cap, below and from FULL_DETAIL_ZOOM ---------------------------------------------------
+
+
+def kept(client, layer: str, z: int, x: int, y: int) -> set[int]:
+    features = decode(client.get(url(layer, z, x, y)).data)[layer]
+    return {SIDES[int(f["properties"]["feature_id"].split("-")[1])] for f in features}
+
+
+@pytest.mark.parametrize("tile", [Z15, HET_GROTE_PLEIN_Z16], ids=["z15", "z16"])
+def test_a_tile_at_the_cap_keeps_all_and_one_over_keeps_the_largest(
+    client, connection, monkeypatch, tile
+):
+    make_layer(connection, "vierkanten", squares(SIDES))
+    monkeypatch.setattr(tiles, "MAX_FEATURES", len(SIDES))
+    assert kept(client, "vierkanten", *tile) == set(SIDES)
+    monkeypatch.setattr(tiles, "MAX_FEATURES", len(SIDES) - 1)
+    assert kept(client, "vierkanten", *tile) == set(SIDES) - {5}
+    monkeypatch.setattr(tiles, "MAX_FEATURES", 3)
+    assert kept(client, "vierkanten", *tile) == {16, 15, 14}
