@@ -263,12 +263,24 @@ def ogc_pages(client: KeepAlive, repeat: int, figures: dict) -> None:
     figures["ogc last page"] = (page, p50_ms(client.get, [path], repeat))
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def solar(url: str, env: dict, n: int, figures: dict) -> None:
     say("5. kaart solar compute, interrupted with Ctrl-C after its first progress line")
     with psycopg.connect(layers_import.libpq_url(url), autocommit=True) as conn:
         conn.execute("TRUNCATE solar_potential")  # a whole run, also after --from 5
     t0 = time.perf_counter()
-    proc = subprocess.Popen([KAART, "solar", "compute"], env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [KAART, "solar", "compute"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as in a terminal: a bench started in the background (`nohup make … &`) runs
+        # with SIGINT ignored, and an ignored signal stays ignored in the command it starts.
+        preexec_fn=_interruptible,
+    )
     peaks = {"VmHWM": 0.0, "RssAnon": 0.0}
     sampler = threading.Thread(target=layers_import.sample_peaks, args=(proc.pid, peaks))
     sampler.start()
