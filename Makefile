@@ -101,7 +101,7 @@ bench-ogc: system-bench setup
 	$(WITH_DB) $(PY) -m bench.ogc
 
 .PHONY: bench-national
-# About an hour on 2 cores; needs ~15 GB of disk (bench/out and the bench database).
+# About 35 minutes on 2 cores; needs ~15 GB of disk (bench/out and the bench database).
 bench-national: system-bench setup
 	$(WITH_DB) $(PY) -m bench.national
 

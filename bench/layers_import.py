@@ -6,8 +6,9 @@ Each side runs as a user runs it, alternately, into its own table of one bench d
            swap, catalogue row, audit entry;
   ogr2ogr  ogr2ogr -f PostgreSQL … --config PG_USE_COPY YES -lco SPATIAL_INDEX=GIST
            (Debian gdal-bin), then psql: the same feature-id index and ANALYZE.
-Wall time is the whole of each side's processes; peak memory is the largest maximum resident
-set size among them (os.wait4), the database server's memory not included. Both tables must
+Wall time is the whole of each side's processes; peak memory is the largest high-water mark of
+resident memory among them (VmHWM, read from /proc while each runs; see run_measured), the
+database server's memory not included. Both tables must
 end up with the same number of rows. Targets (issue 16): <= 1.15x and <= 256 MiB.
 
     make bench-import

@@ -12,6 +12,7 @@ problem a user can cause surfaces as ``ReadError`` with a message fit to show th
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from geodata.normalise import (
 )
 from geodata.registry import get_source
 from geodata.source import Source
+
+PROGRESS_SECONDS = 0.5  # at most two progress lines a second while reading
 
 __all__ = ["ReadError", "ReadReport", "Reader", "read"]
 
@@ -123,6 +126,7 @@ class Reader:
         self.bbox = shapely.box(*bbox) if bbox is not None else None
         self.progress = progress
         self.report = ReadReport(source.name)
+        self._told, self._told_at = 0, 0.0
 
     def __iter__(self) -> Iterator[Batch]:
         self.report = report = ReadReport(self.source.name)
@@ -137,6 +141,7 @@ class Reader:
             self._tell(report.read)
             if len(batch):
                 yield batch
+        self._tell(report.read, last=True)
         unseen = self.origin.unseen(report.read)
         if unseen:
             report.read += unseen
@@ -152,10 +157,17 @@ class Reader:
         self.report.add_dropped(dropped)
         return map_columns(batch, self.source)
 
-    def _tell(self, done: int) -> None:
-        if self.progress is None:
+    def _tell(self, done: int, last: bool = False) -> None:
+        """A progress line: the first batch, then at most one per PROGRESS_SECONDS, and the
+        end (a 10-million-feature load reads 2,500 batches)."""
+        if self.progress is None or done == self._told:
             return
         total = self.origin.total
+        now = time.monotonic()
+        final = last or done == total
+        if self._told and not final and now - self._told_at < PROGRESS_SECONDS:
+            return
+        self._told, self._told_at = done, now
         counted = f"{done:,} / {total:,}" if total is not None else f"{done:,}"
         self.progress(f"{self.source.name}: {counted}")
 
