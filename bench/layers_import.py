@@ -8,8 +8,8 @@ Each side runs as a user runs it, alternately, into its own table of one bench d
            (Debian gdal-bin), then psql: the same feature-id index and ANALYZE.
 Wall time is the whole of each side's processes; peak memory is the largest high-water mark of
 resident memory among them (VmHWM, read from /proc while each runs; see run_measured), the
-database server's memory not included. Both tables must
-end up with the same number of rows. Targets (issue 16): <= 1.15x and <= 256 MiB.
+database server's memory not included. Both tables must end up with the same number of rows.
+Targets (issue 16): <= 1.15x and <= 256 MiB.
 
     make bench-import
     python -m bench.layers_import [--n 500000] [--repeat 3] [--keep]

@@ -130,6 +130,7 @@ class Reader:
 
     def __iter__(self) -> Iterator[Batch]:
         self.report = report = ReadReport(self.source.name)
+        self._told, self._told_at = 0, 0.0  # each pass over the source tells from its start
         checked = self.origin.columns_checked
         for raw, crs in self.origin.batches(self.batch_size):
             if not checked:
