@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from kaart import auth, errors_http, security, supporters, views
     from kaart.services import users
+    from kaart.views import tiles_direct
 
     auth.init_app(app)
     users.set_hash_cost(settings.password_hash_time_cost, settings.password_hash_memory_kib)
@@ -45,4 +46,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.register(app)
     errors_http.init_app(app)
     security.init_app(app)
+    tiles_direct.install(app)  # last: the outermost WSGI layer
     return app

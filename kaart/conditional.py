@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, request
+from werkzeug.http import parse_etags
 
 # Asked again before every use, by browsers and proxies alike: for answers that must show a
 # change at once (the map shows a resident's own contribution); a current copy costs a 304.
@@ -29,12 +30,25 @@ def answer(
 ) -> Response:
     """`build()` with `ETag` and `Cache-Control`, or 304 when If-None-Match names `tag`.
     `weak`: the same data in a body that is not byte for byte the same (a time stamp)."""
-    headers = {"ETag": f'W/"{tag}"' if weak else f'"{tag}"', "Cache-Control": cache}
-    if vary:
-        headers["Vary"] = vary
-    # If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" and "x" both match x.
-    if request.if_none_match.contains_weak(tag):
+    headers = validators(tag, cache, weak=weak, vary=vary)
+    if is_current(request.headers.get("If-None-Match"), tag):
         return Response(status=304, headers=headers)
     response = build()
     response.headers.update(headers)
     return response
+
+
+def validators(
+    tag: str, cache: str, *, weak: bool = False, vary: str | None = None
+) -> dict[str, str]:
+    """The headers that go with every answer about `tag`, 304 or not."""
+    headers = {"ETag": f'W/"{tag}"' if weak else f'"{tag}"', "Cache-Control": cache}
+    if vary:
+        headers["Vary"] = vary
+    return headers
+
+
+def is_current(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header names `tag`, as `answer` decides it. It compares weakly
+    (RFC 9110 §13.1.2): W/"x" and "x" both match x."""
+    return parse_etags(if_none_match).contains_weak(tag)

@@ -210,28 +210,63 @@ def _row_on_own_connection(
     engine: Engine, statement: str, params: Mapping[str, object]
 ) -> tuple[Any, ...]:
     """prepared_row() on the request's own pooled connection (checked out, pinged when idle,
-    on first use; given back at teardown). psycopg's errors become SQLAlchemy's, as the
-    Session would raise them: a lost connection is dropped from the pool and answered 503."""
+    on first use; given back at teardown)."""
     pooled = g.get("db_read_connection")
+    if pooled is None:
+        pooled = g.db_read_connection = _check_out(engine)
+    return _row_on(engine, pooled, statement, params)
+
+
+@contextmanager
+def own_read_connection(engine: Engine) -> Iterator[Callable[..., tuple[Any, ...]]]:
+    """prepared_row() for a read answered outside Flask's request handling (the tiles of
+    kaart/views/tiles_direct.py): a pooled connection checked out for the block, given back
+    after it. Yields `read_row(statement, params)`; statements with `:name` placeholders."""
+    pooled = _check_out(engine)
     try:
-        if pooled is None:
-            pooled = g.db_read_connection = engine.raw_connection()
-            pooled.driver_connection.autocommit = True  # no BEGIN and ROLLBACK round trips
-        driver = pooled.driver_connection
+        yield lambda statement, params: _row_on(engine, pooled, driver_sql(statement), params)
+    finally:
+        _give_back(pooled)
+
+
+def _check_out(engine: Engine) -> Any:
+    """A pooled connection in autocommit: no BEGIN and ROLLBACK round trips."""
+    pooled = engine.raw_connection()
+    try:
+        pooled.driver_connection.autocommit = True
+    except psycopg.Error as error:
+        failed = _as_sqlalchemy_error(engine, pooled, "SET autocommit", {}, error)
+        _give_back(pooled)
+        raise failed from error
+    return pooled
+
+
+def _row_on(
+    engine: Engine, pooled: Any, statement: str, params: Mapping[str, object]
+) -> tuple[Any, ...]:
+    """The one row of `statement` on a checked-out connection, prepared, in binary. psycopg's
+    errors become SQLAlchemy's, as the Session would raise them: a lost connection is dropped
+    from the pool and answered 503."""
+    driver = pooled.driver_connection
+    try:
         with _prepared(driver):
             row = driver.execute(statement, params, binary=True).fetchone()
     except psycopg.Error as error:
-        lost = pooled is not None and engine.dialect.is_disconnect(
-            error, pooled.driver_connection, None
-        )
-        if lost:
-            pooled.invalidate(error)
-        raise exc.DBAPIError.instance(
-            statement, dict(params), error, psycopg.Error, connection_invalidated=lost
-        ) from error
+        raise _as_sqlalchemy_error(engine, pooled, statement, params, error) from error
     if row is None:
         raise exc.NoResultFound("No row was found when one was required")
     return tuple(row)
+
+
+def _as_sqlalchemy_error(
+    engine: Engine, pooled: Any, statement: str, params: Mapping[str, object], error: Exception
+) -> exc.DBAPIError:
+    lost = engine.dialect.is_disconnect(error, pooled.driver_connection, None)
+    if lost:
+        pooled.invalidate(error)
+    return exc.DBAPIError.instance(
+        statement, dict(params), error, psycopg.Error, connection_invalidated=lost
+    )
 
 
 @contextmanager

@@ -22,6 +22,11 @@ def trust_proxies(app: Flask, hops: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+# Where init_app keeps the headers every answer carries (unless the view set its own), for
+# answers made outside Flask's request handling too (kaart/views/tiles_direct.py).
+HEADERS_KEY = "kaart.security_headers"
+
+
 def init_app(app: Flask) -> None:
     trust_proxies(app, app.config["KAART"].trusted_proxies)
     basemap = app.config["KAART"].basemap_url
@@ -38,11 +43,16 @@ def init_app(app: Flask) -> None:
         "connect-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
+    headers = (
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    )
+    app.extensions[HEADERS_KEY] = headers
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in headers:
+            response.headers.setdefault(name, value)
         return response

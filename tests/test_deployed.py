@@ -18,12 +18,16 @@ from kaart import ROOT
 from kaart.services import users
 from tests.conftest import browser_tab
 from tests.dialogue_fixtures import PASSWORD
+from tests.layers_fixture import make_layer
 from tests.stack import NGINX_SITE
 from tests.stack_client import Resident, feature
+from tests.test_tiles import HET_GROTE_PLEIN_Z16, VAALSERBERG_Z14, squares
+from tests.test_tiles import url as tile_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.deployed]
 
 PLANNER = "planner-twintig@weesp.example"
+MVT = "application/vnd.mapbox-vector-tile"
 TIMES = 20
 
 
@@ -127,3 +131,36 @@ def test_docker_compose_puts_the_same_nginx_site_in_front_of_the_app():
     # The app is reached only through nginx, which it trusts as its one proxy.
     assert "ports" not in app
     assert app["environment"]["KAART_TRUSTED_PROXIES"] == "1"
+
+
+def test_open_layer_tiles_answer_alike_whichever_way_a_worker_takes(deployed, engine: Engine):
+    # A worker answers a tile of a layer whose catalogue row it holds in front of Flask
+    # (kaart/views/tiles_direct.py); its first tile of the layer goes through Flask. Through
+    # nginx, with two workers, every answer is the same: 200, 304 and 204 alike.
+    layer = "vierkanten-gediend"
+    with engine.begin() as conn:
+        make_layer(conn, layer, squares([9, 14, 5, 16]))
+    full = tile_url(layer, *HET_GROTE_PLEIN_Z16)
+    try:
+        with Resident(deployed.url) as resident:
+            first = resident.request("GET", full)
+            assert first.status == 200 and first.headers["content-type"] == MVT
+            etag = first.headers["etag"]
+            for _ in range(6):
+                again = resident.request("GET", full)
+                assert (again.status, again.body) == (200, first.body)
+                assert _tile_headers(again) == _tile_headers(first)
+                current = resident.request("GET", full, headers={"If-None-Match": etag})
+                assert current.status == 304 and current.body == b""
+                assert current.headers["etag"] == etag
+                empty = resident.request("GET", tile_url(layer, *VAALSERBERG_Z14))
+                assert empty.status == 204 and "content-type" not in empty.headers
+                assert empty.headers["cache-control"] == first.headers["cache-control"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS open_data.{layer.replace('-', '_')}"))
+            conn.execute(text("DELETE FROM layer WHERE name = :n"), {"n": layer})
+
+
+def _tile_headers(answer) -> dict[str, str]:
+    return {k: v for k, v in answer.headers.items() if k not in ("date", "connection")}

@@ -16,6 +16,7 @@ from kaart import create_app, db
 from kaart.config import Settings
 from kaart.db import EXTENSION_KEY
 from kaart.services import tiles
+from kaart.views import tiles as tile_views
 from tests.layers_fixture import make_layer
 from tests.test_tiles import HET_GROTE_PLEIN_Z16, VAALSERBERG_Z14, WEESP_Z14, decode, squares, url
 
@@ -99,7 +100,9 @@ def test_a_served_tile_answers_304_204_and_404_as_ever(served, squares_layer):
         assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 
 
-def test_a_lost_connection_is_a_503_and_the_next_tile_is_served(served, squares_layer, engine):
+def test_a_lost_connection_is_a_503_and_the_next_tile_is_served(
+    served, squares_layer, engine, flask_views
+):
     client = served.test_client()
     tile = url(squares_layer, *HET_GROTE_PLEIN_Z16)
     assert client.get(tile).status_code == 200
@@ -113,6 +116,65 @@ def test_a_lost_connection_is_a_503_and_the_next_tile_is_served(served, squares_
     assert lost.status_code == 503 and lost.mimetype == "application/problem+json"
     assert int(lost.headers["Retry-After"]) > 0
     assert client.get(tile).status_code == 200  # on a new connection
+    assert flask_views == [squares_layer]  # the others came the short way, the 503 too
+
+
+@pytest.fixture
+def flask_views(served, monkeypatch) -> list[str]:
+    """The tile requests that reached the tiles blueprint's view (the others were answered by
+    kaart/views/tiles_direct.py in front of Flask)."""
+    reached: list[str] = []
+    view = served.view_functions["tiles.tile"]
+
+    def counted(**kwargs):
+        reached.append(kwargs["layer"])
+        return view(**kwargs)
+
+    monkeypatch.setitem(served.view_functions, "tiles.tile", counted)
+    return reached
+
+
+def _answer(response) -> tuple:
+    return response.status, sorted(response.headers.items()), response.data
+
+
+def test_the_short_way_gives_the_answers_flask_gives(served, squares_layer, flask_views):
+    client = served.test_client()
+    full = url(squares_layer, *HET_GROTE_PLEIN_Z16)
+    etag = client.get(full).headers["ETag"]
+    copies = served.extensions[tile_views.LAYER_COPIES]
+    cases = {
+        "200": (full, {}),
+        "204": (url(squares_layer, *VAALSERBERG_Z14), {}),
+        "304": (full, {"If-None-Match": f'W/{etag}, "other"'}),
+    }
+    for status, (path, headers) in cases.items():
+        copies.clear()  # no copy of the catalogue row: Flask reads it, answers, keeps a copy
+        before = len(flask_views)
+        through_flask = client.get(path, headers=headers)
+        assert len(flask_views) == before + 1
+        short = client.get(path, headers=headers)
+        assert len(flask_views) == before + 1  # not through Flask's view this time
+        assert short.status_code == int(status)
+        assert _answer(short) == _answer(through_flask)
+    assert "Content-Type" not in short.headers or short.status_code == 200
+
+
+def test_the_short_way_leaves_everything_else_to_flask(served, squares_layer, flask_views):
+    client = served.test_client()
+    full = url(squares_layer, *HET_GROTE_PLEIN_Z16)
+    assert client.get(full).status_code == 200  # Flask's, and the worker keeps a copy
+    assert client.get(full).status_code == 200  # the short way's
+    assert flask_views == [squares_layer]
+    head = client.head(full)
+    assert head.status_code == 200 and head.headers["ETag"] and head.data == b""
+    asked = client.get(full + "?lang=en")
+    assert asked.status_code == 200 and asked.data == client.get(full).data
+    outside = client.get(url(squares_layer, 14, 2**14, 0))
+    assert outside.status_code == 404 and outside.mimetype == "application/problem+json"
+    contributions = client.get(url(tiles.CONTRIBUTIONS, *WEESP_Z14))
+    assert contributions.status_code in (200, 204)  # whatever the database holds
+    assert flask_views == [squares_layer] * 4 + [tiles.CONTRIBUTIONS]
 
 
 def test_with_a_read_replica_tiles_are_read_from_it(settings, squares_layer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Flask, Response, current_app
 
 from kaart import conditional
 from kaart.db import get_read_session, prepared_row
@@ -37,6 +37,7 @@ DYNAMIC_CACHE = "public, max-age=0, s-maxage=30, must-revalidate"
 # and columns (they follow from the source), so a copy only lags in its version: for up to this
 # long after a reload, tiles still carry the previous ETag.
 CATALOGUE_TTL_SECONDS = 5.0
+LAYER_COPIES = "kaart.tile_layers"
 
 
 @bp.get("/tiles/<layer>/<z>/<x>/<y>.pbf")
@@ -52,7 +53,11 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
 
 def _mvt(data: bytes) -> Response:
     """The tile, or 204 when nothing lies in it."""
-    return Response(data, mimetype=MVT) if data else Response(status=204)
+    if data:
+        return Response(data, mimetype=MVT)
+    empty = Response(status=204)
+    del empty.headers["Content-Type"]  # there is no content to have a type
+    return empty
 
 
 def _layer(name: str) -> tiles.TileLayer:
@@ -62,14 +67,20 @@ def _layer(name: str) -> tiles.TileLayer:
     Only a read of the catalogue or the counter opens the request's read session."""
     if current_app.extensions["kaart.db"]["bind"] is not None or name == tiles.CONTRIBUTIONS:
         return tiles.find_layer(get_read_session(), name)
-    copies = current_app.extensions.setdefault("kaart.tile_layers", {})
-    now = time.monotonic()
-    copy = copies.get(name)
-    if copy is not None and copy[0] > now:
-        return copy[1]
-    layer = tiles.find_layer(get_read_session(), name)
-    copies[name] = (now + CATALOGUE_TTL_SECONDS, layer)
+    layer = held_layer(current_app, name)
+    if layer is None:
+        layer = tiles.find_layer(get_read_session(), name)
+        copies = current_app.extensions.setdefault(LAYER_COPIES, {})
+        copies[name] = (time.monotonic() + CATALOGUE_TTL_SECONDS, layer)
     return layer
+
+
+def held_layer(app: Flask, name: str) -> tiles.TileLayer | None:
+    """This worker's copy of an open layer's catalogue row, while it is fresh."""
+    copy = app.extensions.get(LAYER_COPIES, {}).get(name)
+    if copy is not None and copy[0] > time.monotonic():
+        return copy[1]
+    return None
 
 
 @bp.route("/tiles/", defaults={"_rest": ""})
