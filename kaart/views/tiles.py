@@ -3,6 +3,9 @@
 200 with the tile, 204 when it is empty (also outside the layer's zoom range: the tile exists in
 the grid, it just holds nothing there, and clients should not log it as an error), 304 when the
 client's copy is current, 404 problem+json for an unknown layer or a tile outside the grid.
+
+In a serving worker most tiles of open layers are answered before Flask sees them, by the same
+functions and with the same answers (kaart/views/tiles_direct.py); the rest come here.
 """
 
 from __future__ import annotations
