@@ -23,7 +23,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, Response, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import text
 
 from kaart.db import get_session
@@ -199,8 +200,23 @@ def check_csrf() -> None:
         raise Forbidden(reason, "csrf_token", "csrf", title="CSRF token missing or wrong")
 
 
+class Sessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except that an answer any cache may keep and share
+    (`Cache-Control: public`: tiles, tile archives, a pact party's logo) never carries the
+    session cookie. Flask renews a logged-in staff member's cookie on every answer
+    (SESSION_HOURS count from the last request), and a renewed cookie in a shared cache's copy
+    of a tile would hand their session to whoever that copy is served to. Their next page or
+    API call renews it."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if response.cache_control.public and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["KAART"]
+    app.session_interface = Sessions()
     app.config.update(
         SESSION_COOKIE_NAME="kaart_session",
         SESSION_COOKIE_HTTPONLY=True,

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, event, text
 from kaart.services import dialogue, moderation, privacy, workflow
 from kaart.solar import roofs
 from kaart.solar.compute import compute
-from tests.dialogue_fixtures import session_on
+from tests.dialogue_fixtures import PASSWORD, csrf_of, make_user, session_on
 from tests.layers_fixture import (
     PAND_WEESP,
     PANDEN_COLUMNS,
@@ -433,3 +433,24 @@ def _worker(deployed, probe: str, wait: float = 5.0) -> int:
             return int(found.group(1))
         time.sleep(0.02)
     pytest.fail(f"no access-log line for probe {probe}")
+
+
+def test_a_logged_in_staff_members_cookie_never_rides_on_a_shared_answer(
+    client, connection, potentials
+):
+    # Flask renews a permanent session's cookie on every answer; tiles are `public` (a shared
+    # cache may keep them), so theirs must carry no cookie, and so no Vary: Cookie either.
+    make_user(connection, "planner", email="planner-tegel@weesp.example")
+    token = csrf_of(client)
+    login = client.post(
+        "/inloggen",
+        data={"email": "planner-tegel@weesp.example", "password": PASSWORD, "csrf_token": token},
+    )
+    assert login.status_code == 302 and "kaart_session=" in login.headers["Set-Cookie"]
+    for path in (TILE, COOP_TILE):
+        shared = client.get(path)
+        assert shared.status_code in (200, 204)
+        assert shared.headers["Cache-Control"].startswith("public")
+        assert "Set-Cookie" not in shared.headers and "Vary" not in shared.headers
+    page = client.get("/beheer")  # a page renews the session as before
+    assert page.status_code == 200 and "kaart_session=" in page.headers["Set-Cookie"]
