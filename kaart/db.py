@@ -220,13 +220,21 @@ def _row_on_own_connection(
 @contextmanager
 def own_read_connection(engine: Engine) -> Iterator[Callable[..., tuple[Any, ...]]]:
     """prepared_row() for a read answered outside Flask's request handling (the tiles of
-    kaart/views/tiles_direct.py): a pooled connection checked out for the block, given back
-    after it. Yields `read_row(statement, params)`; statements with `:name` placeholders."""
-    pooled = _check_out(engine)
+    kaart/views/tiles_direct.py): a pooled connection checked out at the first statement (a
+    tile outside the layer's zoom range needs none) and given back after the block. Yields
+    `read_row(statement, params)`; statements with `:name` placeholders."""
+    held: list[Any] = []
+
+    def read_row(statement: str, params: Mapping[str, object]) -> tuple[Any, ...]:
+        if not held:
+            held.append(_check_out(engine))
+        return _row_on(engine, held[0], driver_sql(statement), params)
+
     try:
-        yield lambda statement, params: _row_on(engine, pooled, driver_sql(statement), params)
+        yield read_row
     finally:
-        _give_back(pooled)
+        if held:
+            _give_back(held[0])
 
 
 def _check_out(engine: Engine) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from kaart import create_app, db
@@ -175,6 +175,22 @@ def test_the_short_way_leaves_everything_else_to_flask(served, squares_layer, fl
     contributions = client.get(url(tiles.CONTRIBUTIONS, *WEESP_Z14))
     assert contributions.status_code in (200, 204)  # whatever the database holds
     assert flask_views == [squares_layer] * 4 + [tiles.CONTRIBUTIONS]
+
+
+def test_a_tile_below_the_layers_zooms_takes_no_connection_the_short_way(
+    served, squares_layer, engine, flask_views
+):
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE layer SET min_zoom = 15 WHERE name = :n"), {"n": squares_layer})
+    client = served.test_client()
+    z14 = url(squares_layer, 14, HET_GROTE_PLEIN_Z16[1] // 4, HET_GROTE_PLEIN_Z16[2] // 4)
+    assert client.get(z14).status_code == 204  # Flask's, which keeps the catalogue row
+    checkouts: list[int] = []
+    event.listen(
+        served.extensions[EXTENSION_KEY]["engine"], "checkout", lambda *_: checkouts.append(1)
+    )
+    assert client.get(z14).status_code == 204
+    assert checkouts == [] and flask_views == [squares_layer]
 
 
 def test_with_a_read_replica_tiles_are_read_from_it(settings, squares_layer):
