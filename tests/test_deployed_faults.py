@@ -2,12 +2,15 @@
 while residents write and read. A private cluster of its own, so the rest of the suite keeps its
 database. Every answer while the database is away is a 503 with Retry-After (problem+json for
 programs, a page for people), the app serves again as soon as the database is back, without a
-restart, and every contribution stored was acknowledged to the resident who sent it, once."""
+restart, and every contribution stored was acknowledged to the resident who sent it, once. The
+same when gunicorn workers are killed under load: only the requests they were answering fail."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import threading
 import time
 import uuid
@@ -18,7 +21,7 @@ from sqlalchemy import Engine, text
 
 from kaart.errors import Unavailable
 from tests.stack import PrivateCluster, Stack
-from tests.stack_client import Answer, Resident, Writers, contribute, feature
+from tests.stack_client import LOST, Answer, Resident, Writers, contribute, feature
 
 pytestmark = pytest.mark.deployed  # kaart serve behind nginx (tests/stack.py)
 
@@ -168,3 +171,53 @@ def test_a_write_whose_answer_was_lost_is_acknowledged_by_its_retry_and_stored_o
             text("SELECT count(*) FROM contribution WHERE title = :title"), {"title": title}
         ).scalar_one()
     assert count == 1
+
+
+def test_workers_killed_under_load_lose_no_write_and_the_stack_serves_on(
+    private_db: Engine, private_stack: Stack
+):
+    # A worker that dies (killed, out of memory) takes down only the requests it was answering:
+    # those get the proxy's 503 with Retry-After (or, when their answer was already on its way,
+    # a cut connection); gunicorn starts a new worker, the other one serves on, and no write is
+    # lost or stored twice.
+    with Resident(private_stack.url, "127.0.2.110") as author:
+        seeded = author.post_json("/api/v1/contributions", feature("Werkplaats"))
+    assert seeded.status == 201
+    before = private_stack.worker_pids()
+    writers = Writers(private_stack.url, WRITERS, title="Werker")
+    readers = Readers(private_stack.url, f"/bijdragen/{seeded.json()['id']}")
+    writers.start()
+    readers.start()
+    time.sleep(1.5)
+    kills = []
+    for victim in sorted(before):  # one after the other
+        os.kill(victim, signal.SIGKILL)
+        kills.append(time.monotonic())
+        time.sleep(1.5)
+    time.sleep(1.5)
+    readers.stop()
+    writers.stop()
+
+    after = private_stack.worker_pids()
+    assert len(after) == len(before) and not after & before
+    seen = [("POST /api/v1/contributions", a) for a in writers.attempts] + readers.answers
+    assert {a.status for _, a in seen} <= {200, 201, 503, LOST}, sorted({a.status for _, a in seen})
+    failed = [(path, a) for path, a in seen if a.status in (503, LOST)]
+    assert failed, "no request met a killed worker"
+    for path, answer in failed:
+        # Only requests under way when a worker died; everything sent later was answered.
+        assert any(
+            answer.started - 1.0 < kill < answer.started + answer.seconds + 0.1 for kill in kills
+        ), (path, answer)
+        if answer.status == 503:
+            assert int(answer.headers.get("retry-after", 0)) > 0, (path, answer.headers)
+    assert not writers.refused and not writers.given_up
+    with private_db.connect() as conn:
+        stored = conn.execute(
+            text("SELECT id::text, title FROM contribution WHERE title LIKE 'Werker %'")
+        ).all()
+    acknowledged = set(writers.acknowledged.values())
+    assert len(acknowledged) == len(writers.acknowledged)
+    assert {row.id for row in stored} == acknowledged
+    assert len({row.title for row in stored}) == len(stored)
+    assert len(acknowledged) > WRITERS
