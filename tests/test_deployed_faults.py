@@ -69,17 +69,39 @@ def first_success_after(answers: list[Answer], moment: float) -> float:
     return min(done) - moment
 
 
+def under_load(stack: Stack, title: str, address: str) -> tuple[Writers, Readers]:
+    """WRITERS residents writing contributions titled `title …` and the Readers reading the list,
+    /healthz and the page of one contribution (seeded from `address`), all started."""
+    with Resident(stack.url, address) as author:
+        seeded = author.post_json("/api/v1/contributions", feature(f"Leesvoer {title}"))
+    assert seeded.status == 201
+    writers = Writers(stack.url, WRITERS, title=title)
+    readers = Readers(stack.url, f"/bijdragen/{seeded.json()['id']}")
+    writers.start()
+    readers.start()
+    return writers, readers
+
+
+def assert_stored_once(db: Engine, writers: Writers) -> None:
+    """Every contribution stored was acknowledged, once; every acknowledged one is stored."""
+    assert not writers.refused and not writers.given_up
+    with db.connect() as conn:
+        stored = conn.execute(
+            text("SELECT id::text, title FROM contribution WHERE title LIKE :t"),
+            {"t": f"{writers.title} %"},
+        ).all()
+    acknowledged = set(writers.acknowledged.values())
+    assert len(acknowledged) == len(writers.acknowledged)  # no key answered with two ids
+    assert {row.id for row in stored} == acknowledged
+    assert len({row.title for row in stored}) == len(stored)  # no duplicates
+    assert len(acknowledged) > WRITERS
+
+
 def test_a_database_restart_and_an_outage_give_503s_and_no_orphaned_or_lost_writes(
     private_cluster: PrivateCluster, private_db: Engine, private_stack: Stack
 ):
-    with Resident(private_stack.url, "127.0.2.100") as author:
-        seeded = author.post_json("/api/v1/contributions", feature("Leesvoer"))
-    assert seeded.status == 201
     workers = private_stack.worker_pids()
-    writers = Writers(private_stack.url, WRITERS, title="Fout")
-    readers = Readers(private_stack.url, f"/bijdragen/{seeded.json()['id']}")
-    writers.start()
-    readers.start()
+    writers, readers = under_load(private_stack, "Fout", "127.0.2.100")
     time.sleep(1.5)
     private_cluster.restart()  # fast: open connections are cut
     restarted = time.monotonic()
@@ -115,7 +137,6 @@ def test_a_database_restart_and_an_outage_give_503s_and_no_orphaned_or_lost_writ
         else:
             assert answer.content_type == "application/problem+json", answer.body
             assert DATABASE_DOWN in answer.json()["detail"]
-    assert not writers.refused and not writers.given_up
     # Back without a restart: the same workers, serving again by the time a client that waited
     # as Retry-After asked comes back.
     assert recovered is not None and recovered.status == 201
@@ -125,17 +146,7 @@ def test_a_database_restart_and_an_outage_give_503s_and_no_orphaned_or_lost_writ
         assert first_success_after(answers, restarted) < Unavailable.RETRY_AFTER, path
         assert first_success_after(answers, back) < Unavailable.RETRY_AFTER, path
     assert first_success_after(writers.attempts, back) < Unavailable.RETRY_AFTER
-
-    # Every contribution stored was acknowledged, once; every acknowledged one is stored.
-    with private_db.connect() as conn:
-        stored = conn.execute(
-            text("SELECT id::text, title FROM contribution WHERE title LIKE 'Fout %'")
-        ).all()
-    acknowledged = set(writers.acknowledged.values())
-    assert len(acknowledged) == len(writers.acknowledged)  # no key answered with two ids
-    assert {row.id for row in stored} == acknowledged
-    assert len({row.title for row in stored}) == len(stored)  # no duplicates
-    assert len(acknowledged) > WRITERS
+    assert_stored_once(private_db, writers)
 
 
 def test_a_write_whose_answer_was_lost_is_acknowledged_by_its_retry_and_stored_once(
@@ -180,14 +191,8 @@ def test_workers_killed_under_load_lose_no_write_and_the_stack_serves_on(
     # those get the proxy's 503 with Retry-After (or, when their answer was already on its way,
     # a cut connection); gunicorn starts a new worker, the other one serves on, and no write is
     # lost or stored twice.
-    with Resident(private_stack.url, "127.0.2.110") as author:
-        seeded = author.post_json("/api/v1/contributions", feature("Werkplaats"))
-    assert seeded.status == 201
     before = private_stack.worker_pids()
-    writers = Writers(private_stack.url, WRITERS, title="Werker")
-    readers = Readers(private_stack.url, f"/bijdragen/{seeded.json()['id']}")
-    writers.start()
-    readers.start()
+    writers, readers = under_load(private_stack, "Werker", "127.0.2.110")
     time.sleep(1.5)
     kills = []
     for victim in sorted(before):  # one after the other
@@ -211,13 +216,4 @@ def test_workers_killed_under_load_lose_no_write_and_the_stack_serves_on(
         ), (path, answer)
         if answer.status == 503:
             assert int(answer.headers.get("retry-after", 0)) > 0, (path, answer.headers)
-    assert not writers.refused and not writers.given_up
-    with private_db.connect() as conn:
-        stored = conn.execute(
-            text("SELECT id::text, title FROM contribution WHERE title LIKE 'Werker %'")
-        ).all()
-    acknowledged = set(writers.acknowledged.values())
-    assert len(acknowledged) == len(writers.acknowledged)
-    assert {row.id for row in stored} == acknowledged
-    assert len({row.title for row in stored}) == len(stored)
-    assert len(acknowledged) > WRITERS
+    assert_stored_once(private_db, writers)
