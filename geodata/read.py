@@ -126,7 +126,6 @@ class Reader:
         self.bbox = shapely.box(*bbox) if bbox is not None else None
         self.progress = progress
         self.report = ReadReport(source.name)
-        self._told, self._told_at = 0, 0.0
 
     def __iter__(self) -> Iterator[Batch]:
         self.report = report = ReadReport(self.source.name)

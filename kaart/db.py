@@ -174,10 +174,17 @@ def prepared_row(statement: str, params: Mapping[str, object]) -> tuple[Any, ...
     and psycopg decodes (~1 ms of a 280 KiB z14 tile, bench/tiles.py). With a replica, under a
     test's connection, or after the request has read through its session, the statement runs
     on that session's connection, with SQLAlchemy's events and error handling."""
-    ext = current_app.extensions[EXTENSION_KEY]
-    if ext["bind"] is None and ext["replica"] is None and "db_read_session" not in g:
-        return _row_on_own_connection(ext["engine"], driver_sql(statement), params)
+    engine = own_connection_engine(current_app)
+    if engine is not None and "db_read_session" not in g:
+        return _row_on_own_connection(engine, driver_sql(statement), params)
     return prepared_row_on(get_read_session(), statement, params)
+
+
+def own_connection_engine(app: Flask) -> Engine | None:
+    """The engine public reads may take a connection of their own from: the primary's, when
+    neither a test's connection nor a read replica is where they must read."""
+    ext = app.extensions[EXTENSION_KEY]
+    return ext["engine"] if ext["bind"] is None and ext["replica"] is None else None
 
 
 def prepared_row_on(

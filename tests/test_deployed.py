@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kaart import ROOT
 from kaart.services import users
+from kaart.views.tiles import MVT
 from tests.conftest import browser_tab
 from tests.dialogue_fixtures import PASSWORD
 from tests.layers_fixture import make_layer
@@ -27,7 +28,6 @@ from tests.test_tiles import url as tile_url
 pytestmark = [pytest.mark.browser, pytest.mark.deployed]
 
 PLANNER = "planner-twintig@weesp.example"
-MVT = "application/vnd.mapbox-vector-tile"
 TIMES = 20
 
 

@@ -50,9 +50,7 @@ class DirectTiles:
     def __init__(self, app: Flask, inner: WsgiApp):
         self.app = app
         self.inner = inner
-        ext = app.extensions[db.EXTENSION_KEY]
-        # Only where prepared_row() would read on a connection of its own.
-        self.engine = ext["engine"] if ext["bind"] is None and ext["replica"] is None else None
+        self.engine = db.own_connection_engine(app)  # where prepared_row() would read too
         self.headers = list(app.extensions[security.HEADERS_KEY])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
